@@ -1,0 +1,161 @@
+package io.nowcast.nn;
+
+import io.nowcast.tensor.Gemm;
+import io.nowcast.tensor.Kernels;
+
+import java.util.Arrays;
+
+/**
+ * LSTM, PyTorch's formulation and gate order (i, f, g, o):
+ * <pre>
+ *   [zi zf zg zo] = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh
+ *   i = sigmoid(zi)  f = sigmoid(zf)  g = tanh(zg)  o = sigmoid(zo)
+ *   c_t = f * c_{t-1} + i * g
+ *   h_t = o * tanh(c_t)
+ * </pre>
+ */
+public final class LstmLayer extends RecurrentLayer {
+    private float[] gates = new float[0];  // (T*N, 4H): activated i, f, g, o of each step
+    private float[] cAll = new float[0];   // ((T+1)*N, H): block 0 is c_0
+    private float[] tc = new float[0];     // (T*N, H): tanh(c_t)
+    private float[] dz = new float[0];     // (T*N, 4H)
+    private float[] dhNext = new float[0]; // (N, H)
+    private float[] dcNext = new float[0]; // (N, H)
+    private float[] dc0 = new float[0];    // (N, H)
+    private float[] zStep = new float[0];  // (N, 4H) scratch for step()
+
+    LstmLayer(int layerIndex, int inputSize, int hiddenSize, Gemm gemm) {
+        super(CellType.LSTM, layerIndex, inputSize, hiddenSize, gemm);
+    }
+
+    @Override
+    public void forward(float[] x, int xOff, int T, int N, float[] h, float[] c) {
+        int H = hiddenSize;
+        this.x = x;
+        this.xOff = xOff;
+        this.steps = T;
+        this.batch = N;
+        hAll = grow(hAll, (T + 1) * N * H);
+        cAll = grow(cAll, (T + 1) * N * H);
+        tc = grow(tc, T * N * H);
+        gates = grow(gates, T * N * gh);
+        System.arraycopy(h, 0, hAll, 0, N * H);
+        System.arraycopy(c, 0, cAll, 0, N * H);
+        // gates = b_ih + b_hh + x W_ih^T, all steps in one product
+        Kernels.broadcastRows(summedBias(), gates, 0, T * N, gh);
+        gemm.gemm(false, true, T * N, gh, inputSize, 1f, x, xOff, inputSize, weightIh.w(), 0, inputSize, 1f, gates, 0, gh);
+        for (int t = 0; t < T; t++) {
+            int z = t * N * gh;
+            // gates_t += h_{t-1} W_hh^T
+            gemm.gemm(false, true, N, gh, H, 1f, hAll, t * N * H, H, weightHh.w(), 0, H, 1f, gates, z, gh);
+            cell(gates, z, N, cAll, t * N * H, cAll, (t + 1) * N * H, tc, t * N * H, hAll, (t + 1) * N * H);
+        }
+        System.arraycopy(hAll, T * N * H, h, 0, N * H);
+        System.arraycopy(cAll, T * N * H, c, 0, N * H);
+    }
+
+    /** Activates the pre-activations at z in place, then c = f c_prev + i g, tc = tanh(c), h = o tc. */
+    private void cell(float[] g, int z, int N, float[] cPrev, int cpOff, float[] cOut, int cOff,
+                      float[] tcOut, int tcOff, float[] hOut, int hOff) {
+        int H = hiddenSize;
+        for (int n = 0; n < N; n++) {
+            int r = z + n * gh;
+            Kernels.sigmoid(g, r, 2 * H);          // i, f
+            Kernels.tanh(g, r + 2 * H, H);         // g
+            Kernels.sigmoid(g, r + 3 * H, H);      // o
+            int s = n * H;
+            for (int j = 0; j < H; j++) {
+                float cv = g[r + H + j] * cPrev[cpOff + s + j] + g[r + j] * g[r + 2 * H + j];
+                cOut[cOff + s + j] = cv;
+                tcOut[tcOff + s + j] = cv;
+            }
+            Kernels.tanh(tcOut, tcOff + s, H);
+            for (int j = 0; j < H; j++) {
+                hOut[hOff + s + j] = g[r + 3 * H + j] * tcOut[tcOff + s + j];
+            }
+        }
+    }
+
+    @Override
+    public void backward(float[] dy, int dyOff, float[] dx, int dxOff) {
+        int T = steps;
+        int N = batch;
+        int H = hiddenSize;
+        dz = grow(dz, T * N * gh);
+        dhNext = grow(dhNext, N * H);
+        dcNext = grow(dcNext, N * H);
+        Arrays.fill(dhNext, 0, N * H, 0f);
+        Arrays.fill(dcNext, 0, N * H, 0f);
+        for (int t = T - 1; t >= 0; t--) {
+            int z = t * N * gh;
+            int s = t * N * H;
+            for (int n = 0; n < N; n++) {
+                int r = z + n * gh;
+                int q = n * H;
+                for (int j = 0; j < H; j++) {
+                    float i = gates[r + j];
+                    float f = gates[r + H + j];
+                    float g = gates[r + 2 * H + j];
+                    float o = gates[r + 3 * H + j];
+                    float tcv = tc[s + q + j];
+                    float dh = dy[dyOff + s + q + j] + dhNext[q + j];
+                    // h = o tanh(c): dc += dh o (1 - tanh^2 c)
+                    float dc = dcNext[q + j] + dh * o * (1f - tcv * tcv);
+                    // c = f c_prev + i g
+                    dz[r + j] = dc * g * i * (1f - i);                              // d zi
+                    dz[r + H + j] = dc * cAll[s + q + j] * f * (1f - f);             // d zf
+                    dz[r + 2 * H + j] = dc * i * (1f - g * g);                        // d zg
+                    dz[r + 3 * H + j] = dh * tcv * o * (1f - o);                      // d zo
+                    dcNext[q + j] = dc * f;
+                }
+            }
+            // dh_{t-1} = dz_t W_hh
+            gemm.gemm(false, false, N, H, gh, 1f, dz, z, gh, weightHh.w(), 0, H, 0f, dhNext, 0, H);
+        }
+        dh0 = grow(dh0, N * H);
+        dc0 = grow(dc0, N * H);
+        System.arraycopy(dhNext, 0, dh0, 0, N * H);
+        System.arraycopy(dcNext, 0, dc0, 0, N * H);
+        recurrentGradients(dz, T * N);
+        inputGradients(dz, T * N, dx, dxOff);
+    }
+
+    @Override
+    public float[] dc0() {
+        return dc0;
+    }
+
+    @Override
+    public void step(float[] x, int xOff, int N, float[] h, float[] c) {
+        int H = hiddenSize;
+        zStep = grow(zStep, N * gh);
+        float[] bi = biasIh.w();
+        float[] bh = biasHh.w();
+        for (int n = 0; n < N; n++) {
+            int r = n * gh;
+            for (int j = 0; j < gh; j++) {
+                zStep[r + j] = bi[j] + bh[j];
+            }
+        }
+        gemm.gemm(false, true, N, gh, inputSize, 1f, x, xOff, inputSize, weightIh.w(), 0, inputSize, 1f, zStep, 0, gh);
+        gemm.gemm(false, true, N, gh, H, 1f, h, 0, H, weightHh.w(), 0, H, 1f, zStep, 0, gh);
+        // c and h are updated in place: c_prev is read before c is written, element by element;
+        // tanh(c) is staged in h and then multiplied by o.
+        for (int n = 0; n < N; n++) {
+            int r = n * gh;
+            Kernels.sigmoid(zStep, r, 2 * H);
+            Kernels.tanh(zStep, r + 2 * H, H);
+            Kernels.sigmoid(zStep, r + 3 * H, H);
+            int s = n * H;
+            for (int j = 0; j < H; j++) {
+                float cv = zStep[r + H + j] * c[s + j] + zStep[r + j] * zStep[r + 2 * H + j];
+                c[s + j] = cv;
+                h[s + j] = cv;
+            }
+            Kernels.tanh(h, s, H);
+            for (int j = 0; j < H; j++) {
+                h[s + j] *= zStep[r + 3 * H + j];
+            }
+        }
+    }
+}

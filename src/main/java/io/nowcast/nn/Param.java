@@ -1,0 +1,71 @@
+package io.nowcast.nn;
+
+import org.ejml.data.FMatrixRMaj;
+
+import java.util.Arrays;
+
+/**
+ * A named parameter tensor and its gradient, both float32 and row-major. The name follows
+ * PyTorch's state_dict naming ({@code rnn.weight_ih_l0}, {@code head.bias}) and the shape is
+ * PyTorch's (a bias is one-dimensional); storage is an EJML matrix (a bias is a 1 x n row).
+ *
+ * <p>Gradients are accumulated with {@code +=} by the backward passes; zeroing them is its own
+ * step ({@link #zeroGrad()}), done by the training loop.
+ */
+public final class Param {
+    public final String name;
+    private final int[] shape;
+    /** The values: (rows x cols), a bias is 1 x n. */
+    public final FMatrixRMaj value;
+    /** d(loss)/d(value), same layout. */
+    public final FMatrixRMaj grad;
+    /** False for a parameter held fixed by the training recipe (its gradient is still computed). */
+    public boolean trainable = true;
+
+    public Param(String name, int... shape) {
+        this.name = name;
+        this.shape = shape.clone();
+        int rows = shape.length == 2 ? shape[0] : 1;
+        int cols = shape.length == 2 ? shape[1] : shape[0];
+        if (shape.length < 1 || shape.length > 2) {
+            throw new IllegalArgumentException(name + ": parameters are 1-D or 2-D, got " + Arrays.toString(shape));
+        }
+        this.value = new FMatrixRMaj(rows, cols);
+        this.grad = new FMatrixRMaj(rows, cols);
+    }
+
+    /** The values as a flat row-major array (no copy). */
+    public float[] w() {
+        return value.data;
+    }
+
+    /** The gradient as a flat row-major array (no copy). */
+    public float[] g() {
+        return grad.data;
+    }
+
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    public int size() {
+        return value.getNumElements();
+    }
+
+    public void zeroGrad() {
+        Arrays.fill(grad.data, 0, size(), 0f);
+    }
+
+    /** Copies values from a float array of the same length. */
+    public void set(float[] values) {
+        if (values.length != size()) {
+            throw new IllegalArgumentException(name + ": expected " + size() + " values, got " + values.length);
+        }
+        System.arraycopy(values, 0, value.data, 0, values.length);
+    }
+
+    @Override
+    public String toString() {
+        return name + Arrays.toString(shape);
+    }
+}

@@ -1,0 +1,68 @@
+package io.nowcast.nn;
+
+import java.util.Arrays;
+
+/**
+ * The hidden state of a stacked recurrent net for N streams: per layer h (N, H) and, for LSTM,
+ * c (N, H). Row n belongs to stream n. Passed into every forward or step and updated in place,
+ * which is what carries memory from one chunk or sample to the next.
+ */
+public final class RecurrentState {
+    public final int batch;
+    public final int hiddenSize;
+    public final float[][] h;
+    public final float[][] c;
+
+    public RecurrentState(int layers, int batch, int hiddenSize, boolean withCell) {
+        this.batch = batch;
+        this.hiddenSize = hiddenSize;
+        this.h = new float[layers][batch * hiddenSize];
+        this.c = new float[layers][withCell ? batch * hiddenSize : 0];
+    }
+
+    public int layers() {
+        return h.length;
+    }
+
+    /** Sets every vector to zero (the state of a new stream). */
+    public void reset() {
+        for (float[] a : h) {
+            Arrays.fill(a, 0f);
+        }
+        for (float[] a : c) {
+            Arrays.fill(a, 0f);
+        }
+    }
+
+    /** Sets the vectors of one stream (row) to zero. */
+    public void resetRow(int row) {
+        int from = row * hiddenSize;
+        for (float[] a : h) {
+            Arrays.fill(a, from, from + hiddenSize, 0f);
+        }
+        for (float[] a : c) {
+            if (a.length > 0) {
+                Arrays.fill(a, from, from + hiddenSize, 0f);
+            }
+        }
+    }
+
+    /** Copies row {@code from} of {@code src} into row {@code to} of this state. */
+    public void copyRow(RecurrentState src, int from, int to) {
+        for (int l = 0; l < h.length; l++) {
+            System.arraycopy(src.h[l], from * hiddenSize, h[l], to * hiddenSize, hiddenSize);
+            if (c[l].length > 0) {
+                System.arraycopy(src.c[l], from * hiddenSize, c[l], to * hiddenSize, hiddenSize);
+            }
+        }
+    }
+
+    public RecurrentState copy() {
+        RecurrentState s = new RecurrentState(h.length, batch, hiddenSize, c.length > 0 && c[0].length > 0);
+        for (int l = 0; l < h.length; l++) {
+            System.arraycopy(h[l], 0, s.h[l], 0, h[l].length);
+            System.arraycopy(c[l], 0, s.c[l], 0, c[l].length);
+        }
+        return s;
+    }
+}
