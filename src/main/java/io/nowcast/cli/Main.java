@@ -6,8 +6,9 @@ import picocli.CommandLine.Command;
 /** The {@code nowcast} command line. */
 @Command(name = "nowcast", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Streaming motion prediction and denoising with stateful recurrent models.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, SampleCommand.class, PredictCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
+    private static volatile String commandLine = "";
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -15,6 +16,7 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code (for tests: no System.exit). */
     public static int run(String... args) {
+        commandLine = String.join(" ", args);
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("nowcast: " + ex.getMessage());
@@ -26,6 +28,16 @@ public final class Main implements Runnable {
         return cl.execute(args);
     }
 
+    /** The arguments of the current invocation, for provenance. */
+    static String commandLine() {
+        return commandLine;
+    }
+
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
     @Override
     public void run() {
         new CommandLine(this).usage(System.out);
@@ -34,8 +46,7 @@ public final class Main implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"nowcast " + (v == null ? "dev" : v)};
+            return new String[] {"nowcast " + version()};
         }
     }
 }

@@ -1,0 +1,82 @@
+package io.nowcast.cli;
+
+import io.nowcast.data.CsvTable;
+import io.nowcast.model.Forecaster;
+import io.nowcast.model.Model;
+import io.nowcast.model.ModelFiles;
+import io.nowcast.model.ModelSpec;
+import io.nowcast.nn.RecurrentState;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = {"Run one stream through a model offline, one row per step with the state carried,",
+                "and write one output row per input row (the head's outputs, or the top hidden state without a head)."})
+final class PredictCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "model file (.safetensors)")
+    Path model;
+
+    @Option(names = "--input", required = true,
+            description = "CSV with a header; the model's input feature columns are read by name (or, when the header"
+                    + " lacks them, the first columns in order)")
+    Path input;
+
+    @Option(names = "--output", required = true, description = "CSV to write")
+    Path output;
+
+    @Override
+    public Integer call() throws Exception {
+        Model m = ModelFiles.load(model);
+        if (!(m instanceof Forecaster)) {
+            throw new IllegalArgumentException(model + ": predict runs numeric models; a " + m.spec().kind.id
+                    + " model is used with 'nowcast sample'");
+        }
+        Forecaster f = (Forecaster) m;
+        ModelSpec spec = f.spec();
+        CsvTable table = CsvTable.read(input);
+        List<String> cols = spec.inputFeatures;
+        if (cols.isEmpty() || !table.columns.containsAll(cols)) {
+            if (table.columns.size() < spec.inputSize) {
+                throw new IllegalArgumentException(input + ": the model reads " + spec.inputSize + " features "
+                        + (cols.isEmpty() ? "" : cols + " ") + "but the file has " + table.columns.size() + " columns " + table.columns);
+            }
+            cols = new ArrayList<>(table.columns.subList(0, spec.inputSize));
+        }
+        float[] x = table.select(cols);
+        int D = spec.inputSize;
+        int rows = table.rowCount();
+        int width = f.outputWidth();
+        RecurrentState state = f.net().newState(1);
+        float[] in = new float[D];
+        float[] out = new float[width];
+        float[] scratch = new float[Math.max(D, width) + f.net().hiddenSize];
+        try (BufferedWriter w = Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
+            w.write(String.join(",", f.outputNames()));
+            w.newLine();
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < rows; i++) {
+                System.arraycopy(x, i * D, in, 0, D);
+                f.step(in, state, out, scratch);
+                sb.setLength(0);
+                for (int j = 0; j < width; j++) {
+                    if (j > 0) {
+                        sb.append(',');
+                    }
+                    sb.append(out[j]);
+                }
+                w.write(sb.toString());
+                w.newLine();
+            }
+        }
+        System.err.println("predict: " + rows + " rows -> " + output);
+        return 0;
+    }
+}

@@ -1,0 +1,50 @@
+package io.nowcast.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** What a model file records about how it was made. */
+final class Provenance {
+    private Provenance() {
+    }
+
+    static Map<String, Object> of(Path data, long seed) throws IOException {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("command", "nowcast " + Main.commandLine());
+        if (data != null) {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("file", data.getFileName().toString());
+            d.put("bytes", Files.size(data));
+            d.put("sha256", sha256(data));
+            p.put("data", d);
+        }
+        p.put("seed", seed);
+        p.put("nowcast_version", Main.version());
+        p.put("java", System.getProperty("java.version"));
+        p.put("created", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+        return p;
+    }
+
+    static String sha256(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

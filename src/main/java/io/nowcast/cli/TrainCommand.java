@@ -1,0 +1,267 @@
+package io.nowcast.cli;
+
+import io.nowcast.data.TextCorpus;
+import io.nowcast.data.Vocabulary;
+import io.nowcast.model.CharModel;
+import io.nowcast.model.Model;
+import io.nowcast.model.ModelFiles;
+import io.nowcast.model.ModelKind;
+import io.nowcast.model.ModelSpec;
+import io.nowcast.nn.CellType;
+import io.nowcast.nn.Param;
+import io.nowcast.nn.RecurrentNet;
+import io.nowcast.tensor.Gemms;
+import io.nowcast.tensor.Rng;
+import io.nowcast.train.CharTrainer;
+import io.nowcast.train.Optimizer;
+import io.nowcast.train.TrainingLog;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train a model and write it as a .safetensors file.",
+                "--kind char: a character-level language model on a UTF-8 text file (the last --val-fraction held out),",
+                "truncated backpropagation through time over --streams segments read side by side, --chunk steps at a time."})
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--kind", required = true, description = "model kind: char")
+    String kind;
+
+    @Option(names = "--data", required = true, description = "training data file")
+    Path data;
+
+    @Option(names = "--out", defaultValue = "model.safetensors", description = "model file to write (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Option(names = "--recipe", description = "min-char-rnn: vanilla RNN of 100, chunks of 25, summed loss, state carried and"
+            + " reset on wrap, gradients clipped to +-5, Adagrad 0.1 (eps 1e-8), weights N(0, 0.01^2), one stream")
+    String recipe;
+
+    @Option(names = "--init", description = "start from the weights of this model file instead of a random initialisation")
+    Path init;
+
+    @Option(names = "--cell", defaultValue = "lstm", description = "rnn, rnn_relu, lstm or gru (default: ${DEFAULT-VALUE})")
+    String cell;
+
+    @Option(names = "--hidden", defaultValue = "128", description = "hidden units per layer (default: ${DEFAULT-VALUE})")
+    int hidden;
+
+    @Option(names = "--layers", defaultValue = "1", description = "stacked layers (default: ${DEFAULT-VALUE})")
+    int layers;
+
+    @Option(names = "--streams", defaultValue = "32", description = "sequences per batch (default: ${DEFAULT-VALUE})")
+    int streams;
+
+    @Option(names = "--chunk", defaultValue = "64",
+            description = "steps per truncated-BPTT chunk; 0 = backpropagate through each whole sequence (default: ${DEFAULT-VALUE})")
+    int chunk;
+
+    @Option(names = "--optimizer", defaultValue = "adam", description = "sgd, adagrad, adam or adamw (default: ${DEFAULT-VALUE})")
+    String optimizer;
+
+    @Option(names = "--lr", defaultValue = "2e-3", description = "learning rate (default: ${DEFAULT-VALUE})")
+    float lr;
+
+    @Option(names = "--momentum", defaultValue = "0.9", description = "SGD momentum (default: ${DEFAULT-VALUE})")
+    float momentum;
+
+    @Option(names = "--weight-decay", defaultValue = "0", description = "weight decay (L2 for sgd/adam, decoupled for adamw)")
+    float weightDecay;
+
+    @Option(names = "--clip-norm", defaultValue = "5", description = "clip gradients to this global L2 norm; 0 = off (default: ${DEFAULT-VALUE})")
+    double clipNorm;
+
+    @Option(names = "--clip-value", defaultValue = "0", description = "clip each gradient entry to +-this; 0 = off")
+    float clipValue;
+
+    @Option(names = "--sum-loss", description = "sum the loss over the chunk instead of averaging it")
+    boolean sumLoss;
+
+    @Option(names = "--iterations", defaultValue = "2000", description = "maximum iterations (default: ${DEFAULT-VALUE})")
+    long iterations;
+
+    @Option(names = "--minutes", defaultValue = "0", description = "wall-clock budget in minutes; 0 = none")
+    double minutes;
+
+    @Option(names = "--val-fraction", defaultValue = "0.1", description = "last fraction of the text held out for validation (default: ${DEFAULT-VALUE})")
+    double valFraction;
+
+    @Option(names = "--eval-every", defaultValue = "100", description = "iterations between validations and log lines (default: ${DEFAULT-VALUE})")
+    int evalEvery;
+
+    @Option(names = "--eval-chars", defaultValue = "0", description = "held-out characters scored per validation; 0 = all (default: ${DEFAULT-VALUE})")
+    int evalChars;
+
+    @Option(names = "--patience", defaultValue = "0",
+            description = "stop after this many validations without improvement and keep the best weights; 0 = off")
+    int patience;
+
+    @Option(names = "--forget-bias", defaultValue = "0", description = "LSTM: initial value added to the forget-gate bias (b_ih)")
+    float forgetBias;
+
+    @Option(names = "--seed", defaultValue = "0", description = "random seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--log", description = "write metrics as JSON lines to this file")
+    Path log;
+
+    @Option(names = "--quiet", description = "no progress output")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!ModelKind.CHAR.id.equals(kind)) {
+            throw new IllegalArgumentException("--kind " + kind + ": this version trains 'char' models");
+        }
+        boolean minChar = false;
+        if (recipe != null) {
+            if (!recipe.equals("min-char-rnn")) {
+                throw new IllegalArgumentException("--recipe " + recipe + ": the recipe known is min-char-rnn");
+            }
+            minChar = true;
+            cell = "rnn_tanh";
+            hidden = 100;
+            layers = 1;
+            streams = 1;
+            chunk = 25;
+            sumLoss = true;
+            clipValue = 5f;
+            clipNorm = 0;
+            optimizer = "adagrad";
+            lr = 0.1f;
+        }
+        checkArguments();
+        TextCorpus corpus = TextCorpus.read(data);
+        int n = corpus.length();
+        int split = (int) Math.round(n * (1 - valFraction));
+        Rng rng = new Rng(seed);
+
+        ModelSpec spec;
+        RecurrentNet net;
+        if (init != null) {
+            Model m = ModelFiles.load(init);
+            net = m.net();
+            spec = m.spec();
+            if (spec.kind == ModelKind.CHAR) {
+                Vocabulary v = new Vocabulary(spec.vocabulary);
+                corpus.encode(v, 0, n); // every character of the data must be in the model's vocabulary
+            } else {
+                String v = corpus.vocabulary();
+                int size = (int) v.codePoints().count();
+                if (net.inputSize != size || net.outputSize() != size) {
+                    throw new IllegalArgumentException(init + ": the model maps " + net.inputSize + " inputs to "
+                            + net.outputSize() + " outputs; the text has " + size + " distinct characters");
+                }
+                ModelSpec s = new ModelSpec();
+                s.kind = ModelKind.CHAR;
+                s.cell = spec.cell;
+                s.inputSize = size;
+                s.outputSize = size;
+                s.hiddenSize = net.hiddenSize;
+                s.numLayers = net.numLayers();
+                s.head = ModelSpec.Head.LINEAR;
+                s.vocabulary = v;
+                spec = s;
+            }
+        } else {
+            String v = corpus.vocabulary();
+            int size = (int) v.codePoints().count();
+            spec = new ModelSpec();
+            spec.kind = ModelKind.CHAR;
+            spec.cell = CellType.parse(cell);
+            spec.inputSize = size;
+            spec.hiddenSize = hidden;
+            spec.numLayers = layers;
+            spec.head = ModelSpec.Head.LINEAR;
+            spec.outputSize = size;
+            spec.vocabulary = v;
+            net = new RecurrentNet(spec.cell, size, hidden, layers, size, Gemms.create());
+            if (minChar) {
+                // min-char-rnn: Wxh, Whh, Why ~ N(0, 0.01^2), biases zero, one hidden bias
+                for (Param p : net.params()) {
+                    if (p.name.contains("weight")) {
+                        rng.normal(p.w(), 0.01f);
+                    }
+                }
+            } else {
+                net.initUniform(rng);
+                if (spec.cell == CellType.LSTM && forgetBias != 0f) {
+                    for (int k = 0; k < layers; k++) {
+                        float[] b = net.param("rnn.bias_ih_l" + k).w();
+                        for (int j = hidden; j < 2 * hidden; j++) {
+                            b[j] += forgetBias;
+                        }
+                    }
+                }
+            }
+        }
+        if (minChar) {
+            if (spec.cell != CellType.RNN_TANH || net.numLayers() != 1) {
+                throw new IllegalArgumentException("--recipe min-char-rnn trains a one-layer tanh RNN; --init "
+                        + init + " holds a " + net.numLayers() + "-layer " + spec.cell.id);
+            }
+            // min-char-rnn has a single hidden bias: b_hh stays at zero, b_ih plays bh
+            Param bhh = net.param("rnn.bias_hh_l0");
+            java.util.Arrays.fill(bhh.w(), 0f);
+            bhh.trainable = false;
+        }
+        Vocabulary vocab = new Vocabulary(spec.vocabulary);
+        int[] train = corpus.encode(vocab, 0, split);
+        int[] val = corpus.encode(vocab, split, n);
+
+        CharTrainer.Config cfg = new CharTrainer.Config();
+        cfg.streams = streams;
+        cfg.chunk = chunk;
+        cfg.maxIterations = iterations;
+        cfg.maxSeconds = minutes > 0 ? minutes * 60 : Double.POSITIVE_INFINITY;
+        cfg.sumLoss = sumLoss;
+        cfg.clipNorm = clipNorm;
+        cfg.clipValue = clipValue;
+        cfg.evalEvery = evalEvery;
+        cfg.evalChars = evalChars;
+        cfg.patience = patience;
+        cfg.smoothing = minChar ? 0.999 : 0.99;
+        Optimizer opt = Optimizer.create(optimizer, net.params(), lr, momentum, weightDecay);
+        String summary = String.format(Locale.ROOT,
+                "training a %d-layer %s of %d on %s: %d characters (%d held out), vocabulary %d, %d parameters, %s, gemm %s",
+                net.numLayers(), spec.cell.id, net.hiddenSize, data.getFileName(), split, n - split, vocab.size(),
+                net.parameterCount(), optimizer, net.gemm().name());
+        CharTrainer.Result r;
+        try (TrainingLog tl = new TrainingLog(quiet ? null : System.err, !quiet && System.console() != null, log)) {
+            tl.message(summary);
+            r = new CharTrainer(net, opt, vocab.size(), cfg, tl).train(train, val);
+            tl.message(String.format(Locale.ROOT,
+                    "done: %d iterations in %.1f s, %.0f chars/s, train loss %.4f, best val loss %.4f nats/char%s",
+                    r.iterations, r.seconds, r.charsPerSecond, r.trainLoss, r.valLoss,
+                    r.stoppedEarly ? " (stopped early at the best weights of iteration " + r.bestIteration + ")" : ""));
+        }
+        spec.provenance = Provenance.of(data, seed);
+        spec.provenance.put("iterations", r.iterations);
+        spec.provenance.put("train_loss", r.trainLoss);
+        if (!Double.isNaN(r.valLoss)) {
+            spec.provenance.put("val_loss", r.valLoss);
+        }
+        spec.provenance.put("seconds", Math.round(r.seconds * 10) / 10.0);
+        if (init != null) {
+            spec.provenance.put("init", init.getFileName().toString());
+        }
+        ModelFiles.save(out, new CharModel(spec, net));
+        System.err.println("wrote " + out);
+        return 0;
+    }
+
+    private void checkArguments() {
+        if (hidden < 1 || layers < 1 || streams < 1 || chunk < 0) {
+            throw new IllegalArgumentException("--hidden, --layers and --streams must be >= 1 and --chunk >= 0");
+        }
+        if (!(valFraction >= 0 && valFraction < 1)) {
+            throw new IllegalArgumentException("--val-fraction must be in [0, 1), got " + valFraction);
+        }
+        if (iterations < 1) {
+            throw new IllegalArgumentException("--iterations must be >= 1");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package io.nowcast.model;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The closed set of model kinds Nowcast serves (more arrive with the denoisers). */
+public enum ModelKind {
+    /** Next-character model over a vocabulary: one-hot in, logits out. */
+    CHAR("char"),
+    /** Numeric sequence model: feature vectors in, predicted values (or the hidden state) out. */
+    FORECASTER("forecaster");
+
+    public final String id;
+
+    ModelKind(String id) {
+        this.id = id;
+    }
+
+    /** The kind with this id, or null. */
+    public static ModelKind parse(String id) {
+        for (ModelKind k : values()) {
+            if (k.id.equals(id)) {
+                return k;
+            }
+        }
+        return null;
+    }
+
+    public static List<String> ids() {
+        List<String> l = new ArrayList<>();
+        for (ModelKind k : values()) {
+            l.add(k.id);
+        }
+        return l;
+    }
+}

@@ -1,0 +1,325 @@
+package io.nowcast.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.nowcast.nn.CellType;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Nowcast's description of a model, stored as one JSON document under the safetensors
+ * {@code __metadata__} key {@code nowcast} (documented in {@code schemas/model-file.md}):
+ * kind, architecture, feature names, normalisation, vocabulary and provenance. Parsing checks
+ * every field and names the one that is wrong.
+ */
+public final class ModelSpec {
+    public static final String FORMAT = "nowcast-model";
+    public static final int FORMAT_VERSION = 1;
+
+    /** How the head's outputs are read. */
+    public enum Head {
+        /** No head: the output is the top layer's hidden state. */
+        NONE,
+        /** One value per output feature (logits for a character model). */
+        LINEAR,
+        /** Mean then log-variance per output feature: predictions with an uncertainty. */
+        GAUSSIAN;
+
+        public String id() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    public ModelKind kind = ModelKind.FORECASTER;
+    public String name = "model";
+    public String version = "1";
+    public CellType cell = CellType.LSTM;
+    public int inputSize;
+    public int hiddenSize;
+    public int numLayers = 1;
+    public Head head = Head.LINEAR;
+    /** Number of predicted values per step (a Gaussian head has twice as many outputs). */
+    public int outputSize;
+    public List<String> inputFeatures = new ArrayList<>();
+    public List<String> outputFeatures = new ArrayList<>();
+    /** Standardisation: x' = (x - mean) / std on the way in, y = y' std + mean on the way out. Null = none. */
+    public float[] inputMean;
+    public float[] inputStd;
+    public float[] outputMean;
+    public float[] outputStd;
+    /** Character models: the sorted distinct characters. */
+    public String vocabulary;
+    /** How the model was made: command, data file and hash, seed, iterations, losses, versions, time. */
+    public Map<String, Object> provenance = new LinkedHashMap<>();
+
+    /** Width of the head's output rows. */
+    public int headOutputs() {
+        switch (head) {
+            case NONE:
+                return 0;
+            case GAUSSIAN:
+                return 2 * outputSize;
+            default:
+                return outputSize;
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public String toJson() {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("format", FORMAT);
+        o.put("format_version", FORMAT_VERSION);
+        o.put("kind", kind.id);
+        o.put("name", name);
+        o.put("version", version);
+        ObjectNode a = o.putObject("architecture");
+        a.put("cell", cell.id);
+        a.put("input_size", inputSize);
+        a.put("hidden_size", hiddenSize);
+        a.put("num_layers", numLayers);
+        a.put("head", head.id());
+        a.put("output_size", outputSize);
+        strings(o.putArray("input_features"), inputFeatures);
+        strings(o.putArray("output_features"), outputFeatures);
+        if (inputMean != null || outputMean != null) {
+            ObjectNode n = o.putObject("normalization");
+            floats(n, "input_mean", inputMean);
+            floats(n, "input_std", inputStd);
+            floats(n, "output_mean", outputMean);
+            floats(n, "output_std", outputStd);
+        }
+        if (vocabulary != null) {
+            o.put("vocabulary", vocabulary);
+        }
+        o.set("provenance", JSON.valueToTree(provenance));
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void strings(ArrayNode a, List<String> s) {
+        s.forEach(a::add);
+    }
+
+    private static void floats(ObjectNode n, String key, float[] v) {
+        if (v != null) {
+            ArrayNode a = n.putArray(key);
+            for (float f : v) {
+                a.add(f);
+            }
+        }
+    }
+
+    /** Parses and checks the {@code nowcast} metadata document of {@code file}. */
+    public static ModelSpec parse(String json, String file) throws ModelFileException {
+        JsonNode o;
+        try {
+            o = JSON.readTree(json);
+        } catch (Exception e) {
+            throw new ModelFileException(file + ": metadata 'nowcast' is not valid JSON: " + e.getMessage());
+        }
+        if (o == null || !o.isObject()) {
+            throw new ModelFileException(file + ": metadata 'nowcast': expected a JSON object");
+        }
+        Fields f = new Fields(file, o);
+        String format = f.text("format");
+        if (!FORMAT.equals(format)) {
+            throw f.error("format", "expected \"" + FORMAT + "\", found \"" + format + "\"");
+        }
+        int fv = f.integer(o, "format_version", 1, Integer.MAX_VALUE);
+        if (fv > FORMAT_VERSION) {
+            throw f.error("format_version", "this Nowcast reads version " + FORMAT_VERSION + " and older, found " + fv);
+        }
+        ModelSpec s = new ModelSpec();
+        String kind = f.text("kind");
+        s.kind = ModelKind.parse(kind);
+        if (s.kind == null) {
+            throw f.error("kind", "expected one of " + ModelKind.ids() + ", found \"" + kind + "\"");
+        }
+        s.name = f.optText(o, "name", "model");
+        s.version = f.optText(o, "version", "1");
+        JsonNode a = f.object(o, "architecture");
+        try {
+            s.cell = CellType.parse(f.text(a, "architecture.cell"));
+        } catch (IllegalArgumentException e) {
+            throw f.error("architecture.cell", e.getMessage());
+        }
+        s.inputSize = f.integer(a, "architecture.input_size", 1, 1 << 20);
+        s.hiddenSize = f.integer(a, "architecture.hidden_size", 1, 1 << 16);
+        s.numLayers = f.integer(a, "architecture.num_layers", 1, 64);
+        String head = f.text(a, "architecture.head");
+        try {
+            s.head = Head.valueOf(head.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw f.error("architecture.head", "expected none, linear or gaussian, found \"" + head + "\"");
+        }
+        s.outputSize = f.integer(a, "architecture.output_size", 0, 1 << 20);
+        if (s.head != Head.NONE && s.outputSize < 1) {
+            throw f.error("architecture.output_size", "expected at least 1 with a " + head + " head");
+        }
+        s.inputFeatures = f.stringList(o, "input_features");
+        s.outputFeatures = f.stringList(o, "output_features");
+        if (!s.inputFeatures.isEmpty() && s.inputFeatures.size() != s.inputSize && s.kind != ModelKind.CHAR) {
+            throw f.error("input_features", "expected " + s.inputSize + " names (architecture.input_size), found "
+                    + s.inputFeatures.size());
+        }
+        JsonNode n = o.get("normalization");
+        if (n != null && !n.isNull()) {
+            if (!n.isObject()) {
+                throw f.error("normalization", "expected an object");
+            }
+            s.inputMean = f.floats(n, "normalization.input_mean", s.inputSize);
+            s.inputStd = f.floats(n, "normalization.input_std", s.inputSize);
+            s.outputMean = f.floats(n, "normalization.output_mean", s.outputSize);
+            s.outputStd = f.floats(n, "normalization.output_std", s.outputSize);
+            if ((s.inputMean == null) != (s.inputStd == null) || (s.outputMean == null) != (s.outputStd == null)) {
+                throw f.error("normalization", "a mean needs its std and a std its mean");
+            }
+            checkPositive(f, "normalization.input_std", s.inputStd);
+            checkPositive(f, "normalization.output_std", s.outputStd);
+        }
+        JsonNode v = o.get("vocabulary");
+        if (s.kind == ModelKind.CHAR) {
+            if (v == null || !v.isTextual()) {
+                throw f.error("vocabulary", "a character model needs its vocabulary as a string");
+            }
+            s.vocabulary = v.asText();
+            int size = (int) s.vocabulary.codePoints().count();
+            if (size != s.inputSize || size != s.outputSize) {
+                throw f.error("vocabulary", "expected " + s.inputSize + " characters (the input and output size), found " + size);
+            }
+            int[] cps = s.vocabulary.codePoints().toArray();
+            for (int i = 1; i < cps.length; i++) {
+                if (cps[i] <= cps[i - 1]) {
+                    throw f.error("vocabulary", "expected distinct characters in sorted order");
+                }
+            }
+        }
+        JsonNode p = o.get("provenance");
+        if (p != null && p.isObject()) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> m = JSON.convertValue(p, LinkedHashMap.class);
+            s.provenance = m;
+        }
+        return s;
+    }
+
+    private static void checkPositive(Fields f, String field, float[] v) throws ModelFileException {
+        if (v != null) {
+            for (int i = 0; i < v.length; i++) {
+                if (!(v[i] > 0f) || !Float.isFinite(v[i])) {
+                    throw f.error(field, "expected positive finite values, found " + v[i] + " at index " + i);
+                }
+            }
+        }
+    }
+
+    /** Field access that names the file and the field in every complaint. */
+    private static final class Fields {
+        private final String file;
+        private final JsonNode root;
+
+        Fields(String file, JsonNode root) {
+            this.file = file;
+            this.root = root;
+        }
+
+        ModelFileException error(String field, String what) {
+            return new ModelFileException(file + ": metadata field '" + field + "': " + what);
+        }
+
+        String text(String key) throws ModelFileException {
+            return text(root, key);
+        }
+
+        String text(JsonNode o, String path) throws ModelFileException {
+            JsonNode v = o.get(leaf(path));
+            if (v == null || !v.isTextual()) {
+                throw error(path, v == null ? "missing (expected a string)" : "expected a string, found " + v);
+            }
+            return v.asText();
+        }
+
+        String optText(JsonNode o, String path, String dflt) throws ModelFileException {
+            JsonNode v = o.get(leaf(path));
+            if (v == null || v.isNull()) {
+                return dflt;
+            }
+            if (!v.isTextual()) {
+                throw error(path, "expected a string, found " + v);
+            }
+            return v.asText();
+        }
+
+        JsonNode object(JsonNode o, String path) throws ModelFileException {
+            JsonNode v = o.get(leaf(path));
+            if (v == null || !v.isObject()) {
+                throw error(path, v == null ? "missing (expected an object)" : "expected an object, found " + v);
+            }
+            return v;
+        }
+
+        int integer(JsonNode o, String path, int min, int max) throws ModelFileException {
+            JsonNode v = o.get(leaf(path));
+            if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < min || v.asInt() > max) {
+                throw error(path, "expected an integer in [" + min + ", " + max + "], found " + (v == null ? "nothing" : v.toString()));
+            }
+            return v.asInt();
+        }
+
+        List<String> stringList(JsonNode o, String path) throws ModelFileException {
+            JsonNode v = o.get(leaf(path));
+            List<String> out = new ArrayList<>();
+            if (v == null || v.isNull()) {
+                return out;
+            }
+            if (!v.isArray()) {
+                throw error(path, "expected an array of strings, found " + v);
+            }
+            for (Iterator<JsonNode> it = v.elements(); it.hasNext(); ) {
+                JsonNode e = it.next();
+                if (!e.isTextual()) {
+                    throw error(path, "expected an array of strings, found element " + e);
+                }
+                out.add(e.asText());
+            }
+            return out;
+        }
+
+        float[] floats(JsonNode o, String path, int size) throws ModelFileException {
+            JsonNode v = o.get(leaf(path));
+            if (v == null || v.isNull()) {
+                return null;
+            }
+            if (!v.isArray() || v.size() != size) {
+                throw error(path, "expected an array of " + size + " numbers, found " + v);
+            }
+            float[] out = new float[size];
+            for (int i = 0; i < size; i++) {
+                JsonNode e = v.get(i);
+                if (!e.isNumber()) {
+                    throw error(path, "expected numbers, found " + e + " at index " + i);
+                }
+                out[i] = e.floatValue();
+                if (!Float.isFinite(out[i])) {
+                    throw error(path, "expected finite numbers, found " + e + " at index " + i);
+                }
+            }
+            return out;
+        }
+
+        private static String leaf(String path) {
+            int dot = path.lastIndexOf('.');
+            return dot < 0 ? path : path.substring(dot + 1);
+        }
+    }
+}
