@@ -234,8 +234,9 @@ final class TrainCommand implements Callable<Integer> {
             tl.message(summary);
             r = new CharTrainer(net, opt, vocab.size(), cfg, tl).train(train, val);
             tl.message(String.format(Locale.ROOT,
-                    "done: %d iterations in %.1f s, %.0f chars/s, train loss %.4f, best val loss %.4f nats/char%s",
-                    r.iterations, r.seconds, r.charsPerSecond, r.trainLoss, r.valLoss,
+                    "done: %d iterations in %.1f s, %.0f chars/s, train loss %.4f nats/char, %s%s",
+                    r.iterations, r.seconds, r.charsPerSecond, r.trainLoss,
+                    Double.isNaN(r.valLoss) ? "no validation" : String.format(Locale.ROOT, "best val loss %.4f nats/char", r.valLoss),
                     r.stoppedEarly ? " (stopped early at the best weights of iteration " + r.bestIteration + ")" : ""));
         }
         spec.provenance = Provenance.of(data, seed);

@@ -10,6 +10,8 @@ import dev.ludovic.netlib.blas.BLAS;
  */
 public final class Gemms {
     private static volatile BlasGemm blas;
+    /** netlib logs each binding it fails to load; its outcome is reported by {@link BlasGemm#name()} instead. */
+    private static final java.util.logging.Logger NETLIB_LOG = java.util.logging.Logger.getLogger("dev.ludovic.netlib");
 
     private Gemms() {
     }
@@ -42,6 +44,7 @@ public final class Gemms {
         if (b == null) {
             synchronized (Gemms.class) {
                 if (blas == null) {
+                    NETLIB_LOG.setLevel(java.util.logging.Level.SEVERE);
                     blas = new BlasGemm(BLAS.getInstance());
                 }
                 b = blas;

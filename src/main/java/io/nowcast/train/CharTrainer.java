@@ -149,7 +149,7 @@ public final class CharTrainer {
             r.trainLoss = smooth;
 
             long now = System.nanoTime();
-            if (now - lastReport > 1_000_000_000L) {
+            if (rate == 0 || now - lastReport > 1_000_000_000L) {
                 rate = (charsDone - charsAtReport) / ((now - lastReport) / 1e9);
                 lastReport = now;
                 charsAtReport = charsDone;
