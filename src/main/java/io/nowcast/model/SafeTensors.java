@@ -423,7 +423,7 @@ public final class SafeTensors {
             }
             t = p.nextToken();
             if (t != null) {
-                throw failHere("unexpected " + describe(t, p) + " after the header object");
+                throw failHere("unexpected content after the header object: found " + describe(t, p));
             }
             return new Header(metadata == null ? Map.of() : metadata, entries);
         }
