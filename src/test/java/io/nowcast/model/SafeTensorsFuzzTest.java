@@ -41,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SafeTensorsFuzzTest {
 
     static final long SEED = 0x5AFE7E4507L;
-    static final int CASES = 12_000;
+    static final int CASES = 8_000;
     static final int KINDS = 10;
     static final String[] KIND_NAMES = {"truncate", "flip header bytes", "flip data bytes", "insert bytes",
         "delete bytes", "lie in length field", "edit header JSON", "edit header text",
@@ -88,7 +88,6 @@ class SafeTensorsFuzzTest {
         for (int k = 0; k < KINDS; k++) {
             summary.append("\n  ").append(KIND_NAMES[k]).append(": ").append(loaded[k]).append('/').append(refused[k]);
         }
-        System.out.println(summary);
         // Every kind of mutation must have produced refusals, and the structural ones also loadable files,
         // otherwise the fuzzer is not reaching the checks it is meant to exercise.
         for (int k = 0; k < KINDS; k++) {
