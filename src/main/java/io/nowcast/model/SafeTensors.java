@@ -129,12 +129,15 @@ public final class SafeTensors {
      * can be large), so callers must not modify it while the tensor is in use. Two tensors are equal
      * when their names, shapes and data (compared as by {@link Arrays#equals(float[], float[])})
      * are equal.
-     *
-     * @throws IllegalArgumentException if a dimension is negative, the element count exceeds
-     *     {@link SafeTensors#MAX_ELEMENTS}, or {@code data.length} differs from the product of the
-     *     dimensions (1 for the scalar shape {@code []})
      */
     public record Tensor(String name, int[] shape, float[] data) {
+        /**
+         * Checks and creates a tensor.
+         *
+         * @throws IllegalArgumentException if a dimension is negative, the element count exceeds
+         *     {@link SafeTensors#MAX_ELEMENTS}, or {@code data.length} differs from the product of
+         *     the dimensions (1 for the scalar shape {@code []})
+         */
         public Tensor {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(shape, "shape");
@@ -189,10 +192,13 @@ public final class SafeTensors {
     /**
      * A loaded file: metadata (string to string, in header order, unmodifiable) and tensors by name
      * (in header order).
-     *
-     * @throws IllegalArgumentException if a tensor is stored under a key other than its name
      */
     public record Contents(Map<String, String> metadata, LinkedHashMap<String, Tensor> tensors) {
+        /**
+         * Creates the contents, copying the metadata into an unmodifiable map that keeps its order.
+         *
+         * @throws IllegalArgumentException if a tensor is stored under a key other than its name
+         */
         public Contents {
             Objects.requireNonNull(metadata, "metadata");
             Objects.requireNonNull(tensors, "tensors");
@@ -423,7 +429,7 @@ public final class SafeTensors {
             }
             t = p.nextToken();
             if (t != null) {
-                throw failHere("unexpected " + describe(t, p) + " after the header object");
+                throw failHere("unexpected content after the header object: found " + describe(t, p));
             }
             return new Header(metadata == null ? Map.of() : metadata, entries);
         }
