@@ -255,6 +255,33 @@ class GemmBackendsAgreeTest {
         }
     }
 
+    /** alpha = 0: A and B are not read (BLAS semantics), so NaN or infinity in them does not reach C. */
+    @Test
+    void alphaZeroDoesNotReadAOrB() {
+        SplittableRandom r = new SplittableRandom(23);
+        for (boolean ta : BOOLS) {
+            for (boolean tb : BOOLS) {
+                for (float beta : BETAS) {
+                    Case cs = randomCase(r, ta, tb, 6, 7, 5, 0f, beta, true);
+                    Operands orig = new Operands(cs, r);
+                    Arrays.fill(orig.a, Float.NaN);
+                    Arrays.fill(orig.b, Float.POSITIVE_INFINITY);
+                    for (Gemm g : List.of(ejml, blas)) {
+                        Operands o = orig.copy();
+                        run(g, cs, o);
+                        for (int i = 0; i < cs.m(); i++) {
+                            for (int j = 0; j < cs.n(); j++) {
+                                int ci = cs.cOff() + i * cs.ldc() + j;
+                                float expect = beta == 0f ? 0f : beta * orig.c[ci];
+                                assertEquals(expect, o.c[ci], 0f, g.name() + ": C[" + i + "][" + j + "] for " + cs);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** m = 0 or n = 0: nothing is written anywhere. */
     @Test
     void emptyOutputTouchesNothing() {
