@@ -34,6 +34,18 @@ public final class BlasGemm implements Gemm {
         if (m == 0 || n == 0) {
             return;
         }
+        if (k == 0 || alpha == 0f) {
+            // alpha op(A) op(B) is an m x n zero matrix: C = beta C, A and B unread (reference BLAS).
+            // Done here because netlib's argument checks reject k = 0 (they compute the last index of
+            // an empty operand) and OpenBLAS reads A and B even when alpha = 0 (NaN * 0 reaches C).
+            for (int i = 0; i < m; i++) {
+                int ci = cOff + i * ldc;
+                for (int j = 0; j < n; j++) {
+                    c[ci + j] = beta == 0f ? 0f : beta * c[ci + j];
+                }
+            }
+            return;
+        }
         // column-major: C'(n x m) = op(B)'(n x k) * op(A)'(k x m)
         blas.sgemm(transB ? "T" : "N", transA ? "T" : "N", n, m, k, alpha,
                 b, bOff, ldb, a, aOff, lda, beta, c, cOff, ldc);

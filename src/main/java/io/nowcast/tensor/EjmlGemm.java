@@ -29,7 +29,8 @@ public final class EjmlGemm implements Gemm {
         FMatrixRMaj ma = view(sa, a, aOff, lda, transA ? k : m, transA ? m : k);
         FMatrixRMaj mb = view(sb, b, bOff, ldb, transB ? n : k, transB ? k : n);
         prod.reshape(m, n);
-        if (k == 0) {
+        if (k == 0 || alpha == 0f) {
+            // as BLAS: with alpha = 0 A and B are not read, so NaN or Inf in them does not reach C
             prod.zero();
         } else if (transA && transB) {
             CommonOps_FDRM.multTransAB(alpha, ma, mb, prod);

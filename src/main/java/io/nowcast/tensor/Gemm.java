@@ -8,6 +8,8 @@ package io.nowcast.tensor;
  * <p>{@code op(A)} is {@code m x k}, {@code op(B)} is {@code k x n}, {@code C} is {@code m x n}.
  * {@code lda} is the row stride of A as stored (its number of columns when it is a whole matrix),
  * likewise {@code ldb} and {@code ldc}. C is modified; A and B are not and must not alias C.
+ * As in reference BLAS, C is not read when {@code beta} is 0 (NaN there is overwritten), and A and
+ * B are not read when {@code alpha} or {@code k} is 0.
  *
  * <p>Implementations are stateless apart from scratch space and are not thread-safe unless they
  * say so.
