@@ -25,12 +25,20 @@ final class PredictCommand implements Callable<Integer> {
     Path model;
 
     @Option(names = "--input", required = true,
-            description = "CSV with a header; the model's input feature columns are read by name (or, when the header"
-                    + " lacks them, the first columns in order)")
+            description = "CSV; the model's input feature columns are read by name from the header (a file without a"
+                    + " header, or a model without feature names, gives the first columns in order)")
     Path input;
 
     @Option(names = "--output", required = true, description = "CSV to write")
     Path output;
+
+    private static List<String> genericNames(int n) {
+        List<String> l = new ArrayList<>();
+        for (int j = 0; j < n; j++) {
+            l.add("x" + j);
+        }
+        return l;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -43,11 +51,17 @@ final class PredictCommand implements Callable<Integer> {
         ModelSpec spec = f.spec();
         CsvTable table = CsvTable.read(input);
         List<String> cols = spec.inputFeatures;
-        if (cols.isEmpty() || !table.columns.containsAll(cols)) {
-            if (table.columns.size() < spec.inputSize) {
-                throw new IllegalArgumentException(input + ": the model reads " + spec.inputSize + " features "
-                        + (cols.isEmpty() ? "" : cols + " ") + "but the file has " + table.columns.size() + " columns " + table.columns);
+        boolean generic = cols.isEmpty() || cols.equals(genericNames(spec.inputSize));
+        if (!table.columns.containsAll(cols) || cols.isEmpty()) {
+            if (table.hasHeader && !generic) {
+                throw new IllegalArgumentException(input + ": the model reads the columns " + cols
+                        + "; the header has " + table.columns);
             }
+            if (table.columns.size() < spec.inputSize) {
+                throw new IllegalArgumentException(input + ": the model reads " + spec.inputSize
+                        + " features but the file has " + table.columns.size() + " columns " + table.columns);
+            }
+            // a file without a header, or a model without feature names: the first columns, in order
             cols = new ArrayList<>(table.columns.subList(0, spec.inputSize));
         }
         float[] x = table.select(cols);

@@ -17,12 +17,15 @@ import java.util.List;
 public final class CsvTable {
     private final Path file;
     public final List<String> columns;
+    /** False when the first row held numbers and the columns were named c0, c1, ... */
+    public final boolean hasHeader;
     private final List<String[]> cells;
     private final int[] lineNumbers;
 
-    private CsvTable(Path file, List<String> columns, List<String[]> cells, int[] lineNumbers) {
+    private CsvTable(Path file, List<String> columns, boolean hasHeader, List<String[]> cells, int[] lineNumbers) {
         this.file = file;
         this.columns = columns;
+        this.hasHeader = hasHeader;
         this.cells = cells;
         this.lineNumbers = lineNumbers;
     }
@@ -35,6 +38,7 @@ public final class CsvTable {
         List<String> header = new ArrayList<>();
         List<String[]> rows = new ArrayList<>();
         List<Integer> lines = new ArrayList<>();
+        boolean headerRow;
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line = r.readLine();
             if (line == null) {
@@ -49,6 +53,7 @@ public final class CsvTable {
                 numeric &= isNumber(s);
             }
             int lineNo = 1;
+            headerRow = !numeric;
             if (numeric) {
                 for (int j = 0; j < first.length; j++) {
                     header.add("c" + j);
@@ -75,7 +80,7 @@ public final class CsvTable {
         } catch (java.nio.charset.CharacterCodingException e) {
             throw new IOException(file + ": not UTF-8 text", e);
         }
-        return new CsvTable(file, List.copyOf(header), rows, lines.stream().mapToInt(Integer::intValue).toArray());
+        return new CsvTable(file, List.copyOf(header), headerRow, rows, lines.stream().mapToInt(Integer::intValue).toArray());
     }
 
     private static String[] split(String line) {

@@ -139,8 +139,8 @@ public final class CharTrainer {
             if (cfg.clipValue > 0) {
                 Clip.byValue(params, cfg.clipValue);
             }
-            if (cfg.clipNorm > 0) {
-                Clip.byGlobalNorm(params, cfg.clipNorm);
+            if (cfg.clipNorm > 0 && !Double.isFinite(Clip.byGlobalNorm(params, cfg.clipNorm))) {
+                throw new IllegalStateException("training diverged at iteration " + it + ": the gradient norm is not finite");
             }
             optimizer.step();
             charsDone += (long) T * N;

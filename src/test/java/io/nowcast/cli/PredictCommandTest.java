@@ -176,4 +176,32 @@ class PredictCommandTest {
         assertNotEquals(0, r[0], err);
         assertTrue(err.contains(input + ":2:") && err.contains("'py'"), err);
     }
+
+    @Test
+    void headerWithoutTheModelsColumnsIsRefused() throws IOException {
+        Path input = dir.resolve("other.csv");
+        Files.writeString(input, "a,b,c\n1,2,3\n4,5,6\n");
+        Object[] r = run("predict", "--model", model.toString(), "--input", input.toString(),
+                "--output", dir.resolve("o.csv").toString());
+        String err = (String) r[1];
+        assertNotEquals(0, r[0], "exit code; stderr: " + err);
+        assertTrue(err.contains("[px, py, speed]") && err.contains("[a, b, c]"), err);
+    }
+
+    @Test
+    void fileWithoutHeaderIsReadInColumnOrder() throws IOException {
+        float[][] x = inputs(new Rng(8));
+        StringBuilder sb = new StringBuilder();
+        for (float[] row : x) {
+            sb.append(row[0]).append(',').append(row[1]).append(',').append(row[2]).append('\n');
+        }
+        Path input = Files.writeString(dir.resolve("noheader.csv"), sb.toString());
+        Path output = dir.resolve("o2.csv");
+        Object[] r = run("predict", "--model", model.toString(), "--input", input.toString(), "--output", output.toString());
+        assertEquals(0, r[0], "stderr: " + r[1]);
+        List<String> lines = Files.readAllLines(output, StandardCharsets.UTF_8);
+        assertEquals(ROWS + 1, lines.size());
+        float[][] expected = byHand(x);
+        assertEquals(expected[ROWS - 1][1], Double.parseDouble(lines.get(ROWS).split(",")[1]), 1e-5);
+    }
 }
