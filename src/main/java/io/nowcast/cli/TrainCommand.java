@@ -236,14 +236,15 @@ final class TrainCommand implements Callable<Integer> {
             tl.message(String.format(Locale.ROOT,
                     "done: %d iterations in %.1f s, %.0f chars/s, train loss %.4f nats/char, %s%s",
                     r.iterations, r.seconds, r.charsPerSecond, r.trainLoss,
-                    Double.isNaN(r.valLoss) ? "no validation" : String.format(Locale.ROOT, "best val loss %.4f nats/char", r.valLoss),
+                    Double.isNaN(r.finalValLoss) ? "no validation"
+                            : String.format(Locale.ROOT, "val loss %.4f nats/char (best at an evaluation %.4f)", r.finalValLoss, r.valLoss),
                     r.stoppedEarly ? " (stopped early at the best weights of iteration " + r.bestIteration + ")" : ""));
         }
         spec.provenance = Provenance.of(data, seed);
         spec.provenance.put("iterations", r.iterations);
         spec.provenance.put("train_loss", r.trainLoss);
-        if (!Double.isNaN(r.valLoss)) {
-            spec.provenance.put("val_loss", r.valLoss);
+        if (!Double.isNaN(r.finalValLoss)) {
+            spec.provenance.put("val_loss", r.finalValLoss);
         }
         spec.provenance.put("seconds", Math.round(r.seconds * 10) / 10.0);
         if (init != null) {

@@ -50,7 +50,8 @@ public final class CharTrainer {
     public static final class Result {
         public long iterations;
         public double trainLoss = Double.NaN;       // smoothed, nats per character
-        public double valLoss = Double.NaN;         // best held-out loss, nats per character
+        public double valLoss = Double.NaN;         // best held-out loss seen at an evaluation, nats per character
+        public double finalValLoss = Double.NaN;    // held-out loss of the weights the run ends with
         public long bestIteration;
         public double charsPerSecond;
         public double seconds;
@@ -107,6 +108,8 @@ public final class CharTrainer {
         long lastReport = t0;
         long charsAtReport = 0;
         double rate = 0;
+        long lastEval = -1;
+        double lastVal = Double.NaN;
         for (long it = 0; it < cfg.maxIterations; it++) {
             double elapsed = (System.nanoTime() - t0) / 1e9;
             if (elapsed >= cfg.maxSeconds) {
@@ -161,6 +164,8 @@ public final class CharTrainer {
             String line = String.format(Locale.ROOT, "iter %d  loss %.4f  %.0f chars/s", it + 1, smooth, rate);
             if (evalNow) {
                 double v = val.length > vocab ? evaluate(val) : Double.NaN;
+                lastEval = it + 1;
+                lastVal = v;
                 Map<String, Object> extra = new LinkedHashMap<>();
                 extra.put("train_loss_smoothed", round(smooth));
                 if (!Double.isNaN(v)) {
@@ -194,6 +199,9 @@ public final class CharTrainer {
             for (int i = 0; i < params.size(); i++) {
                 params.get(i).set(best[i]);
             }
+            r.finalValLoss = r.valLoss;
+        } else if (val.length > vocab) {
+            r.finalValLoss = lastEval == r.iterations ? lastVal : evaluate(val);
         }
         return r;
     }
