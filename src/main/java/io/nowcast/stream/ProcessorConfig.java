@@ -1,0 +1,288 @@
+package io.nowcast.stream;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * The processor's configuration: a Java properties file with process-wide keys, one block of
+ * {@code pipeline.NAME.*} keys per pipeline listed in {@code pipelines}, and Kafka client settings
+ * passed through ({@code kafka.*} to every client, {@code consumer.*} / {@code producer.*} to one
+ * side). Every Nowcast key is defined here once, with type, default, check and documentation;
+ * {@code docs/configuration.md} is generated from these definitions. An unknown key, a missing
+ * required key or a bad value refuses the whole file, naming the file, the key and the problem.
+ */
+public final class ProcessorConfig {
+    public static final ConfigKey BOOTSTRAP = ConfigKey.string("bootstrap.servers", "",
+            "Kafka bootstrap servers. Empty: start an embedded single-node broker in this process.");
+    public static final ConfigKey APPLICATION_ID = ConfigKey.string("application.id", "nowcast",
+            "Consumer group id of the processor; instances with the same id share the input partitions.");
+    public static final ConfigKey PIPELINES = ConfigKey.list("pipelines", null,
+            "Names of the pipelines to run; each has its own pipeline.NAME.* keys.");
+    public static final ConfigKey DEAD_LETTER_TOPIC = ConfigKey.string("dead.letter.topic", "nowcast.dead-letters",
+            "Topic receiving every record that cannot be processed, with the reason in its headers.");
+    public static final ConfigKey MAX_STREAMS = ConfigKey.integer("state.max.streams", "100000", 1, Integer.MAX_VALUE,
+            "Most streams whose state is kept per pipeline; the least recently used is evicted first.");
+    public static final ConfigKey IDLE_TTL = ConfigKey.longValue("state.idle.ttl.ms", "3600000", 0, Long.MAX_VALUE,
+            "A stream with no sample for this long (processing time) is evicted; 0 keeps states until capacity evicts them.");
+    public static final ConfigKey EVICTIONS_TOPIC = ConfigKey.string("state.evictions.topic", "",
+            "If set, every eviction is announced on this topic (key = stream id, value = JSON with the cause).");
+    public static final ConfigKey POLL_MAX_RECORDS = ConfigKey.integer("poll.max.records", "2000", 1, 1_000_000,
+            "Most records taken in one poll (the consumer's max.poll.records).");
+    public static final ConfigKey POLL_TIMEOUT = ConfigKey.longValue("poll.timeout.ms", "100", 1, 60_000,
+            "How long one poll waits for records.");
+
+    /** Keys of one pipeline, under {@code pipeline.NAME.}. */
+    public static final ConfigKey P_INPUTS = ConfigKey.list("input.topics", null, "Topics this pipeline reads samples from.");
+    public static final ConfigKey P_OUTPUT = ConfigKey.string("output.topic", null, "Topic this pipeline writes predictions to.");
+    public static final ConfigKey P_MODEL = ConfigKey.path("model", null,
+            "Model file (.safetensors) run on every sample; relative paths are resolved against the config file's folder.");
+    public static final ConfigKey P_LATE = ConfigKey.choice("late.policy", "dead-letter",
+            "What happens to a sample older than its stream's last one.", "dead-letter", "drop");
+    public static final ConfigKey P_GAP = ConfigKey.longValue("gap.ms", "0", 0, Long.MAX_VALUE,
+            "A stream silent for longer than this (event time) restarts from a fresh state; 0 never restarts.");
+    public static final ConfigKey P_MAX_BYTES = ConfigKey.integer("max.record.bytes", "65536", 16, 64 << 20,
+            "Largest input record value accepted; larger ones are dead-lettered as oversized.");
+
+    public static final List<ConfigKey> PROCESS_KEYS = List.of(BOOTSTRAP, APPLICATION_ID, PIPELINES, DEAD_LETTER_TOPIC,
+            MAX_STREAMS, IDLE_TTL, EVICTIONS_TOPIC, POLL_MAX_RECORDS, POLL_TIMEOUT);
+    public static final List<ConfigKey> PIPELINE_KEYS = List.of(P_INPUTS, P_OUTPUT, P_MODEL, P_LATE, P_GAP, P_MAX_BYTES);
+
+    /** One pipeline's settings. */
+    public record Pipeline(String name, List<String> inputTopics, String outputTopic, Path model, boolean dropLate,
+                           long gapMs, int maxRecordBytes) {
+    }
+
+    public final String source;
+    public final String bootstrapServers;
+    public final String applicationId;
+    public final String deadLetterTopic;
+    public final int maxStreams;
+    public final long idleTtlMs;
+    public final String evictionsTopic;
+    public final int pollMaxRecords;
+    public final long pollTimeoutMs;
+    public final List<Pipeline> pipelines;
+    /** kafka.* settings for every client, consumer.* and producer.* for one side, prefixes removed. */
+    public final Map<String, String> kafkaCommon;
+    public final Map<String, String> kafkaConsumer;
+    public final Map<String, String> kafkaProducer;
+
+    private ProcessorConfig(String source, Map<String, Object> v, List<Pipeline> pipelines, Map<String, String> common,
+                            Map<String, String> consumer, Map<String, String> producer) {
+        this.source = source;
+        this.bootstrapServers = (String) v.get(BOOTSTRAP.name);
+        this.applicationId = (String) v.get(APPLICATION_ID.name);
+        this.deadLetterTopic = (String) v.get(DEAD_LETTER_TOPIC.name);
+        this.maxStreams = (Integer) v.get(MAX_STREAMS.name);
+        this.idleTtlMs = (Long) v.get(IDLE_TTL.name);
+        this.evictionsTopic = (String) v.get(EVICTIONS_TOPIC.name);
+        this.pollMaxRecords = (Integer) v.get(POLL_MAX_RECORDS.name);
+        this.pollTimeoutMs = (Long) v.get(POLL_TIMEOUT.name);
+        this.pipelines = List.copyOf(pipelines);
+        this.kafkaCommon = common;
+        this.kafkaConsumer = consumer;
+        this.kafkaProducer = producer;
+    }
+
+    public static ProcessorConfig load(Path file) throws ConfigException {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(r);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ConfigException(file + ": cannot read the config file: " + e.getMessage());
+        }
+        Map<String, String> m = new TreeMap<>();
+        for (String k : p.stringPropertyNames()) {
+            m.put(k, p.getProperty(k));
+        }
+        Path base = file.toAbsolutePath().getParent();
+        return parse(m, file.toString(), base);
+    }
+
+    /** Parses settings (key to raw value); {@code base} resolves relative model paths. */
+    public static ProcessorConfig parse(Map<String, String> raw, String source, Path base) throws ConfigException {
+        Map<String, String> common = new LinkedHashMap<>();
+        Map<String, String> consumer = new LinkedHashMap<>();
+        Map<String, String> producer = new LinkedHashMap<>();
+        Map<String, Object> values = new LinkedHashMap<>();
+        Map<String, Map<String, String>> pipelineRaw = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : raw.entrySet()) {
+            String k = e.getKey();
+            if (k.startsWith("kafka.")) {
+                common.put(k.substring(6), e.getValue());
+            } else if (k.startsWith("consumer.")) {
+                consumer.put(k.substring(9), e.getValue());
+            } else if (k.startsWith("producer.")) {
+                producer.put(k.substring(9), e.getValue());
+            } else if (k.startsWith("pipeline.")) {
+                int dot = k.indexOf('.', 9);
+                if (dot < 0) {
+                    throw new ConfigException(source + ": key '" + k + "': expected pipeline.NAME.KEY");
+                }
+                pipelineRaw.computeIfAbsent(k.substring(9, dot), x -> new LinkedHashMap<>()).put(k.substring(dot + 1), e.getValue());
+            } else {
+                ConfigKey key = find(PROCESS_KEYS, k);
+                if (key == null) {
+                    throw new ConfigException(source + ": unknown key '" + k + "'" + suggest(k, PROCESS_KEYS, "")
+                            + " (Kafka client settings go under kafka., consumer. or producer.)");
+                }
+                values.put(k, key.parse(e.getValue(), source + ": key '" + k + "'"));
+            }
+        }
+        for (ConfigKey key : PROCESS_KEYS) {
+            if (!values.containsKey(key.name)) {
+                if (key.required()) {
+                    throw new ConfigException(source + ": key '" + key.name + "' is required: " + key.doc);
+                }
+                values.put(key.name, key.parse(key.defaultValue, "default of " + key.name));
+            }
+        }
+        for (String k : common.keySet()) {
+            if (k.equals("bootstrap.servers")) {
+                throw new ConfigException(source + ": key 'kafka.bootstrap.servers': set bootstrap.servers instead");
+            }
+        }
+        @SuppressWarnings("unchecked")
+        List<String> names = (List<String>) values.get(PIPELINES.name);
+        for (String n : pipelineRaw.keySet()) {
+            if (!names.contains(n)) {
+                throw new ConfigException(source + ": keys for pipeline '" + n + "' but 'pipelines' lists only " + names);
+            }
+        }
+        List<Pipeline> pipelines = new ArrayList<>();
+        List<String> outputs = new ArrayList<>();
+        for (String n : names) {
+            if (!n.matches("[A-Za-z0-9_-]+")) {
+                throw new ConfigException(source + ": key 'pipelines': pipeline name '" + n
+                        + "' may only use letters, digits, '_' and '-'");
+            }
+            if (pipelines.stream().anyMatch(x -> x.name().equals(n))) {
+                throw new ConfigException(source + ": key 'pipelines': pipeline '" + n + "' is listed twice");
+            }
+            Map<String, String> pr = pipelineRaw.getOrDefault(n, Map.of());
+            Map<String, Object> pv = new LinkedHashMap<>();
+            for (Map.Entry<String, String> e : pr.entrySet()) {
+                ConfigKey key = find(PIPELINE_KEYS, e.getKey());
+                String full = "pipeline." + n + "." + e.getKey();
+                if (key == null) {
+                    throw new ConfigException(source + ": unknown key '" + full + "'" + suggest(e.getKey(), PIPELINE_KEYS, "pipeline." + n + "."));
+                }
+                pv.put(key.name, key.parse(e.getValue(), source + ": key '" + full + "'"));
+            }
+            for (ConfigKey key : PIPELINE_KEYS) {
+                if (!pv.containsKey(key.name)) {
+                    if (key.required()) {
+                        throw new ConfigException(source + ": key 'pipeline." + n + "." + key.name + "' is required: " + key.doc);
+                    }
+                    pv.put(key.name, key.parse(key.defaultValue, "default"));
+                }
+            }
+            Path model = Path.of((String) pv.get(P_MODEL.name));
+            if (!model.isAbsolute() && base != null) {
+                model = base.resolve(model).normalize();
+            }
+            if (!Files.isRegularFile(model)) {
+                throw new ConfigException(source + ": key 'pipeline." + n + ".model': no such file " + model);
+            }
+            String out = (String) pv.get(P_OUTPUT.name);
+            @SuppressWarnings("unchecked")
+            List<String> ins = (List<String>) pv.get(P_INPUTS.name);
+            if (ins.contains(out)) {
+                throw new ConfigException(source + ": key 'pipeline." + n + ".output.topic': '" + out
+                        + "' is also an input topic of the pipeline");
+            }
+            outputs.add(out);
+            pipelines.add(new Pipeline(n, ins, out, model, "drop".equals(pv.get(P_LATE.name)),
+                    (Long) pv.get(P_GAP.name), (Integer) pv.get(P_MAX_BYTES.name)));
+        }
+        for (Pipeline pl : pipelines) {
+            for (String in : pl.inputTopics()) {
+                for (Pipeline other : pipelines) {
+                    if (other != pl && other.inputTopics().contains(in)) {
+                        throw new ConfigException(source + ": key 'pipeline." + pl.name() + ".input.topics': topic '" + in
+                                + "' is read by pipeline '" + other.name() + "' too");
+                    }
+                }
+            }
+        }
+        return new ProcessorConfig(source, values, pipelines, common, consumer, producer);
+    }
+
+    private static ConfigKey find(List<ConfigKey> keys, String name) {
+        for (ConfigKey k : keys) {
+            if (k.name.equals(name)) {
+                return k;
+            }
+        }
+        return null;
+    }
+
+    /** "; did you mean 'x'?" for the closest key within edit distance 3, else "". */
+    private static String suggest(String name, List<ConfigKey> keys, String prefix) {
+        String best = null;
+        int bestD = 4;
+        for (ConfigKey k : keys) {
+            int d = distance(name, k.name);
+            if (d < bestD) {
+                bestD = d;
+                best = k.name;
+            }
+        }
+        return best == null ? "" : "; did you mean '" + prefix + best + "'?";
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    /** The reference of every key, as Markdown: the content of docs/configuration.md. */
+    public static String documentation() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("# Processor configuration\n\n");
+        sb.append("`nowcast run --config FILE` reads a Java properties file. This page is generated from the key\n");
+        sb.append("definitions in `io.nowcast.stream.ProcessorConfig` (a test keeps it in step). An unknown key, a\n");
+        sb.append("missing required key or a bad value stops the processor at start with the file, the key and the\n");
+        sb.append("problem.\n\n");
+        sb.append("Kafka client settings pass through unchanged: `kafka.X` goes to every client (the security\n");
+        sb.append("settings, for example `kafka.security.protocol=SASL_SSL`), `consumer.X` only to the consumer,\n");
+        sb.append("`producer.X` only to the producers.\n\n");
+        table(sb, "## Process keys\n\n", "", PROCESS_KEYS);
+        table(sb, "## Pipeline keys\n\nOne block per name listed in `pipelines`, each key prefixed `pipeline.NAME.`.\n\n",
+                "pipeline.NAME.", PIPELINE_KEYS);
+        return sb.toString();
+    }
+
+    private static void table(StringBuilder sb, String head, String prefix, List<ConfigKey> keys) {
+        sb.append(head);
+        sb.append("| key | type | default | accepts | meaning |\n|---|---|---|---|---|\n");
+        for (ConfigKey k : keys) {
+            sb.append("| `").append(prefix).append(k.name).append("` | ").append(k.type.name().toLowerCase(java.util.Locale.ROOT))
+                    .append(" | ").append(k.required() ? "required" : k.defaultValue.isEmpty() ? "(empty)" : "`" + k.defaultValue + "`")
+                    .append(" | ").append(k.check()).append(" | ").append(k.doc).append(" |\n");
+        }
+        sb.append('\n');
+    }
+}
