@@ -237,7 +237,9 @@ final class TrainCommand implements Callable<Integer> {
                     "done: %d iterations in %.1f s, %.0f chars/s, train loss %.4f nats/char, %s%s",
                     r.iterations, r.seconds, r.charsPerSecond, r.trainLoss,
                     Double.isNaN(r.finalValLoss) ? "no validation"
-                            : String.format(Locale.ROOT, "val loss %.4f nats/char (best at an evaluation %.4f)", r.finalValLoss, r.valLoss),
+                            : String.format(Locale.ROOT, "val loss %.4f nats/char", r.finalValLoss)
+                            + (Double.isNaN(r.valLoss) || r.valLoss == r.finalValLoss ? ""
+                            : String.format(Locale.ROOT, " (best at a validation: %.4f, iteration %d)", r.valLoss, r.bestIteration)),
                     r.stoppedEarly ? " (stopped early at the best weights of iteration " + r.bestIteration + ")" : ""));
         }
         spec.provenance = Provenance.of(data, seed);
