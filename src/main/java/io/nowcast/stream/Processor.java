@@ -174,6 +174,9 @@ public final class Processor implements AutoCloseable {
     private final List<Pipeline> pipelines = new ArrayList<>();
     private final Map<String, Pipeline> byTopic = new HashMap<>();
     private final Map<TopicPartition, Integer> sourceIds = new HashMap<>();
+    private String lastTopic;
+    private int lastPartition = -1;
+    private int lastSource;
     private final EnumMap<RejectReason, Long> deadLetters = new EnumMap<>(RejectReason.class);
     private final CountDownLatch finished = new CountDownLatch(1);
     private final Object lifecycle = new Object();
@@ -354,14 +357,20 @@ public final class Processor implements AutoCloseable {
         publishStats();
     }
 
+    /** A number for the record's partition; records come partition by partition, so the last one is cached. */
     private int sourceId(ConsumerRecord<byte[], byte[]> r) {
-        // one small map lookup per record; TopicPartition allocation is what the consumer API gives
+        if (r.partition() == lastPartition && r.topic().equals(lastTopic)) {
+            return lastSource;
+        }
         TopicPartition tp = new TopicPartition(r.topic(), r.partition());
         Integer id = sourceIds.get(tp);
         if (id == null) {
             id = sourceIds.size();
             sourceIds.put(tp, id);
         }
+        lastTopic = r.topic();
+        lastPartition = r.partition();
+        lastSource = id;
         return id;
     }
 
