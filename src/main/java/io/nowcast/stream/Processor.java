@@ -28,9 +28,11 @@ import java.util.BitSet;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -72,7 +74,8 @@ import java.util.function.LongSupplier;
  * and the ones after them get predictions with {@code step} counted from 1 again, which differ
  * from those an uninterrupted run would have made. When the group takes partitions away from this
  * instance, the states of the streams last seen on them are dropped (not announced as evictions),
- * so that a partition that comes back does not resume from a state that is out of date.
+ * so that a partition that comes back later does not resume from a state that is out of date; a
+ * partition revoked and assigned again in the same rebalance keeps its streams' states.
  * Per stream, predictions are written in the order of the stream's samples (all go to the output
  * topic with the stream id as key, so to one partition).
  *
@@ -105,10 +108,10 @@ public final class Processor implements AutoCloseable {
         }
     }
 
-    /** Counts since the processor was made, as of the last commit. */
+    /** Counts since the processor was made, as of the last commit; {@code partitions}: input partitions owned. */
     public record Stats(long polls, long records, long predictions, Map<RejectReason, Long> deadLetters, long lateDropped,
                         long gapResets, long evictedCapacity, long evictedIdle, long streams, long batchedSteps,
-                        long rowsStepped, long commits) {
+                        long rowsStepped, long commits, int partitions) {
         /** Dead letters of every reason. */
         public long deadLettersTotal() {
             return deadLetters.values().stream().mapToLong(Long::longValue).sum();
@@ -187,6 +190,7 @@ public final class Processor implements AutoCloseable {
     private long polls;
     private long records;
     private long commits;
+    private int partitions;
 
     /**
      * @param config the configuration; {@code bootstrap.servers} must be set (an embedded broker
@@ -227,18 +231,31 @@ public final class Processor implements AutoCloseable {
         this.consumer = c;
         this.committer = new AtLeastOnceCommitter(p, c);
         consumer.subscribe(new ArrayList<>(byTopic.keySet()), new ConsumerRebalanceListener() {
+            // with the eager protocol every partition is revoked and most come straight back: a
+            // stream's state is dropped only if its partition is not assigned again
+            private final Set<TopicPartition> revoked = new HashSet<>();
+
             @Override
             public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-                dropStatesOf(partitions);
+                revoked.addAll(partitions);
             }
 
             @Override
             public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                Set<TopicPartition> owned = consumer.assignment();
+                revoked.removeAll(owned);
+                dropStatesOf(revoked);
+                revoked.clear();
+                Processor.this.partitions = owned.size();
+                publishStats();
             }
 
             @Override
-            public void onPartitionsLost(Collection<TopicPartition> partitions) {
-                dropStatesOf(partitions);
+            public void onPartitionsLost(Collection<TopicPartition> lost) {
+                // another member may own them already
+                dropStatesOf(lost);
+                Processor.this.partitions = consumer.assignment().size() - lost.size();
+                publishStats();
             }
         });
         publishStats();
@@ -459,7 +476,8 @@ public final class Processor implements AutoCloseable {
         for (RejectReason reason : RejectReason.values()) {
             dl.put(reason, deadLetters.getOrDefault(reason, 0L));
         }
-        stats = new Stats(polls, records, predictions, Map.copyOf(dl), late, gaps, cap, idle, streams, steps, rows, commits);
+        stats = new Stats(polls, records, predictions, Map.copyOf(dl), late, gaps, cap, idle, streams, steps, rows, commits,
+                partitions);
     }
 
     /** Counts as of the last commit; safe from any thread. */
