@@ -8,6 +8,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
 
@@ -311,8 +312,14 @@ public final class EmbeddedBroker implements AutoCloseable {
             NewTopic topic = new NewTopic(name, partitions, (short) 1).configs(configs == null ? Map.of() : configs);
             get(admin.createTopics(List.of(topic)).all(), deadline);
             while (true) {
-                TopicDescription d = get(admin.describeTopics(List.of(name)).topicNameValues().get(name), deadline);
-                if (d.partitions().size() == partitions
+                TopicDescription d;
+                try {
+                    d = get(admin.describeTopics(List.of(name)).topicNameValues().get(name), deadline);
+                } catch (UnknownTopicOrPartitionException notYet) {
+                    // the controller has made the topic; the broker's metadata has not caught up yet
+                    d = null;
+                }
+                if (d != null && d.partitions().size() == partitions
                         && d.partitions().stream().map(TopicPartitionInfo::leader).allMatch(l -> l != null && !l.isEmpty())) {
                     return;
                 }

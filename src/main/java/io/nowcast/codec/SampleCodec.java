@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,9 @@ import java.nio.charset.StandardCharsets;
  * {@code stream} may be left out when the Kafka key carries the id; when both are present they
  * must agree. {@code time} is an integer of milliseconds since the epoch (optional: the record's
  * timestamp is used). {@code values} has exactly the model's input size of finite numbers.
- * Unknown fields are refused, so a typo is not silently ignored. Thread-safe.
+ * Unknown fields are refused, so a typo is not silently ignored. The bare tokens {@code NaN} and
+ * {@code Infinity} that some JSON writers emit (Python's {@code json.dumps}, for one) are read, so
+ * that such a value is refused as non-finite rather than as undecodable. Thread-safe.
  */
 public final class SampleCodec {
     /** Longest stream id accepted, in characters. */
@@ -34,6 +37,7 @@ public final class SampleCodec {
         this.maxBytes = maxBytes;
         this.json = JsonFactory.builder()
                 .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(8).maxNumberLength(64).maxStringLength(4096).build())
                 .build();
@@ -65,8 +69,12 @@ public final class SampleCodec {
         long time = Long.MIN_VALUE;
         float[] values = null;
         try (JsonParser p = json.createParser(value)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw new RejectedException(RejectReason.SCHEMA_VIOLATION, "expected a JSON object");
+            JsonToken first = p.nextToken();
+            if (first == null) {
+                throw new RejectedException(RejectReason.UNDECODABLE, "empty record value");
+            }
+            if (first != JsonToken.START_OBJECT) {
+                throw new RejectedException(RejectReason.SCHEMA_VIOLATION, "expected a JSON object, found " + first);
             }
             JsonToken t;
             while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {

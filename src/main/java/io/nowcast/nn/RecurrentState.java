@@ -20,17 +20,44 @@ public final class RecurrentState {
         this.c = new float[layers][withCell ? batch * hiddenSize : 0];
     }
 
+    private RecurrentState(int batch, int hiddenSize, float[][] h, float[][] c) {
+        this.batch = batch;
+        this.hiddenSize = hiddenSize;
+        this.h = h;
+        this.c = c;
+    }
+
+    /** Whether this state has LSTM cell vectors. */
+    public boolean hasCell() {
+        return c.length > 0 && c[0].length > 0;
+    }
+
+    /**
+     * The first {@code rows} streams of this state as a state of that batch size, sharing the
+     * arrays: a step on the view updates those rows here. Lets a caller keep one state of the
+     * largest batch and step any smaller number of streams without copying or allocating arrays.
+     */
+    public RecurrentState firstRows(int rows) {
+        if (rows < 0 || rows > batch) {
+            throw new IllegalArgumentException("rows must be in [0, " + batch + "], got " + rows);
+        }
+        return rows == batch ? this : new RecurrentState(rows, hiddenSize, h, c);
+    }
+
     public int layers() {
         return h.length;
     }
 
     /** Sets every vector to zero (the state of a new stream). */
     public void reset() {
+        int n = batch * hiddenSize;
         for (float[] a : h) {
-            Arrays.fill(a, 0f);
+            Arrays.fill(a, 0, n, 0f);
         }
         for (float[] a : c) {
-            Arrays.fill(a, 0f);
+            if (a.length > 0) {
+                Arrays.fill(a, 0, n, 0f);
+            }
         }
     }
 
@@ -58,10 +85,13 @@ public final class RecurrentState {
     }
 
     public RecurrentState copy() {
-        RecurrentState s = new RecurrentState(h.length, batch, hiddenSize, c.length > 0 && c[0].length > 0);
+        RecurrentState s = new RecurrentState(h.length, batch, hiddenSize, hasCell());
+        int n = batch * hiddenSize;
         for (int l = 0; l < h.length; l++) {
-            System.arraycopy(h[l], 0, s.h[l], 0, h[l].length);
-            System.arraycopy(c[l], 0, s.c[l], 0, c[l].length);
+            System.arraycopy(h[l], 0, s.h[l], 0, n);
+            if (s.c[l].length > 0) {
+                System.arraycopy(c[l], 0, s.c[l], 0, n);
+            }
         }
         return s;
     }

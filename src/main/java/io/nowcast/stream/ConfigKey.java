@@ -12,7 +12,10 @@ import java.util.Locale;
  */
 public final class ConfigKey {
     /** Value types. */
-    public enum Type { STRING, INT, LONG, LIST, PATH, CHOICE }
+    public enum Type { STRING, INT, LONG, LIST, PATH, CHOICE, TOPIC, TOPICS }
+
+    /** Longest topic name Kafka accepts. */
+    static final int MAX_TOPIC = 249;
 
     public final String name;
     public final Type type;
@@ -53,6 +56,16 @@ public final class ConfigKey {
         return new ConfigKey(name, Type.LONG, dflt, min, max, List.of(), doc);
     }
 
+    /** A Kafka topic name; {@code optional}: the empty string (for "none") is accepted too. */
+    public static ConfigKey topic(String name, String dflt, boolean optional, String doc) {
+        return new ConfigKey(name, Type.TOPIC, dflt, optional ? 0 : 1, 0, List.of(), doc);
+    }
+
+    /** A comma-separated, non-empty list of distinct Kafka topic names. */
+    public static ConfigKey topics(String name, String dflt, String doc) {
+        return new ConfigKey(name, Type.TOPICS, dflt, 1, 0, List.of(), doc);
+    }
+
     public static ConfigKey choice(String name, String dflt, String doc, String... choices) {
         return new ConfigKey(name, Type.CHOICE, dflt, 0, 0, Arrays.asList(choices), doc);
     }
@@ -73,8 +86,19 @@ public final class ConfigKey {
                 return "a comma-separated list, not empty";
             case PATH:
                 return "a file path";
+            case TOPIC:
+                return "a topic name (letters, digits, '.', '_', '-'; at most " + MAX_TOPIC + ")"
+                        + (min == 0 ? ", or empty for none" : "");
+            case TOPICS:
+                return "a comma-separated list of distinct topic names, not empty";
             default:
                 return "a string";
+        }
+    }
+
+    private void checkTopic(String t, String where) throws ConfigException {
+        if (t.isEmpty() || t.length() > MAX_TOPIC || !t.matches("[A-Za-z0-9._-]+") || t.equals(".") || t.equals("..")) {
+            throw new ConfigException(where + ": expected " + check() + ", found '" + t + "'");
         }
     }
 
@@ -106,6 +130,29 @@ public final class ConfigKey {
                 for (String s : v.split(",")) {
                     if (!s.isBlank()) {
                         out.add(s.trim());
+                    }
+                }
+                if (out.isEmpty()) {
+                    throw new ConfigException(where + ": expected " + check() + ", found '" + raw + "'");
+                }
+                return List.copyOf(out);
+            }
+            case TOPIC:
+                if (v.isEmpty() && min == 0) {
+                    return v;
+                }
+                checkTopic(v, where);
+                return v;
+            case TOPICS: {
+                List<String> out = new ArrayList<>();
+                for (String s : v.split(",")) {
+                    if (!s.isBlank()) {
+                        String t = s.trim();
+                        checkTopic(t, where);
+                        if (out.contains(t)) {
+                            throw new ConfigException(where + ": topic '" + t + "' is listed twice");
+                        }
+                        out.add(t);
                     }
                 }
                 if (out.isEmpty()) {

@@ -27,22 +27,29 @@ public final class ProcessorConfig {
             "Consumer group id of the processor; instances with the same id share the input partitions.");
     public static final ConfigKey PIPELINES = ConfigKey.list("pipelines", null,
             "Names of the pipelines to run; each has its own pipeline.NAME.* keys.");
-    public static final ConfigKey DEAD_LETTER_TOPIC = ConfigKey.string("dead.letter.topic", "nowcast.dead-letters",
-            "Topic receiving every record that cannot be processed, with the reason in its headers.");
+    public static final ConfigKey DEAD_LETTER_TOPIC = ConfigKey.topic("dead.letter.topic", "nowcast.dead-letters", false,
+            "Topic receiving every record that cannot be processed: its original key, value and headers, plus"
+                    + " headers nowcast.reason, nowcast.error, nowcast.source.topic, nowcast.source.partition,"
+                    + " nowcast.source.offset and nowcast.pipeline.");
     public static final ConfigKey MAX_STREAMS = ConfigKey.integer("state.max.streams", "100000", 1, Integer.MAX_VALUE,
             "Most streams whose state is kept per pipeline; the least recently used is evicted first.");
     public static final ConfigKey IDLE_TTL = ConfigKey.longValue("state.idle.ttl.ms", "3600000", 0, Long.MAX_VALUE,
             "A stream with no sample for this long (processing time) is evicted; 0 keeps states until capacity evicts them.");
-    public static final ConfigKey EVICTIONS_TOPIC = ConfigKey.string("state.evictions.topic", "",
-            "If set, every eviction is announced on this topic (key = stream id, value = JSON with the cause).");
+    public static final ConfigKey EVICTIONS_TOPIC = ConfigKey.topic("state.evictions.topic", "", true,
+            "If set, every eviction is announced on this topic (key = stream id, value = JSON with the pipeline and"
+                    + " the cause, capacity or idle).");
     public static final ConfigKey POLL_MAX_RECORDS = ConfigKey.integer("poll.max.records", "2000", 1, 1_000_000,
             "Most records taken in one poll (the consumer's max.poll.records).");
     public static final ConfigKey POLL_TIMEOUT = ConfigKey.longValue("poll.timeout.ms", "100", 1, 60_000,
             "How long one poll waits for records.");
+    public static final ConfigKey EMBEDDED_PARTITIONS = ConfigKey.integer("embedded.topic.partitions", "4", 1, 1000,
+            "With the embedded broker (bootstrap.servers empty): partitions of each input and output topic it creates.");
 
     /** Keys of one pipeline, under {@code pipeline.NAME.}. */
-    public static final ConfigKey P_INPUTS = ConfigKey.list("input.topics", null, "Topics this pipeline reads samples from.");
-    public static final ConfigKey P_OUTPUT = ConfigKey.string("output.topic", null, "Topic this pipeline writes predictions to.");
+    public static final ConfigKey P_INPUTS = ConfigKey.topics("input.topics", null,
+            "Topics this pipeline reads samples from (key = stream id); a topic belongs to one pipeline.");
+    public static final ConfigKey P_OUTPUT = ConfigKey.topic("output.topic", null, false,
+            "Topic this pipeline writes predictions to (key = stream id).");
     public static final ConfigKey P_MODEL = ConfigKey.path("model", null,
             "Model file (.safetensors) run on every sample; relative paths are resolved against the config file's folder.");
     public static final ConfigKey P_LATE = ConfigKey.choice("late.policy", "dead-letter",
@@ -53,7 +60,7 @@ public final class ProcessorConfig {
             "Largest input record value accepted; larger ones are dead-lettered as oversized.");
 
     public static final List<ConfigKey> PROCESS_KEYS = List.of(BOOTSTRAP, APPLICATION_ID, PIPELINES, DEAD_LETTER_TOPIC,
-            MAX_STREAMS, IDLE_TTL, EVICTIONS_TOPIC, POLL_MAX_RECORDS, POLL_TIMEOUT);
+            MAX_STREAMS, IDLE_TTL, EVICTIONS_TOPIC, POLL_MAX_RECORDS, POLL_TIMEOUT, EMBEDDED_PARTITIONS);
     public static final List<ConfigKey> PIPELINE_KEYS = List.of(P_INPUTS, P_OUTPUT, P_MODEL, P_LATE, P_GAP, P_MAX_BYTES);
 
     /** One pipeline's settings. */
@@ -70,6 +77,7 @@ public final class ProcessorConfig {
     public final String evictionsTopic;
     public final int pollMaxRecords;
     public final long pollTimeoutMs;
+    public final int embeddedPartitions;
     public final List<Pipeline> pipelines;
     /** kafka.* settings for every client, consumer.* and producer.* for one side, prefixes removed. */
     public final Map<String, String> kafkaCommon;
@@ -87,11 +95,50 @@ public final class ProcessorConfig {
         this.evictionsTopic = (String) v.get(EVICTIONS_TOPIC.name);
         this.pollMaxRecords = (Integer) v.get(POLL_MAX_RECORDS.name);
         this.pollTimeoutMs = (Long) v.get(POLL_TIMEOUT.name);
+        this.embeddedPartitions = (Integer) v.get(EMBEDDED_PARTITIONS.name);
         this.pipelines = List.copyOf(pipelines);
-        this.kafkaCommon = common;
-        this.kafkaConsumer = consumer;
-        this.kafkaProducer = producer;
+        this.kafkaCommon = Map.copyOf(common);
+        this.kafkaConsumer = Map.copyOf(consumer);
+        this.kafkaProducer = Map.copyOf(producer);
+        this.values = Map.copyOf(v);
     }
+
+    private final Map<String, Object> values;
+
+    /** This configuration with other bootstrap servers (those of an embedded broker started for it). */
+    public ProcessorConfig withBootstrapServers(String servers) {
+        Map<String, Object> v = new LinkedHashMap<>(values);
+        v.put(BOOTSTRAP.name, servers);
+        return new ProcessorConfig(source, v, pipelines, kafkaCommon, kafkaConsumer, kafkaProducer);
+    }
+
+    /** The pipeline of that name, or null. */
+    public Pipeline pipeline(String name) {
+        for (Pipeline p : pipelines) {
+            if (p.name().equals(name)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Kafka client settings the processor sets itself, with what to do instead. Setting one of them
+     * under kafka., consumer. or producer. is refused rather than silently overridden.
+     */
+    static final Map<String, String> MANAGED_CLIENT_KEYS = Map.ofEntries(
+            Map.entry("bootstrap.servers", "set bootstrap.servers instead"),
+            Map.entry("key.serializer", "the processor writes bytes"),
+            Map.entry("value.serializer", "the processor writes bytes"),
+            Map.entry("key.deserializer", "the processor reads bytes"),
+            Map.entry("value.deserializer", "the processor reads bytes"),
+            Map.entry("group.id", "set application.id instead"),
+            Map.entry("enable.auto.commit", "the processor commits offsets itself, after its outputs are written"),
+            Map.entry("isolation.level", "the processor reads committed records only (read_committed)"),
+            Map.entry("max.poll.records", "set poll.max.records instead"),
+            Map.entry("enable.idempotence", "the processor's producer is always idempotent"),
+            Map.entry("acks", "the processor's producer always waits for all in-sync replicas (acks=all)"),
+            Map.entry("transactional.id", "the processor manages its transactions itself"));
 
     public static ProcessorConfig load(Path file) throws ConfigException {
         Properties p = new Properties();
@@ -146,16 +193,27 @@ public final class ProcessorConfig {
                 values.put(key.name, key.parse(key.defaultValue, "default of " + key.name));
             }
         }
-        for (String k : common.keySet()) {
-            if (k.equals("bootstrap.servers")) {
-                throw new ConfigException(source + ": key 'kafka.bootstrap.servers': set bootstrap.servers instead");
+        for (Map.Entry<String, Map<String, String>> side : List.of(Map.entry("kafka.", common),
+                Map.entry("consumer.", consumer), Map.entry("producer.", producer))) {
+            for (String k : side.getValue().keySet()) {
+                if (k.isEmpty()) {
+                    throw new ConfigException(source + ": key '" + side.getKey() + "': expected " + side.getKey()
+                            + "SETTING (a Kafka client setting)");
+                }
+                String instead = MANAGED_CLIENT_KEYS.get(k);
+                if (instead != null) {
+                    throw new ConfigException(source + ": key '" + side.getKey() + k + "': managed by the processor; "
+                            + instead);
+                }
             }
         }
         @SuppressWarnings("unchecked")
         List<String> names = (List<String>) values.get(PIPELINES.name);
-        for (String n : pipelineRaw.keySet()) {
-            if (!names.contains(n)) {
-                throw new ConfigException(source + ": keys for pipeline '" + n + "' but 'pipelines' lists only " + names);
+        for (Map.Entry<String, Map<String, String>> e : pipelineRaw.entrySet()) {
+            if (!names.contains(e.getKey())) {
+                throw new ConfigException(source + ": key 'pipeline." + e.getKey() + "." + e.getValue().keySet().iterator().next()
+                        + "': no pipeline '" + e.getKey() + "' in 'pipelines' " + names
+                        + " (add it there, or remove the pipeline." + e.getKey() + ".* keys)");
             }
         }
         List<Pipeline> pipelines = new ArrayList<>();
@@ -199,6 +257,17 @@ public final class ProcessorConfig {
             if (ins.contains(out)) {
                 throw new ConfigException(source + ": key 'pipeline." + n + ".output.topic': '" + out
                         + "' is also an input topic of the pipeline");
+            }
+            for (ConfigKey side : List.of(DEAD_LETTER_TOPIC, EVICTIONS_TOPIC)) {
+                String t = (String) values.get(side.name);
+                if (ins.contains(t)) {
+                    throw new ConfigException(source + ": key 'pipeline." + n + ".input.topics': '" + t + "' is the "
+                            + side.name + " (the processor would read what it writes there)");
+                }
+                if (out.equals(t)) {
+                    throw new ConfigException(source + ": key 'pipeline." + n + ".output.topic': '" + t + "' is the "
+                            + side.name);
+                }
             }
             outputs.add(out);
             pipelines.add(new Pipeline(n, ins, out, model, "drop".equals(pv.get(P_LATE.name)),

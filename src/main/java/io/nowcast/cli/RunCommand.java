@@ -1,0 +1,189 @@
+package io.nowcast.cli;
+
+import io.nowcast.broker.EmbeddedBroker;
+import io.nowcast.model.Forecaster;
+import io.nowcast.model.Model;
+import io.nowcast.model.ModelFiles;
+import io.nowcast.model.ModelSpec;
+import io.nowcast.stream.Processor;
+import io.nowcast.stream.ProcessorConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Run the stream processor: read samples from each pipeline's input topics, run its model on every",
+                "sample batched across streams, write predictions, dead letters and evictions to Kafka (at-least-once).",
+                "With an empty bootstrap.servers an embedded single-node broker is started in this process and the",
+                "topics are created on it. Runs until Ctrl-C or SIGTERM, which finish and commit the batch in progress.",
+                "The configuration keys are described in docs/configuration.md."})
+final class RunCommand implements java.util.concurrent.Callable<Integer> {
+    @Option(names = "--config", required = true, description = "configuration file (Java properties)")
+    Path config;
+
+    @Option(names = "--stats-every", defaultValue = "10",
+            description = "seconds between progress lines on stderr, printed when something changed; 0: none"
+                    + " (default: ${DEFAULT-VALUE})")
+    int statsEvery;
+
+    /** Counted down once the processor is about to read (for tests). */
+    final CountDownLatch started = new CountDownLatch(1);
+    private volatile Processor processor;
+    private volatile EmbeddedBroker broker;
+
+    @Override
+    public Integer call() throws Exception {
+        ProcessorConfig c = ProcessorConfig.load(config);
+        Map<String, Forecaster> models = loadModels(c);
+        PrintStream out = System.out;
+        EmbeddedBroker b = null;
+        Processor p = null;
+        Thread hook = null;
+        ScheduledExecutorService ticker = null;
+        try {
+            if (c.bootstrapServers.isBlank()) {
+                b = EmbeddedBroker.startTemporary();
+                broker = b;
+                out.println("embedded broker, bootstrap servers: " + b.bootstrapServers() + " (temporary, deleted on exit)");
+                createTopics(b, c);
+                c = c.withBootstrapServers(b.bootstrapServers());
+            }
+            p = new Processor(c, models);
+            processor = p;
+            for (ProcessorConfig.Pipeline pl : c.pipelines) {
+                ModelSpec s = models.get(pl.name()).spec();
+                out.println("pipeline " + pl.name() + ": " + String.join(",", pl.inputTopics()) + " -> " + pl.outputTopic()
+                        + ", model " + s.name + " v" + s.version + " (" + s.numLayers + "-layer " + s.cell.id + ", input "
+                        + s.inputSize + ", hidden " + s.hiddenSize + ")");
+            }
+            out.println("dead letters: " + c.deadLetterTopic + (c.evictionsTopic.isEmpty() ? "" : ", evictions: "
+                    + c.evictionsTopic) + "; group " + c.applicationId + " at " + c.bootstrapServers);
+            out.println("Ctrl-C stops the processor.");
+            out.flush();
+            // Ctrl-C (SIGINT) or SIGTERM: finish and commit the batch, close the clients, then the broker
+            Processor stopping = p;
+            EmbeddedBroker closing = b;
+            hook = new Thread(() -> {
+                stopping.stop();
+                try {
+                    stopping.awaitStopped(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                if (closing != null) {
+                    closing.close();
+                }
+            }, "nowcast-run-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            if (statsEvery > 0) {
+                ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "nowcast-run-stats");
+                    t.setDaemon(true);
+                    return t;
+                });
+                Processor watched = p;
+                Processor.Stats[] last = {null};
+                ticker.scheduleAtFixedRate(() -> {
+                    Processor.Stats s = watched.stats();
+                    if (last[0] == null || s.records() != last[0].records() || s.streams() != last[0].streams()) {
+                        System.err.println(progress(s));
+                    }
+                    last[0] = s;
+                }, statsEvery, statsEvery, TimeUnit.SECONDS);
+            }
+            started.countDown();
+            p.run();
+            System.err.println("stopped: " + progress(p.stats()));
+            return 0;
+        } finally {
+            if (ticker != null) {
+                ticker.shutdownNow();
+            }
+            if (hook != null) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running or has run
+                }
+            }
+            if (p != null) {
+                p.close();
+            }
+            if (b != null) {
+                b.close();
+            }
+        }
+    }
+
+    static String progress(Processor.Stats s) {
+        return "records " + s.records() + ", predictions " + s.predictions() + ", dead letters " + s.deadLettersTotal()
+                + ", late dropped " + s.lateDropped() + ", streams " + s.streams() + ", evicted " + s.evictedCapacity()
+                + " (capacity) " + s.evictedIdle() + " (idle), gap resets " + s.gapResets() + ", rows per step "
+                + (s.batchedSteps() == 0 ? "0" : String.format("%.1f", s.rowsStepped() / (double) s.batchedSteps()));
+    }
+
+    /** Each pipeline's model; only forecasters are served. */
+    static Map<String, Forecaster> loadModels(ProcessorConfig c) throws Exception {
+        Map<String, Forecaster> models = new LinkedHashMap<>();
+        for (ProcessorConfig.Pipeline p : c.pipelines) {
+            Model m = ModelFiles.load(p.model());
+            if (!(m instanceof Forecaster)) {
+                throw new IllegalArgumentException(c.source + ": pipeline '" + p.name() + "': " + p.model() + " is a "
+                        + m.spec().kind.id + " model; a pipeline runs a forecaster model");
+            }
+            models.put(p.name(), (Forecaster) m);
+        }
+        return models;
+    }
+
+    /** The topics the configuration uses, made on the embedded broker if missing. */
+    static void createTopics(EmbeddedBroker b, ProcessorConfig c) {
+        Map<String, Integer> topics = new LinkedHashMap<>();
+        for (ProcessorConfig.Pipeline p : c.pipelines) {
+            for (String t : p.inputTopics()) {
+                topics.put(t, c.embeddedPartitions);
+            }
+            topics.put(p.outputTopic(), c.embeddedPartitions);
+        }
+        topics.put(c.deadLetterTopic, 1);
+        if (!c.evictionsTopic.isEmpty()) {
+            topics.put(c.evictionsTopic, 1);
+        }
+        Set<String> made = new LinkedHashSet<>();
+        for (Map.Entry<String, Integer> t : topics.entrySet()) {
+            try {
+                b.createTopic(t.getKey(), t.getValue(), Map.of());
+                made.add(t.getKey());
+            } catch (TopicExistsException exists) {
+                // kept as it is
+            }
+        }
+        if (!made.isEmpty()) {
+            System.out.println("created topics: " + String.join(", ", made));
+        }
+    }
+
+    /** The embedded broker, null if none was started or before it was (for tests). */
+    EmbeddedBroker broker() {
+        return broker;
+    }
+
+    /** Stops the processor as Ctrl-C would and lets {@link #call()} return 0 (for tests). */
+    void requestStop() {
+        Processor p = processor;
+        if (p != null) {
+            p.stop();
+        }
+    }
+}

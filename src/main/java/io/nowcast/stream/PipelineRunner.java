@@ -1,0 +1,437 @@
+package io.nowcast.stream;
+
+import io.nowcast.codec.PredictionCodec;
+import io.nowcast.codec.RejectReason;
+import io.nowcast.codec.Sample;
+import io.nowcast.model.Forecaster;
+import io.nowcast.model.ModelSpec;
+import io.nowcast.nn.RecurrentState;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.LongSupplier;
+
+/**
+ * Runs one pipeline's model over batches of decoded samples, batched across streams.
+ *
+ * <h2>One batch</h2>
+ * {@link #process} takes the samples of one poll in poll order and groups them by stream, keeping
+ * each stream's order. Then, round after round, it takes the next pending sample of every stream
+ * that still has one, gathers those streams' states into the rows of one {@link RecurrentState}
+ * (N rows for N streams) and their values into one (N, inputSize) matrix, runs <b>one</b> batched
+ * {@link Forecaster#step} for all of them, scatters the states back to the
+ * {@link StreamStateStore} and encodes one prediction per sample: key = stream id, {@code time} =
+ * the sample's event time, {@code step} = the stream's samples since its state was (re)started.
+ * A stream with k samples in the batch takes part in k rounds, so the results are those of
+ * stepping each stream alone, in its order (the equivalence test checks this against the offline
+ * {@code nowcast predict} path).
+ *
+ * <h2>Event time, per stream</h2>
+ * <ul>
+ * <li>A sample older than the stream's last one is out of order: dead-lettered with
+ *     {@link RejectReason#OUT_OF_ORDER}, or dropped and counted when the pipeline's late policy is
+ *     {@code drop}. A sample with the same event time as the last one is in order.</li>
+ * <li>A sample more than {@code gap.ms} after the stream's last one restarts the stream from a
+ *     fresh (zero) state before it is stepped; counted as a gap reset.</li>
+ * </ul>
+ *
+ * <h2>Model errors</h2>
+ * If the batched step throws, every row of that round is stepped again alone from its stored
+ * state, which the failed step did not touch; a row that throws alone, or whose output or new state
+ * is not finite, is dead-lettered with {@link RejectReason#MODEL_ERROR} and its stream restarts
+ * from a fresh state (the sample's event time is kept as the stream's last, so out-of-order
+ * checks go on). The other rows are unaffected.
+ *
+ * <p>Not thread-safe: one runner per pipeline, called from the processor's loop thread. It knows
+ * nothing of Kafka: samples come in as a list, results leave through an {@link Output}.
+ */
+public final class PipelineRunner {
+    /** Where the results of a batch go, in the order they are made. */
+    public interface Output {
+        /** A prediction for the sample at {@code index} of the batch. */
+        void prediction(int index, String stream, byte[] value);
+
+        /** The sample at {@code index} of the batch cannot be processed. */
+        void rejected(int index, RejectReason reason, String message);
+    }
+
+    /** One model step for the N rows of a state (the signature of {@link Forecaster#step}). */
+    @FunctionalInterface
+    interface Step {
+        void step(float[] input, RecurrentState state, float[] out, float[] scratch);
+    }
+
+    private final String name;
+    private final ModelSpec spec;
+    private final Step model;
+    private final StreamStateStore store;
+    private final boolean dropLate;
+    private final long gapMs;
+    private final LongSupplier clockMs;
+    private final PredictionCodec codec;
+    private final int D;   // input size
+    private final int W;   // output row width
+    private final int O;   // predicted values per row (W for a model without a head)
+    private final int H;
+    private final int layers;
+    private final boolean cell;
+
+    // work space, grown to the largest batch seen and then reused
+    private int[] next = new int[0];                 // (samples) next pending sample of the same stream, -1: none
+    private StreamStateStore.Entry[] active = new StreamStateStore.Entry[0];  // streams with pending samples
+    private StreamStateStore.Entry[] rowEntry = new StreamStateStore.Entry[0]; // (N) stream of each row
+    private int[] rowSample = new int[0];            // (N) sample index of each row
+    private String[] rowError = new String[0];       // (N) error of a row stepped alone, or null
+    private RecurrentState state;                    // (capacity rows) gathered states
+    private float[] input = new float[0];            // (N, D)
+    private float[] out = new float[0];              // (N, W)
+    private float[] scratch = new float[0];          // (N, D + W + H)
+    private final float[] rowIn;                     // (1, D)
+    private final float[] rowOut;                    // (1, W)
+    private int capacity;
+
+    private long samples;
+    private long predictions;
+    private long outOfOrder;
+    private long lateDropped;
+    private long gapResets;
+    private long modelErrors;
+    private long batchedSteps;
+    private long rowsStepped;
+
+    /**
+     * @param name     the pipeline's name (for messages)
+     * @param model    the pipeline's model; used by this runner only (it is not thread-safe)
+     * @param store    the pipeline's state store, made for this model's layers and hidden size
+     * @param dropLate drop out-of-order samples instead of dead-lettering them
+     * @param gapMs    event-time gap after which a stream restarts from a fresh state; 0: never
+     * @param clockMs  processing time in milliseconds, for the store's idle time-to-live
+     */
+    public PipelineRunner(String name, Forecaster model, StreamStateStore store, boolean dropLate, long gapMs,
+                          LongSupplier clockMs) {
+        this(name, model, model::step, store, dropLate, gapMs, clockMs);
+    }
+
+    /** With another step function in place of the model's (tests: a model that fails on chosen rows). */
+    PipelineRunner(String name, Forecaster model, Step step, StreamStateStore store, boolean dropLate, long gapMs,
+                   LongSupplier clockMs) {
+        this.name = name;
+        this.spec = model.spec();
+        this.model = step;
+        this.store = store;
+        this.dropLate = dropLate;
+        this.gapMs = gapMs;
+        this.clockMs = clockMs;
+        this.codec = new PredictionCodec(spec.name, spec.version);
+        this.D = spec.inputSize;
+        this.W = model.outputWidth();
+        this.O = spec.head == ModelSpec.Head.NONE ? W : spec.outputSize;
+        this.H = model.net().hiddenSize;
+        this.layers = model.net().numLayers();
+        this.cell = model.net().cell.hasCell();
+        if (store.layers() != layers || store.hiddenSize() != H || store.hasCell() != cell) {
+            throw new IllegalArgumentException("pipeline " + name + ": the state store is for " + store.layers()
+                    + " layers of " + store.hiddenSize() + (store.hasCell() ? " with" : " without")
+                    + " cell vectors, the model has " + layers + " of " + H);
+        }
+        this.rowIn = new float[D];
+        this.rowOut = new float[W];
+        ensureCapacity(16);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    public StreamStateStore store() {
+        return store;
+    }
+
+    /** Evicts the streams idle for the store's time-to-live; call between batches. */
+    public int expireIdle() {
+        return store.expire(clockMs.getAsLong());
+    }
+
+    /** {@link #process(List, int[], Output)} without sources. */
+    public void process(List<Sample> batch, Output output) {
+        process(batch, null, output);
+    }
+
+    /**
+     * Processes one batch: every sample ends as exactly one prediction, one rejection, or (late,
+     * with the drop policy) nothing.
+     *
+     * @param batch   samples in poll order
+     * @param sources per sample, a number for where it came from (the processor numbers its
+     *                partitions), kept with the stream's state; null if not tracked
+     */
+    public void process(List<Sample> batch, int[] sources, Output output) {
+        int n = batch.size();
+        if (n == 0) {
+            return;
+        }
+        if (next.length < n) {
+            next = new int[Math.max(n, 2 * next.length)];
+        }
+        long now = clockMs.getAsLong();
+        store.beginBatch();
+        int streams = 0;
+        try {
+            // group by stream, keeping each stream's order: a linked list of sample indexes per stream
+            for (int i = 0; i < n; i++) {
+                Sample s = batch.get(i);
+                StreamStateStore.Entry e = store.acquire(s.stream(), now);
+                if (sources != null) {
+                    e.source = sources[i];
+                }
+                next[i] = -1;
+                if (e.head < 0) {
+                    e.head = i;
+                    if (streams == active.length) {
+                        active = Arrays.copyOf(active, Math.max(16, 2 * streams));
+                    }
+                    active[streams++] = e;
+                } else {
+                    next[e.tail] = i;
+                }
+                e.tail = i;
+            }
+            samples += n;
+            // rounds: one batched step for every stream with a pending sample
+            while (streams > 0) {
+                int rows = 0;
+                int kept = 0;
+                ensureCapacity(streams);
+                for (int a = 0; a < streams; a++) {
+                    StreamStateStore.Entry e = active[a];
+                    int idx = nextInOrder(e, batch, output);
+                    if (idx < 0) {
+                        continue;
+                    }
+                    if (e.head >= 0) {
+                        active[kept++] = e;
+                    }
+                    long t = batch.get(idx).eventTime();
+                    if (gapMs > 0 && e.lastEventTime != StreamStateStore.NO_TIME && t - e.lastEventTime > gapMs) {
+                        e.resetState();
+                        gapResets++;
+                    }
+                    gather(e, rows);
+                    System.arraycopy(batch.get(idx).values(), 0, input, rows * D, D);
+                    rowEntry[rows] = e;
+                    rowSample[rows] = idx;
+                    rows++;
+                }
+                for (int a = kept; a < streams; a++) {
+                    active[a] = null;
+                }
+                streams = kept;
+                if (rows > 0) {
+                    step(rows);
+                    finish(rows, batch, output);
+                }
+            }
+        } finally {
+            for (int a = 0; a < streams; a++) {
+                active[a].head = -1;
+                active[a].tail = -1;
+                active[a] = null;
+            }
+            store.trim();
+        }
+    }
+
+    /** Pops the stream's next sample that is in event-time order; rejects or drops the ones that are not. */
+    private int nextInOrder(StreamStateStore.Entry e, List<Sample> batch, Output output) {
+        while (e.head >= 0) {
+            int idx = e.head;
+            e.head = next[idx];
+            if (e.head < 0) {
+                e.tail = -1;
+            }
+            long t = batch.get(idx).eventTime();
+            if (e.lastEventTime != StreamStateStore.NO_TIME && t < e.lastEventTime) {
+                if (dropLate) {
+                    lateDropped++;
+                } else {
+                    outOfOrder++;
+                    output.rejected(idx, RejectReason.OUT_OF_ORDER, "event time " + t + " is " + (e.lastEventTime - t)
+                            + " ms before the stream's last sample (" + e.lastEventTime + ")");
+                }
+                continue;
+            }
+            return idx;
+        }
+        return -1;
+    }
+
+    /** Steps rows [0, N) of the gathered state; if the batch fails, each row alone. */
+    private void step(int N) {
+        RecurrentState rows = state.firstRows(N);
+        batchedSteps++;
+        rowsStepped += N;
+        try {
+            // out (N, W) = model(input (N, D), state rows [0, N)), the states updated in place
+            model.step(input, rows, out, scratch);
+            for (int r = 0; r < N; r++) {
+                rowError[r] = null;
+            }
+            return;
+        } catch (RuntimeException batchFailure) {
+            // the stored states are untouched: step every row alone to find the ones that fail
+        }
+        // row 0 is the work row: from the last row down, each row is gathered there, stepped alone
+        // and moved to its own row; row 0 itself comes last and stays
+        RecurrentState one = state.firstRows(1);
+        for (int r = N - 1; r >= 0; r--) {
+            gather(rowEntry[r], 0);
+            System.arraycopy(input, r * D, rowIn, 0, D);
+            rowError[r] = null;
+            try {
+                model.step(rowIn, one, rowOut, scratch);
+                System.arraycopy(rowOut, 0, out, r * W, W);
+            } catch (RuntimeException e) {
+                rowError[r] = e.toString();
+            }
+            if (r > 0) {
+                copyRow(state, 0, r);
+            }
+        }
+    }
+
+    private void copyRow(RecurrentState s, int from, int to) {
+        for (int l = 0; l < layers; l++) {
+            System.arraycopy(s.h[l], from * H, s.h[l], to * H, H);
+            if (cell) {
+                System.arraycopy(s.c[l], from * H, s.c[l], to * H, H);
+            }
+        }
+    }
+
+    /** After a step: a prediction per good row, states back to the store; a model error per bad row. */
+    private void finish(int N, List<Sample> batch, Output output) {
+        ModelSpec.Head head = spec.head;
+        for (int r = 0; r < N; r++) {
+            StreamStateStore.Entry e = rowEntry[r];
+            int idx = rowSample[r];
+            long t = batch.get(idx).eventTime();
+            String problem = rowError[r] != null ? "the model failed: " + rowError[r] : nonFinite(r);
+            e.lastEventTime = t;
+            if (problem != null) {
+                e.resetState();
+                modelErrors++;
+                output.rejected(idx, RejectReason.MODEL_ERROR, problem + " (the stream restarts from a fresh state)");
+                continue;
+            }
+            scatter(r, e);
+            e.steps++;
+            byte[] value = codec.encode(e.stream, t, e.steps, out, r * W,
+                    head == ModelSpec.Head.GAUSSIAN ? out : null, r * W + O, 1, O);
+            predictions++;
+            output.prediction(idx, e.stream, value);
+        }
+    }
+
+    /** Null if row r's output and new state are finite, else what is not. */
+    private String nonFinite(int r) {
+        for (int j = 0; j < W; j++) {
+            if (!Float.isFinite(out[r * W + j])) {
+                return "output " + j + " is " + out[r * W + j];
+            }
+        }
+        for (int l = 0; l < layers; l++) {
+            for (int j = r * H, end = j + H; j < end; j++) {
+                if (!Float.isFinite(state.h[l][j])) {
+                    return "hidden state of layer " + l + " is not finite";
+                }
+                if (cell && !Float.isFinite(state.c[l][j])) {
+                    return "cell state of layer " + l + " is not finite";
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Copies a stream's vectors into row {@code row} of the gathered state. */
+    private void gather(StreamStateStore.Entry e, int row) {
+        float[] v = e.vectors;
+        int stride = cell ? 2 * H : H;
+        for (int l = 0; l < layers; l++) {
+            System.arraycopy(v, l * stride, state.h[l], row * H, H);
+            if (cell) {
+                System.arraycopy(v, l * stride + H, state.c[l], row * H, H);
+            }
+        }
+    }
+
+    /** Copies row {@code row} of the gathered state back to the stream. */
+    private void scatter(int row, StreamStateStore.Entry e) {
+        float[] v = e.vectors;
+        int stride = cell ? 2 * H : H;
+        for (int l = 0; l < layers; l++) {
+            System.arraycopy(state.h[l], row * H, v, l * stride, H);
+            if (cell) {
+                System.arraycopy(state.c[l], row * H, v, l * stride + H, H);
+            }
+        }
+    }
+
+    private void ensureCapacity(int n) {
+        if (n <= capacity) {
+            return;
+        }
+        int c = Math.max(n, 2 * capacity);
+        state = new RecurrentState(layers, c, H, cell);
+        input = new float[c * D];
+        out = new float[c * W];
+        scratch = new float[c * (D + W + H)];
+        rowEntry = new StreamStateStore.Entry[c];
+        rowSample = new int[c];
+        rowError = new String[c];
+        capacity = c;
+    }
+
+    /** Samples given to {@link #process}. */
+    public long samples() {
+        return samples;
+    }
+
+    /** Predictions made. */
+    public long predictions() {
+        return predictions;
+    }
+
+    /** Out-of-order samples dead-lettered. */
+    public long outOfOrder() {
+        return outOfOrder;
+    }
+
+    /** Out-of-order samples dropped (late policy {@code drop}). */
+    public long lateDropped() {
+        return lateDropped;
+    }
+
+    /** Streams restarted from a fresh state after an event-time gap. */
+    public long gapResets() {
+        return gapResets;
+    }
+
+    /** Samples dead-lettered because the model failed or gave a non-finite result. */
+    public long modelErrors() {
+        return modelErrors;
+    }
+
+    /** Batched model steps run (one per round). */
+    public long batchedSteps() {
+        return batchedSteps;
+    }
+
+    /** Rows stepped over all batched steps: divided by {@link #batchedSteps()}, the mean batch size. */
+    public long rowsStepped() {
+        return rowsStepped;
+    }
+}

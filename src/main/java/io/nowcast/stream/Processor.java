@@ -1,0 +1,549 @@
+package io.nowcast.stream;
+
+import io.nowcast.codec.RejectReason;
+import io.nowcast.codec.RejectedException;
+import io.nowcast.codec.Sample;
+import io.nowcast.codec.SampleCodec;
+import io.nowcast.model.Forecaster;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * The stream processor: reads the samples of every pipeline's input topics, runs each pipeline's
+ * model on them batched across streams ({@link PipelineRunner}), and writes predictions, dead
+ * letters and eviction announcements back to Kafka.
+ *
+ * <h2>The loop</h2>
+ * One consumer reads all pipelines' input topics (group {@code application.id}, auto-commit off,
+ * {@code read_committed}); one producer (idempotent, {@code acks=all}) writes everything. Each turn:
+ * <ol>
+ * <li>poll up to {@code poll.max.records} records;</li>
+ * <li>evict the streams idle for {@code state.idle.ttl.ms} (announced if
+ *     {@code state.evictions.topic} is set);</li>
+ * <li>decode each record with its pipeline's {@link SampleCodec} (dimension = the model's input
+ *     size, at most {@code max.record.bytes}); a record that cannot be decoded goes to the
+ *     dead-letter topic;</li>
+ * <li>give each pipeline its samples in poll order ({@link PipelineRunner#process}): predictions
+ *     to the pipeline's output topic (key = stream id), out-of-order samples and model errors to
+ *     the dead-letter topic;</li>
+ * <li>commit ({@link OutputCommitter}): flush the producer, check every send, then commit the
+ *     offsets of everything polled synchronously.</li>
+ * </ol>
+ * A dead letter carries the record's original key, value and headers, plus the headers
+ * {@code nowcast.reason} (a {@link RejectReason} id), {@code nowcast.error} (what was wrong),
+ * {@code nowcast.source.topic}, {@code nowcast.source.partition}, {@code nowcast.source.offset}
+ * and {@code nowcast.pipeline}. Every record polled ends as a prediction, a dead letter or (a late
+ * sample with {@code late.policy=drop}) a count, and its offset is committed with the rest of the
+ * batch: a bad record never stalls its partition.
+ *
+ * <h2>Guarantees (at-least-once)</h2>
+ * Offsets are committed only after every output of the batch has been acknowledged by all
+ * in-sync replicas, so nothing that was read is lost. After a crash, or a fatal error, the records
+ * polled since the last commit are read again: their predictions, dead letters and eviction
+ * announcements can appear twice. Stream states live in memory only (the changelog comes with
+ * exactly-once), so after a restart every stream starts from a fresh state: the re-read samples
+ * and the ones after them get predictions with {@code step} counted from 1 again, which differ
+ * from those an uninterrupted run would have made. When the group takes partitions away from this
+ * instance, the states of the streams last seen on them are dropped (not announced as evictions),
+ * so that a partition that comes back later does not resume from a state that is out of date; a
+ * partition revoked and assigned again in the same rebalance keeps its streams' states.
+ * Per stream, predictions are written in the order of the stream's samples (all go to the output
+ * topic with the stream id as key, so to one partition).
+ *
+ * <h2>Lifecycle and threads</h2>
+ * The constructor makes the clients (a bad client setting fails here) and subscribes; nothing is
+ * read until {@link #run()}, which runs the loop in the calling thread until {@link #stop()} and
+ * then closes the clients (the consumer leaves its group). Only one thread may call {@code run},
+ * once. {@link #stop()} may be called from any thread, also from a shutdown hook: it wakes the
+ * consumer, the batch in progress is finished and committed, and {@code run} returns.
+ * {@link #close()} stops the loop, waits for {@code run} to return and closes the clients if
+ * {@code run} never ran. {@link #stats()} may be read from any thread; it is a snapshot taken
+ * after the last commit. A fatal error (a write that fails after the producer's retries, a commit
+ * refused because the group moved on, an authorisation error) ends {@code run} with a
+ * {@link ProcessorException}, the batch in progress uncommitted.
+ */
+public final class Processor implements AutoCloseable {
+    static final String H_REASON = "nowcast.reason";
+    static final String H_ERROR = "nowcast.error";
+    static final String H_TOPIC = "nowcast.source.topic";
+    static final String H_PARTITION = "nowcast.source.partition";
+    static final String H_OFFSET = "nowcast.source.offset";
+    static final String H_PIPELINE = "nowcast.pipeline";
+
+    /** A fatal error of the loop; the batch in progress was not committed. */
+    public static final class ProcessorException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ProcessorException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** Counts since the processor was made, as of the last commit; {@code partitions}: input partitions owned. */
+    public record Stats(long polls, long records, long predictions, Map<RejectReason, Long> deadLetters, long lateDropped,
+                        long gapResets, long evictedCapacity, long evictedIdle, long streams, long batchedSteps,
+                        long rowsStepped, long commits, int partitions) {
+        /** Dead letters of every reason. */
+        public long deadLettersTotal() {
+            return deadLetters.values().stream().mapToLong(Long::longValue).sum();
+        }
+
+        /** Records that ended as a prediction, a dead letter or a dropped late sample. */
+        public long handled() {
+            return predictions + deadLettersTotal() + lateDropped;
+        }
+    }
+
+    /** One pipeline: its codec, runner and the current batch's samples and records. */
+    private final class Pipeline implements PipelineRunner.Output {
+        final ProcessorConfig.Pipeline config;
+        final byte[] name;
+        final SampleCodec codec;
+        final PipelineRunner runner;
+        final List<Sample> samples = new ArrayList<>();
+        final List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        int[] sources = new int[64];
+
+        Pipeline(ProcessorConfig.Pipeline config, Forecaster model) {
+            this.config = config;
+            this.name = utf8(config.name());
+            this.codec = new SampleCodec(model.spec().inputSize, config.maxRecordBytes());
+            StreamStateStore store = new StreamStateStore(model.net().numLayers(), model.net().hiddenSize,
+                    model.net().cell.hasCell(), Processor.this.config.maxStreams, Processor.this.config.idleTtlMs,
+                    (stream, cause, last, steps) -> announceEviction(this, stream, cause, last, steps));
+            this.runner = new PipelineRunner(config.name(), model, store, config.dropLate(), config.gapMs(), clockMs);
+        }
+
+        void add(Sample s, ConsumerRecord<byte[], byte[]> r, int source) {
+            if (samples.size() == sources.length) {
+                sources = java.util.Arrays.copyOf(sources, 2 * sources.length);
+            }
+            sources[samples.size()] = source;
+            samples.add(s);
+            records.add(r);
+        }
+
+        void clear() {
+            samples.clear();
+            records.clear();
+        }
+
+        @Override
+        public void prediction(int index, String stream, byte[] value) {
+            ConsumerRecord<byte[], byte[]> in = records.get(index);
+            byte[] key = in.key() != null ? in.key() : utf8(stream);
+            committer.send(new ProducerRecord<>(config.outputTopic(), null, in.timestamp(), key, value), false);
+        }
+
+        @Override
+        public void rejected(int index, RejectReason reason, String message) {
+            deadLetter(records.get(index), this, reason, message);
+        }
+    }
+
+    private final ProcessorConfig config;
+    private final LongSupplier clockMs;
+    private final Consumer<byte[], byte[]> consumer;
+    private final OutputCommitter committer;
+    private final List<Pipeline> pipelines = new ArrayList<>();
+    private final Map<String, Pipeline> byTopic = new HashMap<>();
+    private final Map<TopicPartition, Integer> sourceIds = new HashMap<>();
+    private String lastTopic;
+    private int lastPartition = -1;
+    private int lastSource;
+    private final EnumMap<RejectReason, Long> deadLetters = new EnumMap<>(RejectReason.class);
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private final Object lifecycle = new Object();
+    private volatile boolean running = true;
+    private boolean started;
+    private boolean closed;
+    private volatile Stats stats;
+    private long polls;
+    private long records;
+    private long commits;
+    private int partitions;
+
+    /**
+     * @param config the configuration; {@code bootstrap.servers} must be set (an embedded broker
+     *               is started by the caller, see {@link ProcessorConfig#withBootstrapServers})
+     * @param models each pipeline's model by pipeline name; each is used by this processor only
+     */
+    public Processor(ProcessorConfig config, Map<String, Forecaster> models) {
+        this(config, models, monotonicMillis());
+    }
+
+    /** With another clock for the idle time-to-live (processing time, milliseconds). */
+    Processor(ProcessorConfig config, Map<String, Forecaster> models, LongSupplier clockMs) {
+        if (config.bootstrapServers.isBlank()) {
+            throw new IllegalArgumentException(config.source + ": bootstrap.servers is empty; start a broker first");
+        }
+        this.config = config;
+        this.clockMs = clockMs;
+        for (ProcessorConfig.Pipeline p : config.pipelines) {
+            Forecaster m = models.get(p.name());
+            if (m == null) {
+                throw new IllegalArgumentException("no model for pipeline " + p.name());
+            }
+            Pipeline pl = new Pipeline(p, m);
+            pipelines.add(pl);
+            for (String t : p.inputTopics()) {
+                byTopic.put(t, pl);
+            }
+        }
+        KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerSettings(config), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+        KafkaProducer<byte[], byte[]> p;
+        try {
+            p = new KafkaProducer<>(producerSettings(config), new ByteArraySerializer(), new ByteArraySerializer());
+        } catch (RuntimeException e) {
+            c.close(Duration.ZERO);
+            throw e;
+        }
+        this.consumer = c;
+        this.committer = new AtLeastOnceCommitter(p, c);
+        consumer.subscribe(new ArrayList<>(byTopic.keySet()), new ConsumerRebalanceListener() {
+            // with the eager protocol every partition is revoked and most come straight back: a
+            // stream's state is dropped only if its partition is not assigned again
+            private final Set<TopicPartition> revoked = new HashSet<>();
+
+            @Override
+            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                revoked.addAll(partitions);
+            }
+
+            @Override
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                Set<TopicPartition> owned = consumer.assignment();
+                revoked.removeAll(owned);
+                dropStatesOf(revoked);
+                revoked.clear();
+                Processor.this.partitions = owned.size();
+                publishStats();
+            }
+
+            @Override
+            public void onPartitionsLost(Collection<TopicPartition> lost) {
+                // another member may own them already
+                dropStatesOf(lost);
+                Processor.this.partitions = consumer.assignment().size() - lost.size();
+                publishStats();
+            }
+        });
+        publishStats();
+    }
+
+    static Map<String, Object> consumerSettings(ProcessorConfig c) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        s.put(ConsumerConfig.CLIENT_ID_CONFIG, c.applicationId + "-consumer");
+        s.putAll(c.kafkaCommon);
+        s.putAll(c.kafkaConsumer);
+        s.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers);
+        s.put(ConsumerConfig.GROUP_ID_CONFIG, c.applicationId);
+        s.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        s.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        s.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(c.pollMaxRecords));
+        return s;
+    }
+
+    static Map<String, Object> producerSettings(ProcessorConfig c) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put(ProducerConfig.CLIENT_ID_CONFIG, c.applicationId + "-producer");
+        s.putAll(c.kafkaCommon);
+        s.putAll(c.kafkaProducer);
+        s.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers);
+        s.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        s.put(ProducerConfig.ACKS_CONFIG, "all");
+        return s;
+    }
+
+    /**
+     * Runs the loop until {@link #stop()}, then closes the clients.
+     *
+     * @throws ProcessorException on a fatal error (the batch in progress is not committed)
+     * @throws IllegalStateException if called twice, or after {@link #close()}
+     */
+    public void run() {
+        synchronized (lifecycle) {
+            if (started || closed) {
+                throw new IllegalStateException(closed ? "the processor is closed" : "run() was called before");
+            }
+            started = true;
+        }
+        try {
+            Duration timeout = Duration.ofMillis(config.pollTimeoutMs);
+            while (running) {
+                ConsumerRecords<byte[], byte[]> batch;
+                try {
+                    batch = consumer.poll(timeout);
+                } catch (WakeupException e) {
+                    if (!running) {
+                        break;
+                    }
+                    continue;
+                }
+                polls++;
+                processBatch(batch);
+            }
+        } catch (ProcessorException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new ProcessorException("the processor stopped: " + e, e);
+        } finally {
+            running = false;
+            closeClients();
+            finished.countDown();
+        }
+    }
+
+    /** One turn of the loop after the poll: decode, run the pipelines, write, commit. */
+    private void processBatch(ConsumerRecords<byte[], byte[]> batch) {
+        committer.begin();
+        int expired = 0;
+        for (Pipeline p : pipelines) {
+            expired += p.runner.expireIdle();
+        }
+        if (batch.isEmpty()) {
+            if (expired > 0) {
+                committer.commit(Map.of()); // the announcements
+                publishStats();
+            }
+            return;
+        }
+        for (ConsumerRecord<byte[], byte[]> r : batch) {
+            records++;
+            Pipeline p = byTopic.get(r.topic());
+            Sample s;
+            try {
+                s = p.codec.decode(r.key(), r.value(), r.timestamp());
+            } catch (RejectedException e) {
+                deadLetter(r, p, e.reason, e.getMessage());
+                continue;
+            } catch (RuntimeException e) {
+                deadLetter(r, p, RejectReason.UNDECODABLE, "the decoder failed: " + e);
+                continue;
+            }
+            p.add(s, r, sourceId(r));
+        }
+        try {
+            for (Pipeline p : pipelines) {
+                p.runner.process(p.samples, p.sources, p);
+            }
+        } finally {
+            for (Pipeline p : pipelines) {
+                p.clear();
+            }
+        }
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (TopicPartition tp : batch.partitions()) {
+            List<ConsumerRecord<byte[], byte[]>> rs = batch.records(tp);
+            ConsumerRecord<byte[], byte[]> last = rs.get(rs.size() - 1);
+            offsets.put(tp, new OffsetAndMetadata(last.offset() + 1, last.leaderEpoch(), ""));
+        }
+        committer.commit(offsets);
+        commits++;
+        publishStats();
+    }
+
+    /** A number for the record's partition; records come partition by partition, so the last one is cached. */
+    private int sourceId(ConsumerRecord<byte[], byte[]> r) {
+        if (r.partition() == lastPartition && r.topic().equals(lastTopic)) {
+            return lastSource;
+        }
+        TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+        Integer id = sourceIds.get(tp);
+        if (id == null) {
+            id = sourceIds.size();
+            sourceIds.put(tp, id);
+        }
+        lastTopic = r.topic();
+        lastPartition = r.partition();
+        lastSource = id;
+        return id;
+    }
+
+    /** Forgets the states of the streams last seen on partitions this instance no longer owns. */
+    private void dropStatesOf(Collection<TopicPartition> partitions) {
+        BitSet gone = new BitSet();
+        for (TopicPartition tp : partitions) {
+            Integer id = sourceIds.get(tp);
+            if (id != null) {
+                gone.set(id);
+            }
+        }
+        if (gone.isEmpty()) {
+            return;
+        }
+        for (Pipeline p : pipelines) {
+            p.runner.store().removeIf(e -> e.source() >= 0 && gone.get(e.source()));
+        }
+    }
+
+    private void deadLetter(ConsumerRecord<byte[], byte[]> r, Pipeline p, RejectReason reason, String message) {
+        deadLetters.merge(reason, 1L, Long::sum);
+        RecordHeaders h = new RecordHeaders(r.headers().toArray());
+        h.add(H_REASON, utf8(reason.id));
+        h.add(H_ERROR, utf8(message));
+        h.add(H_TOPIC, utf8(r.topic()));
+        h.add(H_PARTITION, utf8(Integer.toString(r.partition())));
+        h.add(H_OFFSET, utf8(Long.toString(r.offset())));
+        h.add(H_PIPELINE, p.name);
+        committer.send(new ProducerRecord<>(config.deadLetterTopic, null, r.timestamp(), r.key(), r.value(), h), true);
+    }
+
+    private void announceEviction(Pipeline p, String stream, StreamStateStore.Cause cause, long lastEventTime, long steps) {
+        if (config.evictionsTopic.isEmpty()) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder(128);
+        sb.append("{\"stream\":");
+        jsonString(sb, stream);
+        sb.append(",\"pipeline\":");
+        jsonString(sb, p.config.name());
+        sb.append(",\"cause\":\"").append(cause.id).append('"');
+        if (lastEventTime != StreamStateStore.NO_TIME) {
+            sb.append(",\"last_time\":").append(lastEventTime);
+        }
+        sb.append(",\"steps\":").append(steps).append('}');
+        committer.send(new ProducerRecord<>(config.evictionsTopic, utf8(stream), utf8(sb.toString())), false);
+    }
+
+    private static void jsonString(StringBuilder sb, String s) {
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '"' || c == '\\') {
+                sb.append('\\').append(c);
+            } else if (c < 0x20 || c == 0x2028 || c == 0x2029) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        sb.append('"');
+    }
+
+    private void publishStats() {
+        long predictions = 0;
+        long late = 0;
+        long gaps = 0;
+        long cap = 0;
+        long idle = 0;
+        long streams = 0;
+        long steps = 0;
+        long rows = 0;
+        for (Pipeline p : pipelines) {
+            PipelineRunner r = p.runner;
+            predictions += r.predictions();
+            late += r.lateDropped();
+            gaps += r.gapResets();
+            cap += r.store().evictions(StreamStateStore.Cause.CAPACITY);
+            idle += r.store().evictions(StreamStateStore.Cause.IDLE);
+            streams += r.store().size();
+            steps += r.batchedSteps();
+            rows += r.rowsStepped();
+        }
+        EnumMap<RejectReason, Long> dl = new EnumMap<>(RejectReason.class);
+        for (RejectReason reason : RejectReason.values()) {
+            dl.put(reason, deadLetters.getOrDefault(reason, 0L));
+        }
+        stats = new Stats(polls, records, predictions, Map.copyOf(dl), late, gaps, cap, idle, streams, steps, rows, commits,
+                partitions);
+    }
+
+    /** Counts as of the last commit; safe from any thread. */
+    public Stats stats() {
+        return stats;
+    }
+
+    /** Ends the loop after the batch in progress; returns at once. Any thread. */
+    public void stop() {
+        running = false;
+        consumer.wakeup();
+    }
+
+    /** Waits until {@link #run()} has returned; false on timeout. */
+    public boolean awaitStopped(long timeout, TimeUnit unit) throws InterruptedException {
+        return finished.await(timeout, unit);
+    }
+
+    /** Stops the loop, waits for {@link #run()} to return (at most 30 s) and closes the clients. Idempotent. */
+    @Override
+    public void close() {
+        boolean wasStarted;
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            wasStarted = started;
+        }
+        stop();
+        if (wasStarted) {
+            try {
+                finished.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        } else {
+            closeClients();
+            finished.countDown();
+        }
+    }
+
+    private void closeClients() {
+        try {
+            consumer.close(Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            // closing: nothing left to do about it
+        } finally {
+            committer.close();
+        }
+    }
+
+    private static LongSupplier monotonicMillis() {
+        return () -> System.nanoTime() / 1_000_000;
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The pipeline names with their runners (tests). */
+    Map<String, PipelineRunner> runners() {
+        Map<String, PipelineRunner> m = new LinkedHashMap<>();
+        for (Pipeline p : pipelines) {
+            m.put(p.config.name(), p.runner);
+        }
+        return m;
+    }
+}

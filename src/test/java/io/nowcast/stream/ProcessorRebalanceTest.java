@@ -1,0 +1,118 @@
+package io.nowcast.stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.nowcast.broker.EmbeddedBroker;
+import io.nowcast.model.Forecaster;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two instances in one group on a 2-partition topic: when the second joins, the first keeps the
+ * states of the partition it keeps (the eager protocol revokes both and gives one back) and drops
+ * those of the partition that moved; when the second leaves, the streams of the partition that
+ * comes back start fresh instead of resuming from the state the first had before it moved.
+ */
+class ProcessorRebalanceTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path dir;
+    private static EmbeddedBroker broker;
+    private static Forecaster model;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        broker = EmbeddedBroker.startTemporary();
+        model = TestModels.lstm2x16(21);
+        TestModels.save(model, dir.resolve("walk.safetensors"));
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    /** One sample at time t for each of 5 streams on each partition: p0-0..p0-4 on 0, p1-0..p1-4 on 1. */
+    private static List<ProducerRecord<byte[], byte[]>> round(long t) {
+        List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
+        for (int p = 0; p < 2; p++) {
+            for (int s = 0; s < 5; s++) {
+                out.add(new ProducerRecord<>("rb-in", p, ("p" + p + "-" + s).getBytes(StandardCharsets.UTF_8),
+                        ("{\"time\":" + t + ",\"values\":[" + s + "," + t + "]}").getBytes(StandardCharsets.UTF_8)));
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void statesFollowThePartitionsThroughRebalances() throws Exception {
+        broker.createTopic("rb-in", 2, Map.of());
+        broker.createTopic("rb-out", 2, Map.of());
+        broker.createTopic("rb-dead", 1, Map.of());
+        ProcessorConfig config = KafkaTestKit.config(dir,
+                "bootstrap.servers", broker.bootstrapServers(),
+                "application.id", "rb",
+                "pipelines", "p",
+                "dead.letter.topic", "rb-dead",
+                "pipeline.p.input.topics", "rb-in",
+                "pipeline.p.output.topic", "rb-out",
+                "pipeline.p.model", "walk.safetensors");
+        try (KafkaTestKit.Running first = KafkaTestKit.start(config, Map.of("p", model))) {
+            KafkaTestKit.produce(broker, round(1));
+            KafkaTestKit.produce(broker, round(2));
+            first.awaitHandled(20, Duration.ofSeconds(30));
+            long second;
+            try (KafkaTestKit.Running other = KafkaTestKit.start(config, Map.of("p", model))) {
+                first.await(s -> s.partitions() == 1, Duration.ofSeconds(30));
+                other.await(s -> s.partitions() == 1, Duration.ofSeconds(30));
+                KafkaTestKit.produce(broker, round(3));
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (first.processor.stats().handled() + other.processor.stats().handled() < 30) {
+                    assertTrue(System.nanoTime() < deadline, "round 3 handled");
+                    Thread.sleep(20);
+                }
+                second = other.processor.stats().handled();
+            }
+            assertEquals(5, second, "the second instance took one partition's streams");
+            first.await(s -> s.partitions() == 2, Duration.ofSeconds(30));
+            KafkaTestKit.produce(broker, round(4));
+            first.awaitHandled(35, Duration.ofSeconds(30));
+        }
+        Map<String, List<Long>> steps = new TreeMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTestKit.readAll(broker, "rb-out")) {
+            JsonNode n = JSON.readTree(r.value());
+            steps.computeIfAbsent(n.get("stream").asText(), k -> new ArrayList<>()).add(n.get("step").asLong());
+        }
+        assertEquals(10, steps.size());
+        int kept = 0;
+        int moved = 0;
+        for (Map.Entry<String, List<Long>> e : steps.entrySet()) {
+            if (e.getValue().equals(List.of(1L, 2L, 3L, 4L))) {
+                kept++;
+            } else {
+                assertEquals(List.of(1L, 2L, 1L, 1L), e.getValue(), e.getKey()
+                        + ": fresh on the second instance, and fresh again when its partition came back");
+                moved++;
+            }
+        }
+        assertEquals(5, kept, "streams of the partition the first instance kept carried on: " + steps);
+        assertEquals(5, moved, steps.toString());
+    }
+}
