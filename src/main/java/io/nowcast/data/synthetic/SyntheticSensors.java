@@ -15,7 +15,7 @@ import java.util.Arrays;
  *
  * <p>Channel j (named {@code s0, s1, ...}) is the sum of
  * <ul>
- * <li>a level drawn in [10, 30] and a linear trend (slope sd 1 unit per 4 weeks);
+ * <li>a level drawn in [10, 30] and a linear trend (slope sd 1 unit per 12 weeks);
  * <li>a daily cycle (amplitude in [1.5, 4], a second harmonic of 30% of it, own phase) and a
  *     weekly cycle (amplitude in [0.5, 2], own phase);
  * <li>a factor shared by all channels, AR(1) with coefficient 0.97 (stationary sd about 1), with a
@@ -65,7 +65,7 @@ public final class SyntheticSensors {
             Rng r = rng.split();
             names[j] = "s" + j;
             double level = 10 + 20 * r.nextDouble();
-            double slope = r.nextGaussian() / (4 * 7 * 24);
+            double slope = r.nextGaussian() / (12 * 7 * 24);
             double daily = 1.5 + 2.5 * r.nextDouble();
             double dailyPhase = 24 * r.nextDouble();
             double weekly = 0.5 + 1.5 * r.nextDouble();
