@@ -64,6 +64,13 @@ final class TrainCommand implements Callable<Integer> {
                     + " each series starts from a zero state and the last --val-fraction of the series is held out")
     String group;
 
+    @Option(names = "--note", description = "a remark recorded in the model's provenance (e.g. what the model is for and not for)")
+    String note;
+
+    @Option(names = "--data-origin", paramLabel = "TEXT",
+            description = "how the --data file was made (e.g. the nowcast synth command), recorded with the file's hash in the provenance")
+    String dataOrigin;
+
     @Option(names = "--name", description = "model name recorded in the file (default: the --out file's name without extension)")
     String name;
 
@@ -281,7 +288,7 @@ final class TrainCommand implements Callable<Integer> {
                             : String.format(Locale.ROOT, "val loss %.4f nats/char (best at an evaluation %.4f)", r.finalValLoss, r.valLoss),
                     r.stoppedEarly ? " (stopped early at the best weights of iteration " + r.bestIteration + ")" : ""));
         }
-        spec.provenance = Provenance.of(data, seed);
+        spec.provenance = provenance();
         spec.provenance.put("iterations", r.iterations);
         spec.provenance.put("train_loss", r.trainLoss);
         if (!Double.isNaN(r.finalValLoss)) {
@@ -412,7 +419,7 @@ final class TrainCommand implements Callable<Integer> {
                         + score.table().stripTrailing());
             }
         }
-        spec.provenance = Provenance.of(data, seed);
+        spec.provenance = provenance();
         spec.provenance.put("features", features);
         spec.provenance.put("targets", targets);
         spec.provenance.put("horizon", horizon);
@@ -433,6 +440,19 @@ final class TrainCommand implements Callable<Integer> {
         ModelFiles.save(out, model);
         System.err.println("wrote " + out);
         return 0;
+    }
+
+    /** Command, data file and hash (and origin), seed, versions, time, and the note. */
+    @SuppressWarnings("unchecked")
+    private java.util.Map<String, Object> provenance() throws java.io.IOException {
+        java.util.Map<String, Object> p = Provenance.of(data, seed);
+        if (dataOrigin != null) {
+            ((java.util.Map<String, Object>) p.get("data")).put("origin", dataOrigin);
+        }
+        if (note != null) {
+            p.put("note", note);
+        }
+        return p;
     }
 
     private static String baseName(Path file) {

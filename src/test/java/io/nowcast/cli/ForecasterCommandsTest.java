@@ -271,4 +271,18 @@ class ForecasterCommandsTest {
         assertNotEquals(0, r[0]);
         assertTrue(((String) r[2]).contains("--targets"), (String) r[2]);
     }
+
+    @Test
+    void provenanceRecordsTheNoteTheDataOriginAndARunnableCommand() throws IOException {
+        Path csv = series();
+        Path model = dir.resolve("noted.safetensors");
+        ok("train", "--kind", "forecaster", "--data", csv.toString(), "--features", "a", "--targets", "c", "--hidden",
+                "4", "--iterations", "3", "--chunk", "8", "--out", model.toString(), "--note", "a demo; don't deploy",
+                "--data-origin", "made by hand", "--quiet");
+        Map<String, Object> p = ModelFiles.load(model).spec().provenance;
+        assertEquals("a demo; don't deploy", p.get("note"));
+        assertEquals("made by hand", ((Map<?, ?>) p.get("data")).get("origin"));
+        assertTrue(p.get("command").toString().endsWith("--note 'a demo; don'\\''t deploy' --data-origin 'made by hand' --quiet"),
+                p.get("command").toString());
+    }
 }
