@@ -429,6 +429,9 @@ final class TrainCommand implements Callable<Integer> {
         spec.provenance.put("train_rows", train.rows());
         spec.provenance.put("val_rows", val.rows());
         spec.provenance.put("iterations", r.iterations);
+        if (r.stoppedEarly || patience > 0 && r.bestIteration > 0) {
+            spec.provenance.put("best_iteration", r.bestIteration);
+        }
         spec.provenance.put("train_loss", r.trainLoss);
         if (!Double.isNaN(r.finalValLoss)) {
             spec.provenance.put("val_loss", r.finalValLoss);
