@@ -13,10 +13,11 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-@Command(name = "evaluate", mixinStandardHelpOptions = true,
-        description = {"Score a forecaster on a CSV: run each series through the model step by step (state carried,",
-                "as predict does) and print, per output c+k, the RMSE and MAE against column c k steps later, next to",
-                "the last-value baseline (predict c+k by c now) on the same steps."})
+@Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Score a forecaster on a CSV: run each series through the model step by",
+                "step from a zero state (as predict does) and print, per output c+k, the",
+                "RMSE and MAE against column c k steps later, next to the last-value",
+                "baseline (c+k predicted by c now) on the same steps."})
 final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "forecaster model file (.safetensors) with named targets")
     Path model;

@@ -9,13 +9,13 @@ import picocli.CommandLine.Parameters;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-@Command(name = "synth", mixinStandardHelpOptions = true,
-        description = {"Write seeded synthetic data as CSV, for tests and demos (made up, not measured):",
-                "tracks: pedestrian-like 2-D tracks at 2.5 Hz, columns track,t,x,y,dx,dy (metres, seconds);",
-                "  --count tracks of --length rows (defaults 100 x 150, one minute each).",
-                "sensors: hourly multi-channel sensor series (daily and weekly cycles, trend, a shared AR(1) factor that",
-                "  reaches s0 last, AR(1) noise, spikes), columns t,s0,s1,...; --count channels of --length rows",
-                "  (defaults 3 x 2016, twelve weeks)."})
+@Command(name = "synth", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Write seeded synthetic data as CSV, for tests and demos (made up, not measured).",
+                "tracks: pedestrian-like 2-D tracks at 2.5 Hz, columns track,t,x,y,dx,dy",
+                "  (metres, seconds); --count tracks of --length rows (default 100 x 150).",
+                "sensors: hourly channels with daily and weekly cycles, a trend, a shared",
+                "  AR(1) factor that reaches s0 last, AR(1) noise and spikes, columns",
+                "  t,s0,s1,...; --count channels of --length rows (default 3 x 2016)."})
 final class SynthCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "tracks|sensors", description = "what to generate")
     String what;

@@ -33,9 +33,10 @@ import java.util.concurrent.Callable;
         description = {"Train a model and write it as a .safetensors file.",
                 "--kind char: a character-level language model on a UTF-8 text file (the last --val-fraction held out),",
                 "truncated backpropagation through time over --streams segments read side by side, --chunk steps at a time.",
-                "--kind forecaster: predict the --targets columns of a CSV --horizon steps ahead from its --features",
-                "columns, standardised with the training rows' statistics; the last --val-fraction of the rows (of the",
-                "series, with --group) is held out and scored against the last-value baseline."})
+                "--kind forecaster: predict the --targets columns of a CSV 1..--horizon steps",
+                "ahead from its --features columns, standardised with the training rows'",
+                "statistics; the last --val-fraction of the rows (of the series, with",
+                "--group) is held out and scored against the last-value baseline."})
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--kind", required = true, description = "model kind: char or forecaster")
     String kind;
@@ -43,11 +44,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "training data: a UTF-8 text file (char) or a CSV with a header (forecaster)")
     Path data;
 
-    @Option(names = "--features", split = ",", paramLabel = "COL[,COL...]",
+    @Option(names = "--features", split = ",", paramLabel = "COL",
             description = "forecaster: the CSV columns the model reads at each step, in order")
     List<String> features;
 
-    @Option(names = "--targets", split = ",", paramLabel = "COL[,COL...]",
+    @Option(names = "--targets", split = ",", paramLabel = "COL",
             description = "forecaster: the CSV columns whose future values the model predicts")
     List<String> targets;
 
