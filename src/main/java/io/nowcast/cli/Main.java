@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code nowcast} command line. */
 @Command(name = "nowcast", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Streaming motion prediction and denoising with stateful recurrent models.",
-        subcommands = {RunCommand.class, TrainCommand.class, SampleCommand.class, PredictCommand.class, BrokerCommand.class,
+        subcommands = {RunCommand.class, TrainCommand.class, SampleCommand.class, PredictCommand.class, EvaluateCommand.class,
+                SynthCommand.class, BrokerCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     private static volatile String commandLine = "";
@@ -17,7 +18,7 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code (for tests: no System.exit). */
     public static int run(String... args) {
-        commandLine = String.join(" ", args);
+        commandLine = shellWords(args);
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("nowcast: " + ex.getMessage());
@@ -27,6 +28,22 @@ public final class Main implements Runnable {
             return 1;
         });
         return cl.execute(args);
+    }
+
+    /** The arguments joined by spaces, each quoted for a POSIX shell where it needs it, so the line can be run again. */
+    static String shellWords(String... args) {
+        StringBuilder sb = new StringBuilder();
+        for (String a : args) {
+            if (sb.length() > 0) {
+                sb.append(' ');
+            }
+            if (!a.isEmpty() && a.matches("[A-Za-z0-9_./:=,+@%-]+")) {
+                sb.append(a);
+            } else {
+                sb.append('\'').append(a.replace("'", "'\\''")).append('\'');
+            }
+        }
+        return sb.toString();
     }
 
     /** The arguments of the current invocation, for provenance. */

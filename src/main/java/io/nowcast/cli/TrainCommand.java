@@ -1,8 +1,12 @@
 package io.nowcast.cli;
 
+import io.nowcast.data.CsvTable;
+import io.nowcast.data.SeriesSet;
 import io.nowcast.data.TextCorpus;
 import io.nowcast.data.Vocabulary;
 import io.nowcast.model.CharModel;
+import io.nowcast.model.ForecastScore;
+import io.nowcast.model.Forecaster;
 import io.nowcast.model.Model;
 import io.nowcast.model.ModelFiles;
 import io.nowcast.model.ModelKind;
@@ -14,24 +18,62 @@ import io.nowcast.tensor.Gemms;
 import io.nowcast.tensor.Rng;
 import io.nowcast.train.CharTrainer;
 import io.nowcast.train.Optimizer;
+import io.nowcast.train.SequenceTrainer;
 import io.nowcast.train.TrainingLog;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train a model and write it as a .safetensors file.",
                 "--kind char: a character-level language model on a UTF-8 text file (the last --val-fraction held out),",
-                "truncated backpropagation through time over --streams segments read side by side, --chunk steps at a time."})
+                "truncated backpropagation through time over --streams segments read side by side, --chunk steps at a time.",
+                "--kind forecaster: predict the --targets columns of a CSV 1..--horizon steps",
+                "ahead from its --features columns, standardised with the training rows'",
+                "statistics; the last --val-fraction of the rows (of the series, with",
+                "--group) is held out and scored against the last-value baseline."})
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--kind", required = true, description = "model kind: char")
+    @Option(names = "--kind", required = true, description = "model kind: char or forecaster")
     String kind;
 
-    @Option(names = "--data", required = true, description = "training data file")
+    @Option(names = "--data", required = true, description = "training data: a UTF-8 text file (char) or a CSV with a header (forecaster)")
     Path data;
+
+    @Option(names = "--features", split = ",", paramLabel = "COL",
+            description = "forecaster: the CSV columns the model reads at each step, in order")
+    List<String> features;
+
+    @Option(names = "--targets", split = ",", paramLabel = "COL",
+            description = "forecaster: the CSV columns whose future values the model predicts")
+    List<String> targets;
+
+    @Option(names = "--horizon", defaultValue = "1",
+            description = "forecaster: predict each target 1..H steps ahead (outputs c+1..c+H per target; default: ${DEFAULT-VALUE})")
+    int horizon;
+
+    @Option(names = "--head", defaultValue = "linear",
+            description = "forecaster: linear (squared error) or gaussian (mean and log-variance, Gaussian NLL; default: ${DEFAULT-VALUE})")
+    String head;
+
+    @Option(names = "--group", paramLabel = "COL",
+            description = "forecaster: consecutive rows with the same value in this column form one series (e.g. a track id);"
+                    + " each series starts from a zero state and the last --val-fraction of the series is held out")
+    String group;
+
+    @Option(names = "--note", description = "a remark recorded in the model's provenance (e.g. what the model is for and not for)")
+    String note;
+
+    @Option(names = "--data-origin", paramLabel = "TEXT",
+            description = "how the --data file was made (e.g. the nowcast synth command), recorded with the file's hash in the provenance")
+    String dataOrigin;
+
+    @Option(names = "--name", description = "model name recorded in the file (default: the --out file's name without extension)")
+    String name;
 
     @Option(names = "--out", defaultValue = "model.safetensors", description = "model file to write (default: ${DEFAULT-VALUE})")
     Path out;
@@ -113,8 +155,15 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (ModelKind.FORECASTER.id.equals(kind)) {
+            return trainForecaster();
+        }
         if (!ModelKind.CHAR.id.equals(kind)) {
-            throw new IllegalArgumentException("--kind " + kind + ": this version trains 'char' models");
+            throw new IllegalArgumentException("--kind " + kind + ": expected char or forecaster");
+        }
+        if (features != null || targets != null || group != null || horizon != 1 || !"linear".equals(head)) {
+            throw new IllegalArgumentException("--features, --targets, --group, --horizon and --head are for --kind forecaster;"
+                    + " a character model reads one-hot characters and predicts the next one");
         }
         boolean minChar = false;
         if (recipe != null) {
@@ -242,7 +291,7 @@ final class TrainCommand implements Callable<Integer> {
                             : String.format(Locale.ROOT, " (best at a validation: %.4f, iteration %d)", r.valLoss, r.bestIteration)),
                     r.stoppedEarly ? " (stopped early at the best weights of iteration " + r.bestIteration + ")" : ""));
         }
-        spec.provenance = Provenance.of(data, seed);
+        spec.provenance = provenance();
         spec.provenance.put("iterations", r.iterations);
         spec.provenance.put("train_loss", r.trainLoss);
         if (!Double.isNaN(r.finalValLoss)) {
@@ -252,9 +301,193 @@ final class TrainCommand implements Callable<Integer> {
         if (init != null) {
             spec.provenance.put("init", init.getFileName().toString());
         }
+        if (name != null) {
+            spec.name = name;
+        }
         ModelFiles.save(out, new CharModel(spec, net));
         System.err.println("wrote " + out);
         return 0;
+    }
+
+    private int trainForecaster() throws Exception {
+        if (recipe != null || init != null || sumLoss || evalChars != 0) {
+            throw new IllegalArgumentException("--recipe, --init, --sum-loss and --eval-chars are for --kind char");
+        }
+        if (features == null || features.isEmpty() || targets == null || targets.isEmpty()) {
+            throw new IllegalArgumentException("--kind forecaster needs --features COL[,COL...] and --targets COL[,COL...]");
+        }
+        if (horizon < 1 || horizon > ModelSpec.MAX_HORIZON) {
+            throw new IllegalArgumentException("--horizon must be in [1, " + ModelSpec.MAX_HORIZON + "], got " + horizon);
+        }
+        SequenceTrainer.Objective objective;
+        ModelSpec.Head headKind;
+        switch (head) {
+            case "linear":
+                objective = SequenceTrainer.Objective.MSE;
+                headKind = ModelSpec.Head.LINEAR;
+                break;
+            case "gaussian":
+                objective = SequenceTrainer.Objective.GAUSSIAN_NLL;
+                headKind = ModelSpec.Head.GAUSSIAN;
+                break;
+            default:
+                throw new IllegalArgumentException("--head " + head + ": expected linear or gaussian");
+        }
+        checkArguments();
+        CsvTable table = CsvTable.read(data);
+        SeriesSet all = SeriesSet.of(table, features, targets, horizon, group);
+        SeriesSet[] parts = all.split(valFraction);
+        SeriesSet train = parts[0];
+        SeriesSet val = parts[1];
+        if (train.scoredSteps() == 0) {
+            throw new IllegalArgumentException(data + ": no training step has a target " + horizon + " step(s) ahead"
+                    + " (series too short for the horizon)");
+        }
+        if (valFraction > 0 && val.scoredSteps() == 0) {
+            throw new IllegalArgumentException(data + ": the held-out " + val.rows() + " rows have no step with a target "
+                    + horizon + " step(s) ahead; raise --val-fraction or lower --horizon");
+        }
+        int D = features.size();
+        int C = targets.size();
+        int O = C * horizon;
+        float[][] fs = train.featureStats();
+        float[][] ts = train.targetStats();
+
+        ModelSpec spec = new ModelSpec();
+        spec.kind = ModelKind.FORECASTER;
+        spec.name = name != null ? name : baseName(out);
+        spec.cell = CellType.parse(cell);
+        spec.inputSize = D;
+        spec.hiddenSize = hidden;
+        spec.numLayers = layers;
+        spec.head = headKind;
+        spec.outputSize = O;
+        spec.inputFeatures = new ArrayList<>(features);
+        spec.outputFeatures = new ArrayList<>(SeriesSet.outputNames(targets, horizon));
+        spec.targets = new ArrayList<>(targets);
+        spec.horizon = horizon;
+        spec.inputMean = fs[0];
+        spec.inputStd = fs[1];
+        spec.outputMean = new float[O];
+        spec.outputStd = new float[O];
+        for (int j = 0; j < C; j++) {
+            for (int k = 0; k < horizon; k++) {
+                spec.outputMean[j * horizon + k] = ts[0][j];
+                spec.outputStd[j * horizon + k] = ts[1][j];
+            }
+        }
+        Rng rng = new Rng(seed);
+        RecurrentNet net = new RecurrentNet(spec.cell, D, hidden, layers, spec.headOutputs(), Gemms.create()).initUniform(rng);
+        if (spec.cell == CellType.LSTM && forgetBias != 0f) {
+            for (int k = 0; k < layers; k++) {
+                float[] b = net.param("rnn.bias_ih_l" + k).w();
+                for (int j = hidden; j < 2 * hidden; j++) {
+                    b[j] += forgetBias;
+                }
+            }
+        }
+        SequenceTrainer.Config cfg = new SequenceTrainer.Config();
+        cfg.objective = objective;
+        cfg.streams = streams;
+        cfg.chunk = chunk;
+        cfg.maxIterations = iterations;
+        cfg.maxSeconds = minutes > 0 ? minutes * 60 : Double.POSITIVE_INFINITY;
+        cfg.clipNorm = clipNorm;
+        cfg.clipValue = clipValue;
+        cfg.evalEvery = evalEvery;
+        cfg.patience = patience;
+        cfg.seed = rng.nextLong();
+        cfg.targetStd = spec.outputStd;
+        Optimizer opt = Optimizer.create(optimizer, net.params(), lr, momentum, weightDecay);
+        String summary = String.format(Locale.ROOT,
+                "training a %d-layer %s of %d on %s: %d series, %d rows (%d series, %d rows held out), %s -> %s,"
+                        + " %s head, %d parameters, %s, gemm %s",
+                net.numLayers(), spec.cell.id, net.hiddenSize, data.getFileName(), train.series.size(), train.rows(),
+                val.series.size(), val.rows(), features, spec.outputFeatures, headKind.id(), net.parameterCount(), optimizer,
+                net.gemm().name());
+        SequenceTrainer.Result r;
+        Forecaster model = new Forecaster(spec, net);
+        ForecastScore score = null;
+        try (TrainingLog tl = new TrainingLog(quiet ? null : System.err, !quiet && System.console() != null, log)) {
+            tl.message(summary);
+            r = new SequenceTrainer(net, opt, O, cfg, tl).train(sequences(train, spec), sequences(val, spec));
+            tl.message(String.format(Locale.ROOT, "done: %d iterations in %.1f s, %.0f steps/s, train loss %.4f, %s%s",
+                    r.iterations, r.seconds, r.stepsPerSecond, r.trainLoss,
+                    Double.isNaN(r.finalValLoss) ? "no validation"
+                            : String.format(Locale.ROOT, "val loss %.4f (best at an evaluation %.4f)", r.finalValLoss, r.valLoss),
+                    r.stoppedEarly ? " (stopped early at the best weights of iteration " + r.bestIteration + ")" : ""));
+            if (!val.series.isEmpty()) {
+                score = ForecastScore.of(model, val);
+                tl.message("held out (" + val.rows() + " rows, " + score.scored() + " steps scored), data units:\n"
+                        + score.table().stripTrailing());
+            }
+        }
+        spec.provenance = provenance();
+        spec.provenance.put("features", features);
+        spec.provenance.put("targets", targets);
+        spec.provenance.put("horizon", horizon);
+        if (group != null) {
+            spec.provenance.put("group", group);
+        }
+        spec.provenance.put("train_rows", train.rows());
+        spec.provenance.put("val_rows", val.rows());
+        spec.provenance.put("iterations", r.iterations);
+        if (r.stoppedEarly || patience > 0 && r.bestIteration > 0) {
+            spec.provenance.put("best_iteration", r.bestIteration);
+        }
+        spec.provenance.put("train_loss", r.trainLoss);
+        if (!Double.isNaN(r.finalValLoss)) {
+            spec.provenance.put("val_loss", r.finalValLoss);
+        }
+        if (score != null) {
+            spec.provenance.put("validation", Provenance.score(score));
+        }
+        spec.provenance.put("seconds", Math.round(r.seconds * 10) / 10.0);
+        ModelFiles.save(out, model);
+        System.err.println("wrote " + out);
+        return 0;
+    }
+
+    /** Command, data file and hash (and origin), seed, versions, time, and the note. */
+    @SuppressWarnings("unchecked")
+    private java.util.Map<String, Object> provenance() throws java.io.IOException {
+        java.util.Map<String, Object> p = Provenance.of(data, seed);
+        if (dataOrigin != null) {
+            ((java.util.Map<String, Object>) p.get("data")).put("origin", dataOrigin);
+        }
+        if (note != null) {
+            p.put("note", note);
+        }
+        return p;
+    }
+
+    private static String baseName(Path file) {
+        String n = file.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot > 0 ? n.substring(0, dot) : n;
+    }
+
+    /** The series standardised with the model's statistics: inputs, and targets with NaN where unscored. */
+    static List<SequenceTrainer.Sequence> sequences(SeriesSet set, ModelSpec spec) {
+        int D = spec.inputSize;
+        int O = spec.outputSize;
+        List<SequenceTrainer.Sequence> out = new ArrayList<>();
+        for (SeriesSet.Series s : set.series) {
+            float[] x = new float[s.length * D];
+            for (int t = 0; t < s.length; t++) {
+                for (int j = 0; j < D; j++) {
+                    x[t * D + j] = (s.features[t * D + j] - spec.inputMean[j]) / spec.inputStd[j];
+                }
+            }
+            float[] y = s.targets(set.horizon);
+            for (int t = 0; t < s.length; t++) {
+                for (int o = 0; o < O; o++) {
+                    y[t * O + o] = (y[t * O + o] - spec.outputMean[o]) / spec.outputStd[o]; // NaN stays NaN
+                }
+            }
+            out.add(new SequenceTrainer.Sequence(x, y, s.length));
+        }
+        return out;
     }
 
     private void checkArguments() {
