@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code nowcast} command line. */
 @Command(name = "nowcast", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Streaming motion prediction and denoising with stateful recurrent models.",
-        subcommands = {RunCommand.class, TrainCommand.class, SampleCommand.class, PredictCommand.class, EvaluateCommand.class,
+        subcommands = {DemoCommand.class, RunCommand.class, TrainCommand.class, SampleCommand.class, PredictCommand.class, EvaluateCommand.class,
                 SynthCommand.class, BrokerCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
