@@ -99,14 +99,50 @@ public final class CsvTable {
         }
     }
 
+    /** The cells of one column as text (trimmed), one per row. */
+    public String[] text(String name) throws IOException {
+        int j = indexOf(name);
+        String[] out = new String[cells.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = cells.get(i)[j];
+        }
+        return out;
+    }
+
+    /** Whether every cell of the column is a finite number (a column of dates or labels is not). */
+    public boolean isNumeric(String name) throws IOException {
+        int j = indexOf(name);
+        for (String[] row : cells) {
+            if (!isNumber(row[j])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The line of the file that row {@code row} (0-based, header not counted) came from, 1-based. */
+    public int lineNumber(int row) {
+        return lineNumbers[row];
+    }
+
+    /** The file the table was read from, for messages. */
+    public Path file() {
+        return file;
+    }
+
+    private int indexOf(String name) throws IOException {
+        int j = columns.indexOf(name);
+        if (j < 0) {
+            throw new IOException(file + ": column '" + name + "' not found; the file has " + columns);
+        }
+        return j;
+    }
+
     /** The given columns of every row as finite numbers, (rows, names.size()) row-major. */
     public float[] select(List<String> names) throws IOException {
         int[] idx = new int[names.size()];
         for (int k = 0; k < idx.length; k++) {
-            idx[k] = columns.indexOf(names.get(k));
-            if (idx[k] < 0) {
-                throw new IOException(file + ": column '" + names.get(k) + "' not found; the file has " + columns);
-            }
+            idx[k] = indexOf(names.get(k));
         }
         float[] out = new float[cells.size() * idx.length];
         for (int i = 0; i < cells.size(); i++) {
