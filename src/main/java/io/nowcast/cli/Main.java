@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "nowcast", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Streaming motion prediction and denoising with stateful recurrent models.",
         subcommands = {TrainCommand.class, SampleCommand.class, PredictCommand.class, BrokerCommand.class,
-                CommandLine.HelpCommand.class})
+                ReplayCommand.class, TailCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     private static volatile String commandLine = "";
 
@@ -18,6 +18,14 @@ public final class Main implements Runnable {
     /** Runs the command line and returns the exit code (for tests: no System.exit). */
     public static int run(String... args) {
         commandLine = String.join(" ", args);
+        return newCommandLine().execute(args);
+    }
+
+    /**
+     * The command line with its error handling (an exception prints "nowcast: message" and exits
+     * 1), for tests that set its output and error writers before executing it.
+     */
+    static CommandLine newCommandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("nowcast: " + ex.getMessage());
@@ -26,7 +34,7 @@ public final class Main implements Runnable {
             }
             return 1;
         });
-        return cl.execute(args);
+        return cl;
     }
 
     /** The arguments of the current invocation, for provenance. */
