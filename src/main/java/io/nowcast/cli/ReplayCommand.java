@@ -5,10 +5,12 @@ import io.nowcast.data.CsvTable;
 import io.nowcast.data.TrajectoryFile;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -35,6 +37,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -60,7 +63,8 @@ import java.util.concurrent.atomic.AtomicReference;
                         + " with the frame models.",
                 "",
                 "The record timestamp is the time of sending (the event time is in the message), so that the"
-                        + " topic's retention does not delete old recordings at once. The topic must exist."})
+                        + " topic's retention does not delete old recordings at once. The topic must exist, or be made"
+                        + " with --create-topic."})
 final class ReplayCommand implements Callable<Integer> {
     enum Format { csv, trajectory }
 
@@ -104,6 +108,11 @@ final class ReplayCommand implements Callable<Integer> {
             description = "event time between steps when they are made up (default: 100 for csv, 400 for trajectory)")
     Long stepMs;
 
+    @Option(names = "--create-topic", defaultValue = "0", paramLabel = "PARTITIONS",
+            description = "create the topic with this many partitions (and the cluster's default replication) if it"
+                    + " does not exist; 0 refuses a missing topic (default: ${DEFAULT-VALUE})")
+    int createPartitions;
+
     @Option(names = "--loop", description = "start again at the end, until Ctrl-C or --limit; event times go on"
             + " increasing from pass to pass, the stream ids stay the same")
     boolean loop;
@@ -116,6 +125,8 @@ final class ReplayCommand implements Callable<Integer> {
     CommandSpec spec;
 
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(15);
+    /** Counted down once the first sample has been handed to the producer (for tests). */
+    final CountDownLatch sending = new CountDownLatch(1);
     private volatile boolean stopRequested;
     private final CountDownLatch finished = new CountDownLatch(1);
 
@@ -142,6 +153,9 @@ final class ReplayCommand implements Callable<Integer> {
         if (limit < 0) {
             throw new IllegalArgumentException("--limit must be >= 0, got " + limit);
         }
+        if (createPartitions < 0) {
+            throw new IllegalArgumentException("--create-topic must be >= 0 partitions, got " + createPartitions);
+        }
         if (stepMs != null && stepMs <= 0) {
             throw new IllegalArgumentException("--step-ms must be > 0, got " + stepMs);
         }
@@ -152,7 +166,7 @@ final class ReplayCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.println("input: " + src.description());
         out.flush();
-        checkTopic();
+        checkTopic(out);
 
         Map<String, Object> c = new HashMap<>();
         c.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -206,6 +220,7 @@ final class ReplayCommand implements Callable<Integer> {
                         }
                     });
                     sent++;
+                    sending.countDown();
                 }
                 if (!loop) {
                     break;
@@ -237,25 +252,60 @@ final class ReplayCommand implements Callable<Integer> {
         stopRequested = true;
     }
 
-    private void checkTopic() throws InterruptedException {
+    /** Refuses a missing topic, or creates it with --create-topic and waits until every partition has a leader. */
+    private void checkTopic(PrintWriter out) throws InterruptedException {
+        long deadline = System.nanoTime() + ADMIN_TIMEOUT.toNanos();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT.toMillis(),
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000))) {
-            TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames()
-                    .get(ADMIN_TIMEOUT.toMillis() + 1000, TimeUnit.MILLISECONDS).get(topic);
-            if (d == null || d.partitions().isEmpty()) {
-                throw new IllegalArgumentException("topic '" + topic + "' has no partitions on " + bootstrap);
+            boolean created = false;
+            while (true) {
+                try {
+                    TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames()
+                            .get(ADMIN_TIMEOUT.toMillis() + 1000, TimeUnit.MILLISECONDS).get(topic);
+                    if (d != null && !d.partitions().isEmpty()
+                            && d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+                        if (created) {
+                            out.println("created topic '" + topic + "' with " + d.partitions().size() + " partitions");
+                        }
+                        return;
+                    }
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                        throw new IllegalArgumentException("cannot describe topic '" + topic + "' on " + bootstrap
+                                + ": " + e.getCause().getMessage(), e.getCause());
+                    }
+                    if (createPartitions == 0) {
+                        throw new IllegalArgumentException("topic '" + topic + "' does not exist on " + bootstrap
+                                + "; create it first, or give --create-topic PARTITIONS");
+                    }
+                    if (!created) {
+                        create(admin);
+                        created = true;
+                        continue;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalArgumentException("topic '" + topic + "' has no leader for every partition after "
+                            + ADMIN_TIMEOUT.toSeconds() + " s");
+                }
+                Thread.sleep(50);
             }
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-                throw new IllegalArgumentException("topic '" + topic + "' does not exist on " + bootstrap
-                        + "; create it first (topics are not created automatically)");
-            }
-            throw new IllegalArgumentException("cannot describe topic '" + topic + "' on " + bootstrap + ": "
-                    + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
             throw new IllegalArgumentException("no answer from " + bootstrap + " within " + ADMIN_TIMEOUT.toSeconds()
                     + " s");
+        }
+    }
+
+    private void create(Admin admin) throws InterruptedException, TimeoutException {
+        try {
+            admin.createTopics(List.of(new NewTopic(topic, Optional.of(createPartitions), Optional.empty())))
+                    .all().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) { // made meanwhile by someone else: fine
+                throw new IllegalArgumentException("cannot create topic '" + topic + "' on " + bootstrap + ": "
+                        + e.getCause().getMessage(), e.getCause());
+            }
         }
     }
 

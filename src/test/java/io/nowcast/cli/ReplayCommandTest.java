@@ -1,6 +1,7 @@
 package io.nowcast.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -17,6 +18,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -180,7 +183,8 @@ class ReplayCommandTest {
         ReplayCommand cmd = new ReplayCommand();
         CompletableFuture<CliRun> run = CompletableFuture.supplyAsync(() -> CliRun.command(cmd, "--topic", "traj-stop",
                 "--bootstrap", broker.bootstrapServers(), "--input", txt.toString(), "--loop", "--rate", "400"));
-        Thread.sleep(500);
+        assertTrue(cmd.sending.await(30, TimeUnit.SECONDS), "replay started sending");
+        Thread.sleep(200);
         cmd.requestStop();
         CliRun done = run.get(30, TimeUnit.SECONDS);
         assertEquals(0, done.exit(), done.err());
@@ -194,6 +198,24 @@ class ReplayCommandTest {
             for (int i = 1; i < stream.size(); i++) {
                 assertTrue(stream.get(i).time > stream.get(i - 1).time, "times increase across passes: " + stream);
             }
+        }
+    }
+
+    @Test
+    void createTopicMakesAMissingTopic(@TempDir Path dir) throws Exception {
+        Path txt = dir.resolve("walk.txt");
+        Files.writeString(txt, "0\t1\t0\t0\n0\t2\t5\t5\n10\t1\t1\t0\n");
+        CliRun run = replay("--topic", "made-by-replay", "--input", txt.toString(), "--create-topic", "3");
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.out().contains("created topic 'made-by-replay' with 3 partitions"), run.out());
+        assertEquals(3, readBack("made-by-replay").size());
+        run = replay("--topic", "made-by-replay", "--input", txt.toString(), "--create-topic", "3");
+        assertEquals(0, run.exit(), run.err());
+        assertFalse(run.out().contains("created topic"), "an existing topic is used as it is: " + run.out());
+        assertEquals(6, readBack("made-by-replay").size());
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            assertEquals(3, admin.describeTopics(List.of("made-by-replay")).allTopicNames().get(20, TimeUnit.SECONDS)
+                    .get("made-by-replay").partitions().size());
         }
     }
 
