@@ -191,10 +191,14 @@ final class ReplayCommand implements Callable<Integer> {
         }, "nowcast-replay-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         long sent = 0;
-        long t0 = System.nanoTime();
+        long t0;
+        long t1;
         int width = src.width();
-        TokenBucket bucket = rate > 0 ? TokenBucket.forRate(rate) : null;
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(c, new StringSerializer(), new ByteArraySerializer())) {
+            producer.partitionsFor(topic); // fetch the metadata now, so that it is not counted in the rate
+            // the summary's time runs from the first send to the last acknowledgement
+            t0 = System.nanoTime();
+            TokenBucket bucket = rate > 0 ? TokenBucket.forRate(rate) : null;
             send:
             for (long pass = 0; ; pass++) {
                 long shift = pass * src.passShift();
@@ -227,6 +231,7 @@ final class ReplayCommand implements Callable<Integer> {
                 }
             }
             producer.flush();
+            t1 = System.nanoTime();
         } finally {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -234,7 +239,7 @@ final class ReplayCommand implements Callable<Integer> {
                 // the hook is running: it waits for this method to end
             }
         }
-        double seconds = (System.nanoTime() - t0) / 1e9;
+        double seconds = (t1 - t0) / 1e9;
         Exception e = failure.get();
         if (e != null) {
             throw new IOException("writing to topic '" + topic + "' failed after " + acked.get() + " of " + sent
@@ -266,7 +271,8 @@ final class ReplayCommand implements Callable<Integer> {
                     if (d != null && !d.partitions().isEmpty()
                             && d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
                         if (created) {
-                            out.println("created topic '" + topic + "' with " + d.partitions().size() + " partitions");
+                            int n = d.partitions().size();
+                            out.println("created topic '" + topic + "' with " + n + (n == 1 ? " partition" : " partitions"));
                         }
                         return;
                     }
