@@ -38,8 +38,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 @Command(name = "tail", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Print the records of a topic as JSON lines:",
-                "  {\"topic\":..,\"partition\":..,\"offset\":..,\"timestamp\":..,\"key\":..,\"headers\":{..},\"value\":..}",
+        description = {"Print the committed records of a topic, one JSON object per line.",
+                "  {\"topic\":..,\"partition\":..,\"offset\":..,\"timestamp\":..,\"key\":..,",
+                "   \"headers\":{..},\"value\":..}",
                 "The value is embedded as JSON when it is one JSON value, else given as a string when it is UTF-8,"
                         + " else as base64 in \"value_base64\"; a null value (a tombstone) is null. The key is a"
                         + " string, null, or \"key_base64\" when it is not UTF-8; header values are strings, null,"
