@@ -6,8 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code nowcast} command line. */
 @Command(name = "nowcast", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Streaming motion prediction and denoising with stateful recurrent models.",
-        subcommands = {DemoCommand.class, RunCommand.class, TrainCommand.class, SampleCommand.class, PredictCommand.class, EvaluateCommand.class,
-                SynthCommand.class, BrokerCommand.class,
+        subcommands = {DemoCommand.class, RunCommand.class, TrainCommand.class, SampleCommand.class, PredictCommand.class,
+                EvaluateCommand.class, SynthCommand.class, BrokerCommand.class, ReplayCommand.class, TailCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     private static volatile String commandLine = "";
@@ -19,6 +19,14 @@ public final class Main implements Runnable {
     /** Runs the command line and returns the exit code (for tests: no System.exit). */
     public static int run(String... args) {
         commandLine = shellWords(args);
+        return newCommandLine().execute(args);
+    }
+
+    /**
+     * The command line with its error handling (an exception prints "nowcast: message" and exits
+     * 1), for tests that set its output and error writers before executing it.
+     */
+    static CommandLine newCommandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("nowcast: " + ex.getMessage());
@@ -27,7 +35,7 @@ public final class Main implements Runnable {
             }
             return 1;
         });
-        return cl.execute(args);
+        return cl;
     }
 
     /** The arguments joined by spaces, each quoted for a POSIX shell where it needs it, so the line can be run again. */

@@ -126,6 +126,17 @@ public final class CsvTable {
         return out;
     }
 
+    /** Whether every cell of the column is a finite number (a column of dates or labels is not). */
+    public boolean isNumeric(String name) throws IOException {
+        int j = index(name);
+        for (String[] row : cells) {
+            if (!isNumber(row[j])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The given columns of every row as finite numbers, (rows, names.size()) row-major. */
     public float[] select(List<String> names) throws IOException {
         int[] idx = new int[names.size()];
