@@ -59,14 +59,14 @@ import java.util.concurrent.atomic.AtomicReference;
                         + " values are x, y; frames are sent in order, so pedestrians interleave as in the recording;"
                         + " one frame step (10 frame ids in the published files) is --step-ms, 400 ms by default.",
                 "",
-                "Image folders (frames for the frame denoisers and super-resolvers) are not replayed yet: they come"
-                        + " with the frame models.",
+                "images: a folder of PNG, BMP, GIF or JPEG files, sent in file-name order as one camera (the stream"
+                        + " is the folder's name) of raw grey frames (schemas/frame.md), --step-ms apart (100 ms by default).",
                 "",
                 "The record timestamp is the time of sending (the event time is in the message), so that the"
                         + " topic's retention does not delete old recordings at once. The topic must exist, or be made"
                         + " with --create-topic."})
 final class ReplayCommand implements Callable<Integer> {
-    enum Format { csv, trajectory }
+    enum Format { csv, trajectory, images }
 
     @Option(names = "--topic", required = true, description = "topic to write to (it must exist)")
     String topic;
@@ -77,8 +77,8 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--input", required = true, paramLabel = "FILE", description = "CSV or trajectory file")
     Path input;
 
-    @Option(names = "--format", paramLabel = "csv|trajectory",
-            description = "input format (default: csv for a .csv file, trajectory for .txt and .tsv)")
+    @Option(names = "--format", paramLabel = "csv|trajectory|images",
+            description = "input format (default: csv for a .csv file, trajectory for .txt and .tsv, images for a folder)")
     Format format;
 
     @Option(names = "--rate", defaultValue = "0", paramLabel = "N",
@@ -131,10 +131,25 @@ final class ReplayCommand implements Callable<Integer> {
     private final CountDownLatch finished = new CountDownLatch(1);
 
     /** The samples of the input, in sending order, and how far a pass moves the event times. */
-    record Source(String description, String[] streams, long[] times, float[] values, int width, long passShift) {
+    /** What to send: record i's stream and value; a later pass of --loop shifts event times by passShift. */
+    record Source(String description, String[] streams, long passShift, Encoder encoder) {
         int size() {
             return streams.length;
         }
+
+        byte[] value(int i, long shift) throws IOException {
+            return encoder.value(i, shift);
+        }
+    }
+
+    /** The record value of record i, event time shifted by shift milliseconds. */
+    interface Encoder {
+        byte[] value(int i, long shift) throws IOException;
+    }
+
+    /** Samples as JSON: values (n, width) row-major. */
+    private static Source samples(String d, String[] streams, long[] times, float[] values, int width, long shift) {
+        return new Source(d, streams, shift, (i, sh) -> SampleCodec.encode(streams[i], times[i] + sh, values, i * width, width));
     }
 
     @Override
@@ -193,7 +208,6 @@ final class ReplayCommand implements Callable<Integer> {
         long sent = 0;
         long t0;
         long t1;
-        int width = src.width();
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(c, new StringSerializer(), new ByteArraySerializer())) {
             producer.partitionsFor(topic); // fetch the metadata now, so that it is not counted in the rate
             // the summary's time runs from the first send to the last acknowledgement
@@ -215,7 +229,7 @@ final class ReplayCommand implements Callable<Integer> {
                         }
                     }
                     String stream = src.streams()[i];
-                    byte[] value = SampleCodec.encode(stream, src.times()[i] + shift, src.values(), i * width, width);
+                    byte[] value = src.value(i, shift);
                     producer.send(new ProducerRecord<>(topic, stream, value), (md, e) -> {
                         if (e != null) {
                             failure.compareAndSet(null, e);
@@ -319,15 +333,20 @@ final class ReplayCommand implements Callable<Integer> {
     // reading the input
 
     Source load() throws IOException {
+        long start = startMs != null ? startMs : System.currentTimeMillis();
         if (Files.isDirectory(input)) {
-            throw new IllegalArgumentException(input + " is a folder: image folders are replayed once the frame models"
-                    + " land; for now replay reads a CSV or an ETH/UCY trajectory file");
+            if (format != null && format != Format.images) {
+                throw new IllegalArgumentException(input + " is a folder: --format " + format + " reads a file");
+            }
+            return loadImages(start);
+        }
+        if (format == Format.images) {
+            throw new IllegalArgumentException(input + ": --format images reads a folder of images");
         }
         if (!Files.isRegularFile(input)) {
             throw new IllegalArgumentException(input + ": no such file");
         }
         Format f = format != null ? format : formatOf(input);
-        long start = startMs != null ? startMs : System.currentTimeMillis();
         return f == Format.csv ? loadCsv(start) : loadTrajectory(start);
     }
 
@@ -341,6 +360,44 @@ final class ReplayCommand implements Callable<Integer> {
         }
         throw new IllegalArgumentException(file + ": cannot tell the format from the file name; give --format csv"
                 + " or --format trajectory");
+    }
+
+    /**
+     * A folder of images (PNG, BMP, GIF, JPEG: what javax.imageio reads), in file-name order, as one
+     * camera: raw grey frames (schemas/frame.md) keyed by the folder's name (with --stream-prefix),
+     * event times --step-ms apart (default 100 ms, 10 frames per second). Each image is read when
+     * it is sent.
+     */
+    private Source loadImages(long start) throws IOException {
+        if (columns != null || streamColumn != null || timeColumn != null) {
+            throw new IllegalArgumentException("--columns, --stream-column and --time-column are for csv input");
+        }
+        List<Path> files;
+        try (java.util.stream.Stream<Path> list = Files.list(input)) {
+            files = list.filter(f -> f.getFileName().toString().toLowerCase(Locale.ROOT)
+                    .matches(".*\\.(png|bmp|gif|jpe?g)")).sorted().toList();
+        }
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException(input + ": no images (png, bmp, gif, jpg) in the folder");
+        }
+        long step = stepMs != null ? stepMs : 100;
+        String stream = streamId(input.toAbsolutePath().getFileName().toString(), input.toString());
+        String[] streams = new String[files.size()];
+        java.util.Arrays.fill(streams, stream);
+        String d = String.format(Locale.ROOT, "%s (images): %d frames of camera '%s', one every %d ms",
+                input.getFileName(), files.size(), stream, step);
+        return new Source(d, streams, files.size() * step, (i, sh) -> {
+            java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(files.get(i).toFile());
+            if (img == null) {
+                throw new IOException(files.get(i) + ": not an image javax.imageio can read");
+            }
+            if (img.getWidth() > io.nowcast.codec.FrameCodec.MAX_SIDE || img.getHeight() > io.nowcast.codec.FrameCodec.MAX_SIDE) {
+                throw new IOException(files.get(i) + ": " + img.getWidth() + "x" + img.getHeight()
+                        + " is larger than a frame may be (sides up to " + io.nowcast.codec.FrameCodec.MAX_SIDE + ")");
+            }
+            return io.nowcast.codec.FrameCodec.encodeRawU8(img.getWidth(), img.getHeight(), start + i * step + sh,
+                    io.nowcast.codec.FrameCodec.luminance(img));
+        });
     }
 
     private Source loadTrajectory(long start) throws IOException {
@@ -364,7 +421,7 @@ final class ReplayCommand implements Callable<Integer> {
         String d = String.format(Locale.ROOT, "%s (trajectory): %d samples of %d pedestrians, values [x, y],"
                         + " frame step %s = %d ms, %d steps", input.getFileName(), n, t.pedestrianIds().size(),
                 fmt(t.frameStep), step, t.step(n - 1) + 1);
-        return new Source(d, streams, times, t.positions, 2, shift);
+        return samples(d, streams, times, t.positions, 2, shift);
     }
 
     private Source loadCsv(long start) throws IOException {
@@ -441,7 +498,7 @@ final class ReplayCommand implements Callable<Integer> {
                 input.getFileName(), n, streamCount, streamCount == 1 ? " '" + streams[0] + "'" : "s", cols,
                 timeColumn != null ? "from column '" + timeColumn + "'" : "made up, step " + (stepMs != null ? stepMs : 100) + " ms",
                 skipped.isEmpty() ? "" : "; not numeric, not sent: " + skipped);
-        return new Source(d, streams, times, values, cols.size(), shift);
+        return samples(d, streams, times, values, cols.size(), shift);
     }
 
     private String streamId(String raw, String where) {

@@ -149,7 +149,7 @@ public final class FrameCodec {
     }
 
     /** Grey levels in [0, 1]: the grey band, or the luminance of an RGB image. */
-    static float[] luminance(BufferedImage img) {
+    public static float[] luminance(BufferedImage img) {
         int w = img.getWidth();
         int h = img.getHeight();
         float[] px = new float[w * h];

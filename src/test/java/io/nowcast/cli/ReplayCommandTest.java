@@ -228,7 +228,7 @@ class ReplayCommandTest {
         Files.createDirectories(dir.resolve("frames"));
         Files.writeString(dir.resolve("a.dat"), "x\n1\n");
 
-        assertRefused(replay("--topic", "t", "--input", dir.resolve("frames").toString()), "image folders");
+        assertRefused(replay("--topic", "t", "--input", dir.resolve("frames").toString()), "no images");
         assertRefused(replay("--topic", "no-such-topic", "--input", csv.toString()), "topic 'no-such-topic' does not exist");
         assertRefused(replay("--topic", "t", "--input", csv.toString(), "--columns", "x,zz"), "column 'zz' not found");
         assertRefused(replay("--topic", "t", "--input", txt.toString(), "--columns", "x"), "--columns is for csv input");
@@ -240,8 +240,32 @@ class ReplayCommandTest {
         CliRun help = CliRun.main("replay", "--help");
         assertEquals(0, help.exit());
         String helpText = help.out().replaceAll("\\s+", " ");
-        assertTrue(helpText.contains("Image folders (frames for the frame denoisers and super-resolvers) are not"
-                + " replayed yet"), help.out());
+        assertTrue(helpText.contains("images: a folder of PNG, BMP, GIF or JPEG files"), help.out());
+    }
+
+    @Test
+    void imageFolderIsOneCameraOfRawFramesInNameOrder(@TempDir Path dir) throws Exception {
+        Path cam = Files.createDirectories(dir.resolve("cam-7"));
+        for (int k = 0; k < 3; k++) {
+            float[] px = new float[6 * 4];
+            java.util.Arrays.fill(px, k / 4f);
+            Files.write(cam.resolve("f" + k + ".png"), io.nowcast.codec.FrameCodec.encodePng(6, 4, px));
+        }
+        Files.writeString(cam.resolve("notes.txt"), "not an image");
+        broker.createTopic("frames", 1, Map.of());
+        CliRun run = replay("--topic", "frames", "--input", cam.toString(), "--start-ms", "5000");
+        assertEquals(0, run.exit(), run.err());
+        List<ConsumerRecord<byte[], byte[]>> got = Topics.readAll(broker, "frames");
+        assertEquals(3, got.size());
+        io.nowcast.codec.FrameCodec codec = new io.nowcast.codec.FrameCodec(1 << 20, 1 << 20);
+        for (int k = 0; k < 3; k++) {
+            io.nowcast.codec.Frame f = codec.decode(got.get(k).key(), got.get(k).value(), 0);
+            assertEquals("cam-7", f.stream());
+            assertEquals(5000 + 100L * k, f.eventTime());
+            assertEquals(6, f.width());
+            assertEquals(4, f.height());
+            assertEquals(k / 4f, f.pixels()[0], 1 / 255f);
+        }
     }
 
     private static void assertRefused(CliRun run, String message) {
