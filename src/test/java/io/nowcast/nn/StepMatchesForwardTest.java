@@ -1,0 +1,123 @@
+package io.nowcast.nn;
+
+import io.nowcast.tensor.Gemm;
+import io.nowcast.tensor.Gemms;
+import io.nowcast.tensor.Rng;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The inference step is the training forward pass with T = 1: same outputs and same new state, for
+ * every cell, batched and one stream at a time, on every matrix-product backend; and it keeps
+ * agreeing after the weights are changed in place, as training does.
+ */
+class StepMatchesForwardTest {
+    private static final double TOL = 1e-6;
+    private static final int D = 6;
+    private static final int H = 16;
+    private static final int N = 5;
+
+    static Stream<Arguments> cases() {
+        List<Arguments> out = new ArrayList<>();
+        for (String gemm : new String[] {"ejml", "blas"}) {
+            for (CellType cell : CellType.values()) {
+                out.add(Arguments.of(gemm, cell, 1, 0));
+                out.add(Arguments.of(gemm, cell, 2, 3));
+            }
+        }
+        return out.stream();
+    }
+
+    private static RecurrentNet net(String gemmName, CellType cell, int layers, int head, long seed) {
+        Gemm gemm = Gemms.create(gemmName);
+        return new RecurrentNet(cell, D, H, layers, head, gemm).initUniform(new Rng(seed));
+    }
+
+    private static RecurrentState randomState(RecurrentNet net, int n, Rng rng) {
+        RecurrentState s = net.newState(n);
+        for (int l = 0; l < s.layers(); l++) {
+            rng.uniform(s.h[l], 0.8f);
+            rng.uniform(s.c[l], 0.8f);
+        }
+        return s;
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void stepEqualsForwardOfOneStep(String gemmName, CellType cell, int layers, int head) {
+        RecurrentNet net = net(gemmName, cell, layers, head, 3);
+        Rng rng = new Rng(4);
+        for (int round = 0; round < 3; round++) {
+            float[] x = new float[N * D];
+            rng.uniform(x, 1.5f);
+            RecurrentState s0 = randomState(net, N, rng);
+            checkAgainstForward(net, x, s0, cell + " " + gemmName + " layers " + layers + " round " + round);
+            // training changes the weights in place: the step must follow
+            for (Param p : net.params()) {
+                float[] w = p.w();
+                for (int i = 0; i < p.size(); i++) {
+                    w[i] += (float) (0.05 * (rng.nextDouble() - 0.5));
+                }
+            }
+        }
+        // one single weight changed, nothing else: still followed
+        Param p = net.param("rnn.weight_hh_l0");
+        p.w()[p.size() - 1] += 0.5f;
+        float[] x = new float[N * D];
+        rng.uniform(x, 1f);
+        checkAgainstForward(net, x, randomState(net, N, rng), cell + " " + gemmName + " after one weight changed");
+        Param b = net.param("rnn.bias_ih_l0");
+        b.w()[0] -= 0.5f;
+        checkAgainstForward(net, x, randomState(net, N, rng), cell + " " + gemmName + " after one bias changed");
+    }
+
+    private static void checkAgainstForward(RecurrentNet net, float[] x, RecurrentState s0, String what) {
+        int width = net.outputSize();
+        RecurrentState sf = s0.copy();
+        float[] yf = net.forward(x, 1, sf);
+        int off = net.outputOffset();
+        float[] expected = new float[N * width];
+        System.arraycopy(yf, off, expected, 0, N * width);
+
+        // batched: all N streams in one call
+        RecurrentState sb = s0.copy();
+        float[] yb = new float[N * width + 7];
+        net.step(x, 0, sb, yb, 7);
+        for (int i = 0; i < N * width; i++) {
+            assertEquals(expected[i], yb[7 + i], TOL, what + ": batched output " + i);
+        }
+        assertStatesEqual(sf, sb, what + ": batched state");
+
+        // per stream: each stream alone, its input at an offset inside the batch buffer
+        for (int n = 0; n < N; n++) {
+            RecurrentState one = net.newState(1);
+            one.copyRow(s0, n, 0);
+            float[] y1 = new float[width];
+            net.step(x, n * D, one, y1, 0);
+            for (int j = 0; j < width; j++) {
+                assertEquals(expected[n * width + j], y1[j], TOL, what + ": stream " + n + " output " + j);
+            }
+            RecurrentState row = net.newState(1);
+            row.copyRow(sf, n, 0);
+            assertStatesEqual(row, one, what + ": stream " + n + " state");
+        }
+    }
+
+    private static void assertStatesEqual(RecurrentState a, RecurrentState b, String what) {
+        for (int l = 0; l < a.layers(); l++) {
+            for (int i = 0; i < a.h[l].length; i++) {
+                assertEquals(a.h[l][i], b.h[l][i], TOL, what + " h layer " + l + " at " + i);
+            }
+            for (int i = 0; i < a.c[l].length; i++) {
+                assertEquals(a.c[l][i], b.c[l][i], TOL, what + " c layer " + l + " at " + i);
+            }
+        }
+    }
+}
