@@ -20,8 +20,6 @@ public final class GruLayer extends RecurrentLayer {
     private float[] dzx = new float[0];    // (T*N, 3H)
     private float[] dzh = new float[0];    // (T*N, 3H)
     private float[] dhNext = new float[0]; // (N, H)
-    private float[] sx = new float[0];     // (N, 3H) scratch for step()
-    private float[] sh = new float[0];     // (N, 3H) scratch for step()
 
     GruLayer(int layerIndex, int inputSize, int hiddenSize, Gemm gemm) {
         super(CellType.GRU, layerIndex, inputSize, hiddenSize, gemm);
@@ -113,15 +111,55 @@ public final class GruLayer extends RecurrentLayer {
         inputGradients(dzx, T * N, dx, dxOff);
     }
 
+    /**
+     * GRU keeps the input and recurrent parts of n apart, so its fused step weights have 4H rows:
+     * r and z as usual ({@code [W_i* | b_i* + b_h* | W_h*]}), then {@code [0 | b_hn | W_hn]} and
+     * {@code [W_in | b_in | 0]}. The last block only needs the first D + 1 columns.
+     */
+    @Override
+    protected int stepRows() {
+        return 4 * hiddenSize;
+    }
+
+    @Override
+    protected void fillStepWeights(float[] w, int ld) {
+        int D = inputSize;
+        int H = hiddenSize;
+        float[] wi = weightIh.w();
+        float[] wh = weightHh.w();
+        float[] bi = biasIh.w();
+        float[] bh = biasHh.w();
+        for (int j = 0; j < 2 * H; j++) {
+            System.arraycopy(wi, j * D, w, j * ld, D);
+            w[j * ld + D] = bi[j] + bh[j];
+            System.arraycopy(wh, j * H, w, j * ld + D + 1, H);
+        }
+        for (int j = 2 * H; j < 3 * H; j++) {
+            w[j * ld + D] = bh[j];
+            System.arraycopy(wh, j * H, w, j * ld + D + 1, H);
+        }
+        for (int j = 2 * H; j < 3 * H; j++) {
+            int row = (j + H) * ld;
+            System.arraycopy(wi, j * D, w, row, D);
+            w[row + D] = bi[j];
+        }
+    }
+
     @Override
     public void step(float[] x, int xOff, int N, float[] h, float[] c) {
         int H = hiddenSize;
-        sx = grow(sx, N * gh);
-        sh = grow(sh, N * gh);
-        Kernels.broadcastRows(biasIh.w(), sx, 0, N, gh);
-        Kernels.broadcastRows(biasHh.w(), sh, 0, N, gh);
-        gemm.gemm(false, true, N, gh, inputSize, 1f, x, xOff, inputSize, weightIh.w(), 0, inputSize, 1f, sx, 0, gh);
-        gemm.gemm(false, true, N, gh, H, 1f, h, 0, H, weightHh.w(), 0, H, 1f, sh, 0, gh);
-        cell(sx, sh, 0, N, h, 0, h, 0);
+        int NH = N * H;
+        int ld = stepLd;
+        float[] w = stepWeights();
+        packStepInput(x, xOff, N, h);
+        // [a_r + b_r | a_z + b_z | b_n] from [x | 1 | h], split into one array per gate
+        stepGates(w, N, 3 * H, 3);
+        float[][] g = gateStep;
+        // a_n from [x | 1] alone, straight into the fourth gate array
+        g[3] = grow(g[3], NH);
+        gemm.gemm(false, true, N, H, inputSize + 1, 1f, xh, 0, ld, w, 3 * H * ld, ld, 0f, g[3], 0, H);
+        Kernels.sigmoid(g[0], 0, NH);
+        Kernels.sigmoid(g[1], 0, NH);
+        Kernels.gruUpdate(g[0], g[1], g[2], g[3], h, NH);
     }
 }

@@ -38,6 +38,13 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
     protected float[] hAll = new float[0];  // ((T+1)*N, H): block 0 is h_0, block t+1 is h_{t+1}
     // ---- gradients of the last backward w.r.t. the initial state ----
     protected float[] dh0 = new float[0];   // (N, H)
+    // ---- inference step ----
+    /** Row width of the packed step input {@code [x | 1 | h]} and of the fused step weights: D + 1 + H. */
+    protected final int stepLd;
+    private StepWeights stepWeights;        // built on first use
+    protected float[] xh = new float[0];    // (N, D + 1 + H): packed step input, column D is all ones
+    protected float[] zStep = new float[0]; // (N, stepRows): the step's pre-activations
+    protected final float[][] gateStep = new float[4][0]; // per gate (N, H): zStep split by gate
 
     protected RecurrentLayer(CellType type, int layerIndex, int inputSize, int hiddenSize, Gemm gemm) {
         if (inputSize <= 0 || hiddenSize <= 0) {
@@ -53,6 +60,7 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
         this.weightHh = new Param("rnn.weight_hh" + l, gh, hiddenSize);
         this.biasIh = new Param("rnn.bias_ih" + l, gh);
         this.biasHh = new Param("rnn.bias_hh" + l, gh);
+        this.stepLd = inputSize + 1 + hiddenSize;
     }
 
     /** Creates a layer of the given cell type. */
@@ -124,6 +132,82 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
     /** d(loss)/d(c_0) from the last backward (LSTM), else null. */
     public float[] dc0() {
         return null;
+    }
+
+    // ---- the inference step's fused product ----
+
+    /** Rows of the fused step weights: the pre-activations one step product yields. */
+    protected int stepRows() {
+        return gh;
+    }
+
+    /**
+     * Writes the fused step weights, {@link #stepRows()} rows of width {@code ld} (zeroed before),
+     * from the parameters' current values. The default is one row per pre-activation j:
+     * {@code [W_ih[j] | b_ih[j] + b_hh[j] | W_hh[j]]}.
+     */
+    protected void fillStepWeights(float[] w, int ld) {
+        int D = inputSize;
+        int H = hiddenSize;
+        float[] wi = weightIh.w();
+        float[] wh = weightHh.w();
+        float[] bi = biasIh.w();
+        float[] bh = biasHh.w();
+        for (int j = 0; j < gh; j++) {
+            System.arraycopy(wi, j * D, w, j * ld, D);
+            w[j * ld + D] = bi[j] + bh[j];
+            System.arraycopy(wh, j * H, w, j * ld + D + 1, H);
+        }
+    }
+
+    /** The fused step weights, up to date with the parameters (checked on every call). */
+    protected float[] stepWeights() {
+        if (stepWeights == null) {
+            stepWeights = new StepWeights(stepRows(), stepLd, this::fillStepWeights, weightIh, weightHh, biasIh, biasHh);
+        }
+        return stepWeights.current();
+    }
+
+    /** How often the fused step weights were (re)built; 0 before the first step. */
+    long stepWeightBuilds() {
+        return stepWeights == null ? 0 : stepWeights.rebuilds();
+    }
+
+    /** Packs {@code xh = [x | 1 | h]} for N streams: x (N, D) at xOff, h (N, H). */
+    protected void packStepInput(float[] x, int xOff, int N, float[] h) {
+        int D = inputSize;
+        int H = hiddenSize;
+        int ld = stepLd;
+        if (xh.length < N * ld) {
+            xh = new float[N * ld];
+            for (int n = 0; n < N; n++) {
+                xh[n * ld + D] = 1f;
+            }
+        }
+        float[] p = xh;
+        for (int n = 0; n < N; n++) {
+            System.arraycopy(x, xOff + n * D, p, n * ld, D);
+            System.arraycopy(h, n * H, p, n * ld + D + 1, H);
+        }
+    }
+
+    /**
+     * The step's product for the first {@code rows} fused rows into {@link #zStep}, then split into
+     * the first {@code gates} arrays of {@link #gateStep}, one (N, H) array per gate.
+     */
+    protected void stepGates(float[] w, int N, int rows, int gates) {
+        int H = hiddenSize;
+        zStep = grow(zStep, N * rows);
+        stepProduct(w, N, rows, zStep, 0, rows);
+        for (int g = 0; g < gates; g++) {
+            gateStep[g] = grow(gateStep[g], N * H);
+        }
+        Kernels.splitColumns(zStep, 0, rows, N, H, gateStep, gates);
+    }
+
+    /** z (N, rows) = [x | 1 | h] (N, ld) * W^T for the first {@code rows} fused rows, written at zOff with row stride ldz. */
+    protected void stepProduct(float[] w, int N, int rows, float[] z, int zOff, int ldz) {
+        gemm.gemm(false, true, N, rows, stepLd, 1f, xh, 0, stepLd, w, 0, stepLd, 0f, z, zOff, ldz);
     }
 
     // ---- helpers shared by the cells ----

@@ -84,6 +84,61 @@ public final class Kernels {
         }
     }
 
+    /*
+     * The loops below are shaped for C2's auto-vectoriser as it is in JDK 17, which is picky; each
+     * shape was checked in the generated code (packed vmulps/vdivps on zmm registers):
+     *  - every array in a loop that stores must be indexed with the same expression (all from 0,
+     *    or all with the same offset variable): an access at base + j next to one at other + j
+     *    makes the two "not comparable", the vectoriser assumes a dependence and gives up;
+     *  - at most one tanh (or sigmoid) per loop body, and no second pair of like operations
+     *    combined with it (tanh(a * b + c * d) stays scalar, tanh(a + b * c) is vectorised).
+     * Hence the split into separate gate arrays and the short passes.
+     */
+
+    /**
+     * Copies {@code blocks.length} column blocks of width w out of a rows x ld matrix at srcOff:
+     * block b of row r goes to {@code blocks[b][r * w ...]}. Used to split a step's gate
+     * pre-activations into one array per gate (System.arraycopy, no vectoriser involved).
+     */
+    public static void splitColumns(float[] src, int srcOff, int ld, int rows, int w, float[][] blocks, int count) {
+        for (int r = 0; r < rows; r++) {
+            int o = srcOff + r * ld;
+            for (int b = 0; b < count; b++) {
+                System.arraycopy(src, o + b * w, blocks[b], r * w, w);
+            }
+        }
+    }
+
+    /**
+     * LSTM state update from activated gates, element-wise over {@code [0, n)} of every array:
+     * {@code c = f c + i g}, {@code h = o tanh(c)}, c and h in place.
+     */
+    public static void lstmUpdate(float[] i, float[] f, float[] g, float[] o, float[] c, float[] h, int n) {
+        for (int k = 0; k < n; k++) {
+            float cv = f[k] * c[k] + i[k] * g[k];
+            c[k] = cv;
+            h[k] = cv;
+        }
+        for (int k = 0; k < n; k++) {
+            h[k] = o[k] * tanh(h[k]);
+        }
+    }
+
+    /**
+     * GRU state update element-wise over {@code [0, n)}: from activated r and u and the
+     * pre-activations {@code bn = W_hn h + b_hn}, {@code an = W_in x + b_in},
+     * {@code n = tanh(an + r bn)} (into an) and {@code h = (1 - u) n + u h} in place.
+     */
+    public static void gruUpdate(float[] r, float[] u, float[] bn, float[] an, float[] h, int n) {
+        for (int k = 0; k < n; k++) {
+            an[k] = tanh(an[k] + r[k] * bn[k]);
+        }
+        for (int k = 0; k < n; k++) {
+            float nv = an[k];
+            h[k] = nv + u[k] * (h[k] - nv);
+        }
+    }
+
     /** {@code x = max(x, 0)}, in place. */
     public static void relu(float[] x, int off, int n) {
         for (int i = off, end = off + n; i < end; i++) {
