@@ -152,8 +152,8 @@ public final class GruLayer extends RecurrentLayer {
         int ld = stepLd;
         float[] w = stepWeights();
         packStepInput(x, xOff, N, h);
-        // [a_r + b_r | a_z + b_z | b_n] from [x | 1 | h], split into one array per gate
-        stepGates(w, N, 3 * H, 3);
+        // a_r + b_r, a_z + b_z and b_n from [x | 1 | h], one product per gate
+        stepGates(w, N, 3);
         float[][] g = gateStep;
         // a_n from [x | 1] alone, straight into the fourth gate array
         g[3] = grow(g[3], NH);

@@ -129,8 +129,8 @@ public final class LstmLayer extends RecurrentLayer {
         int NH = N * hiddenSize;
         float[] w = stepWeights();
         packStepInput(x, xOff, N, h);
-        // all four gates of all N streams, biases included, in one product; then one array per gate
-        stepGates(w, N, gh, 4);
+        // the four gates of all N streams, biases included, one product per gate
+        stepGates(w, N, 4);
         float[][] g = gateStep;
         Kernels.sigmoid(g[0], 0, NH);
         Kernels.sigmoid(g[1], 0, NH);

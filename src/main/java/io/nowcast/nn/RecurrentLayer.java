@@ -43,8 +43,8 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
     protected final int stepLd;
     private StepWeights stepWeights;        // built on first use
     protected float[] xh = new float[0];    // (N, D + 1 + H): packed step input, column D is all ones
-    protected float[] zStep = new float[0]; // (N, stepRows): the step's pre-activations
-    protected final float[][] gateStep = new float[4][0]; // per gate (N, H): zStep split by gate
+    protected final float[][] gateStep = new float[4][0]; // per gate (N, H): the step's pre-activations
+    private float[] zStep = new float[0];   // (N, gates * H): the step's one product, small N only
 
     protected RecurrentLayer(CellType type, int layerIndex, int inputSize, int hiddenSize, Gemm gemm) {
         if (inputSize <= 0 || hiddenSize <= 0) {
@@ -191,18 +191,33 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
         }
     }
 
+    /** Below this many streams the step makes one product for all gates and splits it; from it on, one per gate. */
+    static final int PER_GATE_PRODUCT_FROM = 8;
+
     /**
-     * The step's product for the first {@code rows} fused rows into {@link #zStep}, then split into
-     * the first {@code gates} arrays of {@link #gateStep}, one (N, H) array per gate.
+     * The step's pre-activations of the first {@code gates} gate blocks (H fused rows each) into
+     * one (N, H) array per gate, {@link #gateStep}: the element-wise passes need them apart (see
+     * {@link Kernels}). For a few streams one product of width gates * H is split with
+     * System.arraycopy (each product is a native call with a fixed cost); for more streams one
+     * product per gate writes each array directly, which is as fast as the wide product and
+     * saves the split.
      */
-    protected void stepGates(float[] w, int N, int rows, int gates) {
+    protected void stepGates(float[] w, int N, int gates) {
         int H = hiddenSize;
-        zStep = grow(zStep, N * rows);
-        stepProduct(w, N, rows, zStep, 0, rows);
+        int ld = stepLd;
         for (int g = 0; g < gates; g++) {
             gateStep[g] = grow(gateStep[g], N * H);
         }
-        Kernels.splitColumns(zStep, 0, rows, N, H, gateStep, gates);
+        if (N < PER_GATE_PRODUCT_FROM) {
+            int width = gates * H;
+            zStep = grow(zStep, N * width);
+            gemm.gemm(false, true, N, width, ld, 1f, xh, 0, ld, w, 0, ld, 0f, zStep, 0, width);
+            Kernels.splitColumns(zStep, 0, width, N, H, gateStep, gates);
+        } else {
+            for (int g = 0; g < gates; g++) {
+                gemm.gemm(false, true, N, H, ld, 1f, xh, 0, ld, w, g * H * ld, ld, 0f, gateStep[g], 0, H);
+            }
+        }
     }
 
     /** z (N, rows) = [x | 1 | h] (N, ld) * W^T for the first {@code rows} fused rows, written at zOff with row stride ldz. */

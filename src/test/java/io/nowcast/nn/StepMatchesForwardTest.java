@@ -23,6 +23,8 @@ class StepMatchesForwardTest {
     private static final int D = 6;
     private static final int H = 16;
     private static final int N = 5;
+    /** Enough streams for the step's one-product-per-gate path. */
+    private static final int MANY = RecurrentLayer.PER_GATE_PRODUCT_FROM + 3;
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
@@ -55,9 +57,10 @@ class StepMatchesForwardTest {
         RecurrentNet net = net(gemmName, cell, layers, head, 3);
         Rng rng = new Rng(4);
         for (int round = 0; round < 3; round++) {
-            float[] x = new float[N * D];
+            int n = round == 1 ? MANY : N;
+            float[] x = new float[n * D];
             rng.uniform(x, 1.5f);
-            RecurrentState s0 = randomState(net, N, rng);
+            RecurrentState s0 = randomState(net, n, rng);
             checkAgainstForward(net, x, s0, cell + " " + gemmName + " layers " + layers + " round " + round);
             // training changes the weights in place: the step must follow
             for (Param p : net.params()) {
@@ -83,6 +86,7 @@ class StepMatchesForwardTest {
         RecurrentState sf = s0.copy();
         float[] yf = net.forward(x, 1, sf);
         int off = net.outputOffset();
+        int N = s0.batch;
         float[] expected = new float[N * width];
         System.arraycopy(yf, off, expected, 0, N * width);
 
