@@ -21,6 +21,8 @@ public final class GruLayer extends RecurrentLayer {
     private float[] dzh = new float[0];    // (T*N, 3H)
     private float[] dhNext = new float[0]; // (N, H)
 
+    private static final byte[] GATE_ACTIVATIONS = {SIGMOID, SIGMOID, NONE};
+
     GruLayer(int layerIndex, int inputSize, int hiddenSize, Gemm gemm) {
         super(CellType.GRU, layerIndex, inputSize, hiddenSize, gemm);
     }
@@ -152,14 +154,12 @@ public final class GruLayer extends RecurrentLayer {
         int ld = stepLd;
         float[] w = stepWeights();
         packStepInput(x, xOff, N, h);
-        // a_r + b_r, a_z + b_z and b_n from [x | 1 | h], one product per gate
-        stepGates(w, N, 3);
+        // r = sigmoid(a_r + b_r), z = sigmoid(a_z + b_z) and b_n from [x | 1 | h]
+        stepGates(w, N, GATE_ACTIVATIONS);
         float[][] g = gateStep;
         // a_n from [x | 1] alone, straight into the fourth gate array
         g[3] = grow(g[3], NH);
         gemm.gemm(false, true, N, H, inputSize + 1, 1f, xh, 0, ld, w, 3 * H * ld, ld, 0f, g[3], 0, H);
-        Kernels.sigmoid(g[0], 0, NH);
-        Kernels.sigmoid(g[1], 0, NH);
         Kernels.gruUpdate(g[0], g[1], g[2], g[3], h, NH);
     }
 }

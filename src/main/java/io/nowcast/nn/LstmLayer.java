@@ -23,6 +23,8 @@ public final class LstmLayer extends RecurrentLayer {
     private float[] dcNext = new float[0]; // (N, H)
     private float[] dc0 = new float[0];    // (N, H)
 
+    private static final byte[] GATE_ACTIVATIONS = {SIGMOID, SIGMOID, TANH, SIGMOID};
+
     LstmLayer(int layerIndex, int inputSize, int hiddenSize, Gemm gemm) {
         super(CellType.LSTM, layerIndex, inputSize, hiddenSize, gemm);
     }
@@ -129,13 +131,9 @@ public final class LstmLayer extends RecurrentLayer {
         int NH = N * hiddenSize;
         float[] w = stepWeights();
         packStepInput(x, xOff, N, h);
-        // the four gates of all N streams, biases included, one product per gate
-        stepGates(w, N, 4);
+        // i, f, g, o of all N streams from one fused product (biases included), activated
+        stepGates(w, N, GATE_ACTIVATIONS);
         float[][] g = gateStep;
-        Kernels.sigmoid(g[0], 0, NH);
-        Kernels.sigmoid(g[1], 0, NH);
-        Kernels.tanh(g[2], 0, NH);
-        Kernels.sigmoid(g[3], 0, NH);
         Kernels.lstmUpdate(g[0], g[1], g[2], g[3], c, h, NH);
     }
 }

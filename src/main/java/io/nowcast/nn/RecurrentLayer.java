@@ -194,29 +194,49 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
     /** Below this many streams the step makes one product for all gates and splits it; from it on, one per gate. */
     static final int PER_GATE_PRODUCT_FROM = 8;
 
+    /** Activation codes for {@link #stepGates}. */
+    protected static final byte NONE = 0;
+    protected static final byte SIGMOID = 1;
+    protected static final byte TANH = 2;
+
     /**
-     * The step's pre-activations of the first {@code gates} gate blocks (H fused rows each) into
-     * one (N, H) array per gate, {@link #gateStep}: the element-wise passes need them apart (see
-     * {@link Kernels}). For a few streams one product of width gates * H is split with
-     * System.arraycopy (each product is a native call with a fixed cost); for more streams one
-     * product per gate writes each array directly, which is as fast as the wide product and
-     * saves the split.
+     * The step's gates for the first {@code act.length} gate blocks (H fused rows each), into one
+     * (N, H) array per gate, {@link #gateStep}, each activated in place by {@code act[g]}: the
+     * element-wise passes need the gates apart (see {@link Kernels}). For a few streams one
+     * product of width gates * H is split with System.arraycopy (each product is a native call
+     * with a fixed cost); for more streams one product per gate writes each array directly, which
+     * is as fast as the wide product and saves the split, and each gate is activated while it is
+     * still in cache.
      */
-    protected void stepGates(float[] w, int N, int gates) {
+    protected void stepGates(float[] w, int N, byte[] act) {
         int H = hiddenSize;
+        int NH = N * H;
         int ld = stepLd;
+        int gates = act.length;
         for (int g = 0; g < gates; g++) {
-            gateStep[g] = grow(gateStep[g], N * H);
+            gateStep[g] = grow(gateStep[g], NH);
         }
         if (N < PER_GATE_PRODUCT_FROM) {
             int width = gates * H;
             zStep = grow(zStep, N * width);
             gemm.gemm(false, true, N, width, ld, 1f, xh, 0, ld, w, 0, ld, 0f, zStep, 0, width);
             Kernels.splitColumns(zStep, 0, width, N, H, gateStep, gates);
+            for (int g = 0; g < gates; g++) {
+                activate(act[g], gateStep[g], NH);
+            }
         } else {
             for (int g = 0; g < gates; g++) {
                 gemm.gemm(false, true, N, H, ld, 1f, xh, 0, ld, w, g * H * ld, ld, 0f, gateStep[g], 0, H);
+                activate(act[g], gateStep[g], NH);
             }
+        }
+    }
+
+    private static void activate(byte act, float[] a, int n) {
+        if (act == SIGMOID) {
+            Kernels.sigmoid(a, 0, n);
+        } else if (act == TANH) {
+            Kernels.tanh(a, 0, n);
         }
     }
 
