@@ -21,7 +21,7 @@ public final class GruLayer extends RecurrentLayer {
     private float[] dzh = new float[0];    // (T*N, 3H)
     private float[] dhNext = new float[0]; // (N, H)
 
-    private static final byte[] GATE_ACTIVATIONS = {SIGMOID, SIGMOID, NONE};
+    private static final byte[] GATE_ACTIVATIONS = {SIGMOID, SIGMOID, NONE, NONE};
 
     GruLayer(int layerIndex, int inputSize, int hiddenSize, Gemm gemm) {
         super(CellType.GRU, layerIndex, inputSize, hiddenSize, gemm);
@@ -114,9 +114,9 @@ public final class GruLayer extends RecurrentLayer {
     }
 
     /**
-     * GRU keeps the input and recurrent parts of n apart, so its fused step weights have 4H rows:
-     * r and z as usual ({@code [W_i* | b_i* + b_h* | W_h*]}), then {@code [0 | b_hn | W_hn]} and
-     * {@code [W_in | b_in | 0]}. The last block only needs the first D + 1 columns.
+     * GRU keeps the input and recurrent parts of n apart, so its step's input weights have 4H
+     * rows: r and z as usual ({@code [W_i* | b_i* + b_h*]}), then {@code [0 | b_hn]} (to which
+     * the recurrent product adds W_hn h) and {@code [W_in | b_in]} (no recurrent term).
      */
     @Override
     protected int stepRows() {
@@ -124,23 +124,18 @@ public final class GruLayer extends RecurrentLayer {
     }
 
     @Override
-    protected void fillStepWeights(float[] w, int ld) {
+    protected void fillInputWeights(float[] w, int ld) {
         int D = inputSize;
         int H = hiddenSize;
         float[] wi = weightIh.w();
-        float[] wh = weightHh.w();
         float[] bi = biasIh.w();
         float[] bh = biasHh.w();
         for (int j = 0; j < 2 * H; j++) {
             System.arraycopy(wi, j * D, w, j * ld, D);
             w[j * ld + D] = bi[j] + bh[j];
-            System.arraycopy(wh, j * H, w, j * ld + D + 1, H);
         }
         for (int j = 2 * H; j < 3 * H; j++) {
             w[j * ld + D] = bh[j];
-            System.arraycopy(wh, j * H, w, j * ld + D + 1, H);
-        }
-        for (int j = 2 * H; j < 3 * H; j++) {
             int row = (j + H) * ld;
             System.arraycopy(wi, j * D, w, row, D);
             w[row + D] = bi[j];
@@ -149,17 +144,9 @@ public final class GruLayer extends RecurrentLayer {
 
     @Override
     public void step(float[] x, int xOff, int N, float[] h, float[] c) {
-        int H = hiddenSize;
-        int NH = N * H;
-        int ld = stepLd;
-        float[] w = stepWeights();
-        packStepInput(x, xOff, N, h);
-        // r = sigmoid(a_r + b_r), z = sigmoid(a_z + b_z) and b_n from [x | 1 | h]
-        stepGates(w, N, GATE_ACTIVATIONS);
+        // r = sigmoid(a_r + b_r), z = sigmoid(a_z + b_z), b_n and a_n
+        stepGates(x, xOff, N, h, GATE_ACTIVATIONS);
         float[][] g = gateStep;
-        // a_n from [x | 1] alone, straight into the fourth gate array
-        g[3] = grow(g[3], NH);
-        gemm.gemm(false, true, N, H, inputSize + 1, 1f, xh, 0, ld, w, 3 * H * ld, ld, 0f, g[3], 0, H);
-        Kernels.gruUpdate(g[0], g[1], g[2], g[3], h, NH);
+        Kernels.gruUpdate(g[0], g[1], g[2], g[3], h, N * hiddenSize);
     }
 }

@@ -129,10 +129,8 @@ public final class LstmLayer extends RecurrentLayer {
     @Override
     public void step(float[] x, int xOff, int N, float[] h, float[] c) {
         int NH = N * hiddenSize;
-        float[] w = stepWeights();
-        packStepInput(x, xOff, N, h);
-        // i, f, g, o of all N streams from one fused product (biases included), activated
-        stepGates(w, N, GATE_ACTIVATIONS);
+        // i, f, g, o of all N streams, biases included, activated
+        stepGates(x, xOff, N, h, GATE_ACTIVATIONS);
         float[][] g = gateStep;
         Kernels.lstmUpdate(g[0], g[1], g[2], g[3], c, h, NH);
     }

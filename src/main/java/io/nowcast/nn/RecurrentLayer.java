@@ -39,12 +39,10 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
     // ---- gradients of the last backward w.r.t. the initial state ----
     protected float[] dh0 = new float[0];   // (N, H)
     // ---- inference step ----
-    /** Row width of the packed step input {@code [x | 1 | h]} and of the fused step weights: D + 1 + H. */
-    protected final int stepLd;
-    private StepWeights stepWeights;        // built on first use
-    protected float[] xh = new float[0];    // (N, D + 1 + H): packed step input, column D is all ones
-    protected final float[][] gateStep = new float[4][0]; // per gate (N, H): the step's pre-activations
-    private float[] zStep = new float[0];   // (N, gates * H): the step's one product, small N only
+    private StepWeights inputWeights;       // (stepRows, D + 1): [W_ih | b]; built on first use
+    private float[] x1 = new float[0];      // (N, D + 1): [x | 1]
+    private float[] zStep = new float[0];   // (N, stepRows): pre-activations before the split, one stream
+    protected final float[][] gateStep = new float[4][0]; // per gate block (N, H): the step's activated gates
 
     protected RecurrentLayer(CellType type, int layerIndex, int inputSize, int hiddenSize, Gemm gemm) {
         if (inputSize <= 0 || hiddenSize <= 0) {
@@ -60,7 +58,6 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
         this.weightHh = new Param("rnn.weight_hh" + l, gh, hiddenSize);
         this.biasIh = new Param("rnn.bias_ih" + l, gh);
         this.biasHh = new Param("rnn.bias_hh" + l, gh);
-        this.stepLd = inputSize + 1 + hiddenSize;
     }
 
     /** Creates a layer of the given cell type. */
@@ -134,115 +131,118 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
         return null;
     }
 
-    // ---- the inference step's fused product ----
-
-    /** Rows of the fused step weights: the pre-activations one step product yields. */
-    protected int stepRows() {
-        return gh;
-    }
-
-    /**
-     * Writes the fused step weights, {@link #stepRows()} rows of width {@code ld} (zeroed before),
-     * from the parameters' current values. The default is one row per pre-activation j:
-     * {@code [W_ih[j] | b_ih[j] + b_hh[j] | W_hh[j]]}.
+    // ---- the inference step ----
+    /*
+     * The step computes every gate's pre-activation, biases included, as
+     *     z = [x | 1] [W_ih | b]^T + h W_hh^T
+     * (b = b_ih + b_hh, GRU keeps the parts of n apart, see stepRows). The second product reads
+     * W_hh where the parameter lives; only the small input part [W_ih | b] is a derived copy, and it
+     * is compared with the parameters on every step and rebuilt when they differ (StepWeights), so
+     * in-place training updates are always seen. A fused [W_ih | b | W_hh] copy (one product of
+     * [x | 1 | h]) was measured too: no faster at any batch size (the product is 5% longer, and
+     * checking the large copy costs what the second, thin product does) and a copy of W_hh to keep
+     * in step.
      */
-    protected void fillStepWeights(float[] w, int ld) {
-        int D = inputSize;
-        int H = hiddenSize;
-        float[] wi = weightIh.w();
-        float[] wh = weightHh.w();
-        float[] bi = biasIh.w();
-        float[] bh = biasHh.w();
-        for (int j = 0; j < gh; j++) {
-            System.arraycopy(wi, j * D, w, j * ld, D);
-            w[j * ld + D] = bi[j] + bh[j];
-            System.arraycopy(wh, j * H, w, j * ld + D + 1, H);
-        }
-    }
 
-    /** The fused step weights, up to date with the parameters (checked on every call). */
-    protected float[] stepWeights() {
-        if (stepWeights == null) {
-            stepWeights = new StepWeights(stepRows(), stepLd, this::fillStepWeights, weightIh, weightHh, biasIh, biasHh);
-        }
-        return stepWeights.current();
-    }
-
-    /** How often the fused step weights were (re)built; 0 before the first step. */
-    long stepWeightBuilds() {
-        return stepWeights == null ? 0 : stepWeights.rebuilds();
-    }
-
-    /** Packs {@code xh = [x | 1 | h]} for N streams: x (N, D) at xOff, h (N, H). */
-    protected void packStepInput(float[] x, int xOff, int N, float[] h) {
-        int D = inputSize;
-        int H = hiddenSize;
-        int ld = stepLd;
-        if (xh.length < N * ld) {
-            xh = new float[N * ld];
-            for (int n = 0; n < N; n++) {
-                xh[n * ld + D] = 1f;
-            }
-        }
-        float[] p = xh;
-        for (int n = 0; n < N; n++) {
-            System.arraycopy(x, xOff + n * D, p, n * ld, D);
-            System.arraycopy(h, n * H, p, n * ld + D + 1, H);
-        }
-    }
-
-    /** Below this many streams the step makes one product for all gates and splits it; from it on, one per gate. */
-    static final int PER_GATE_PRODUCT_FROM = 8;
+    /** From this many streams on, one pair of products per gate block instead of one wide pair. */
+    static final int PER_GATE_FROM = 2;
 
     /** Activation codes for {@link #stepGates}. */
     protected static final byte NONE = 0;
     protected static final byte SIGMOID = 1;
     protected static final byte TANH = 2;
+    protected static final byte RELU = 3;
+
+    /** Rows of the step's input weights (pre-activations per stream): gh by default, GRU adds a block. */
+    protected int stepRows() {
+        return gh;
+    }
 
     /**
-     * The step's gates for the first {@code act.length} gate blocks (H fused rows each), into one
-     * (N, H) array per gate, {@link #gateStep}, each activated in place by {@code act[g]}: the
-     * element-wise passes need the gates apart (see {@link Kernels}). For a few streams one
-     * product of width gates * H is split with System.arraycopy (each product is a native call
-     * with a fixed cost); for more streams one product per gate writes each array directly, which
-     * is as fast as the wide product and saves the split, and each gate is activated while it is
-     * still in cache.
+     * Writes the step's input weights, {@link #stepRows()} rows of width ld = D + 1 (zeroed
+     * before): {@code [W_ih[j] | b_ih[j] + b_hh[j]]} by default.
      */
-    protected void stepGates(float[] w, int N, byte[] act) {
+    protected void fillInputWeights(float[] w, int ld) {
+        int D = inputSize;
+        float[] wi = weightIh.w();
+        float[] bi = biasIh.w();
+        float[] bh = biasHh.w();
+        for (int j = 0; j < gh; j++) {
+            System.arraycopy(wi, j * D, w, j * ld, D);
+            w[j * ld + D] = bi[j] + bh[j];
+        }
+    }
+
+    /**
+     * The step's gates into one (N, H) array per gate block, {@link #gateStep}, each activated in
+     * place by {@code act[g]} ({@code act.length * H == stepRows()}); blocks past gh (GRU's input
+     * part of n) get no recurrent term. x (N, D) at xOff, h (N, H) the current hidden state (read
+     * only). The element-wise passes that follow need the gates in separate arrays (see
+     * {@link Kernels}).
+     *
+     * <p>One stream: one wide pair of products and a split (every product is a native call with a
+     * fixed cost). More streams: one pair per gate block, written straight into its array and
+     * activated while in cache; OpenBLAS also runs these narrower products on its small-matrix
+     * kernels for a few streams (4 or 8 streams: 3x faster than the wide product, which it packs).
+     */
+    protected void stepGates(float[] x, int xOff, int N, float[] h, byte[] act) {
         int H = hiddenSize;
+        int D1 = inputSize + 1;
         int NH = N * H;
-        int ld = stepLd;
-        int gates = act.length;
-        for (int g = 0; g < gates; g++) {
+        int blocks = act.length;
+        int rows = stepRows();
+        if (inputWeights == null) {
+            inputWeights = new StepWeights(rows, D1, this::fillInputWeights, weightIh, biasIh, biasHh);
+        }
+        float[] wx = inputWeights.current();
+        float[] wh = weightHh.w();
+        x1 = grow(x1, N * D1);
+        for (int n = 0; n < N; n++) {
+            System.arraycopy(x, xOff + n * inputSize, x1, n * D1, inputSize);
+            x1[n * D1 + inputSize] = 1f;
+        }
+        for (int g = 0; g < blocks; g++) {
             gateStep[g] = grow(gateStep[g], NH);
         }
-        if (N < PER_GATE_PRODUCT_FROM) {
-            int width = gates * H;
-            zStep = grow(zStep, N * width);
-            gemm.gemm(false, true, N, width, ld, 1f, xh, 0, ld, w, 0, ld, 0f, zStep, 0, width);
-            Kernels.splitColumns(zStep, 0, width, N, H, gateStep, gates);
-            for (int g = 0; g < gates; g++) {
+        if (N < PER_GATE_FROM) {
+            zStep = grow(zStep, N * rows);
+            gemm.gemm(false, true, N, rows, D1, 1f, x1, 0, D1, wx, 0, D1, 0f, zStep, 0, rows);
+            gemm.gemm(false, true, N, gh, H, 1f, h, 0, H, wh, 0, H, 1f, zStep, 0, rows);
+            Kernels.splitColumns(zStep, 0, rows, N, H, gateStep, blocks);
+            for (int g = 0; g < blocks; g++) {
                 activate(act[g], gateStep[g], NH);
             }
         } else {
-            for (int g = 0; g < gates; g++) {
-                gemm.gemm(false, true, N, H, ld, 1f, xh, 0, ld, w, g * H * ld, ld, 0f, gateStep[g], 0, H);
-                activate(act[g], gateStep[g], NH);
+            for (int g = 0; g < blocks; g++) {
+                float[] z = gateStep[g];
+                gemm.gemm(false, true, N, H, D1, 1f, x1, 0, D1, wx, g * H * D1, D1, 0f, z, 0, H);
+                if (g * H < gh) {
+                    gemm.gemm(false, true, N, H, H, 1f, h, 0, H, wh, g * H * H, H, 1f, z, 0, H);
+                }
+                activate(act[g], z, NH);
             }
         }
     }
 
-    private static void activate(byte act, float[] a, int n) {
-        if (act == SIGMOID) {
-            Kernels.sigmoid(a, 0, n);
-        } else if (act == TANH) {
-            Kernels.tanh(a, 0, n);
-        }
+    /** How often the step's input weights were (re)built; 0 before the first step. */
+    long stepWeightBuilds() {
+        return inputWeights == null ? 0 : inputWeights.rebuilds();
     }
 
-    /** z (N, rows) = [x | 1 | h] (N, ld) * W^T for the first {@code rows} fused rows, written at zOff with row stride ldz. */
-    protected void stepProduct(float[] w, int N, int rows, float[] z, int zOff, int ldz) {
-        gemm.gemm(false, true, N, rows, stepLd, 1f, xh, 0, stepLd, w, 0, stepLd, 0f, z, zOff, ldz);
+    private static void activate(byte act, float[] a, int n) {
+        switch (act) {
+            case SIGMOID:
+                Kernels.sigmoid(a, 0, n);
+                break;
+            case TANH:
+                Kernels.tanh(a, 0, n);
+                break;
+            case RELU:
+                Kernels.relu(a, 0, n);
+                break;
+            default:
+                break;
+        }
     }
 
     // ---- helpers shared by the cells ----

@@ -9,6 +9,9 @@ public final class RnnLayer extends RecurrentLayer {
     private float[] dz = new float[0];     // (T*N, H)
     private float[] dhNext = new float[0]; // (N, H)
 
+    private static final byte[] TANH_ACTIVATION = {TANH};
+    private static final byte[] RELU_ACTIVATION = {RELU};
+
     RnnLayer(CellType type, int layerIndex, int inputSize, int hiddenSize, Gemm gemm) {
         super(type, layerIndex, inputSize, hiddenSize, gemm);
         if (type != CellType.RNN_TANH && type != CellType.RNN_RELU) {
@@ -75,10 +78,7 @@ public final class RnnLayer extends RecurrentLayer {
 
     @Override
     public void step(float[] x, int xOff, int N, float[] h, float[] c) {
-        float[] w = stepWeights();
-        packStepInput(x, xOff, N, h);
-        // h = act([x | 1 | h_prev] W^T): h_prev was packed, so the product writes h directly
-        stepProduct(w, N, hiddenSize, h, 0, hiddenSize);
-        activate(h, 0, N * hiddenSize);
+        stepGates(x, xOff, N, h, relu ? RELU_ACTIVATION : TANH_ACTIVATION);
+        System.arraycopy(gateStep[0], 0, h, 0, N * hiddenSize);
     }
 }

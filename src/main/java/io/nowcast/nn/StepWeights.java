@@ -3,18 +3,18 @@ package io.nowcast.nn;
 import java.util.Arrays;
 
 /**
- * A layer's weights laid out for the inference step: one row per pre-activation, each row
- * {@code [W_ih row | bias | W_hh row]}, so that a single matrix product of the packed input
- * {@code [x | 1 | h]} (see {@link RecurrentLayer}) against it gives every gate's pre-activation,
- * biases included.
+ * Weights derived from a layer's parameters for the inference step, e.g. the input part
+ * {@code [W_ih | b_ih + b_hh]} (one row per pre-activation) that multiplies {@code [x | 1]}, so
+ * that the bias comes out of the product (see {@link RecurrentLayer}).
  *
- * <p>It is a derived copy of the layer's parameters, and those are changed in place by training.
- * So that it can never be used stale, {@link #current()} compares the parameters with the values
- * it was built from on every call (two vectorised array comparisons, a few microseconds for the
- * usual sizes) and rebuilds when anything differs; nothing has to remember to invalidate it.
+ * <p>It is a copy, and the parameters are changed in place by training. So that it can never be
+ * used stale, {@link #current()} compares the parameters with the values it was built from on
+ * every call (vectorised array comparisons; the input part of a layer is a few thousand floats,
+ * well under a microsecond) and rebuilds when anything differs: nothing has to remember to
+ * invalidate it.
  */
 final class StepWeights {
-    /** Fills the fused matrix (rows x ld, row-major) from the parameters' current values. */
+    /** Fills the matrix (rows x ld, row-major, zeroed before) from the parameters' current values. */
     interface Layout {
         void fill(float[] w, int ld);
     }
@@ -40,7 +40,7 @@ final class StepWeights {
         this.w = new float[rows * ld];
     }
 
-    /** The fused matrix, rebuilt first if any parameter changed since it was last built. */
+    /** The matrix, rebuilt first if any parameter changed since it was last built. */
     float[] current() {
         if (!built || changed()) {
             Arrays.fill(w, 0f);

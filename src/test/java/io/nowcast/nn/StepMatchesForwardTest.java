@@ -23,8 +23,8 @@ class StepMatchesForwardTest {
     private static final int D = 6;
     private static final int H = 16;
     private static final int N = 5;
-    /** Enough streams for the step's one-product-per-gate path. */
-    private static final int MANY = RecurrentLayer.PER_GATE_PRODUCT_FROM + 3;
+    /** Another batch size (N = 1 takes the one-wide-product path, the others one product per gate). */
+    private static final int MANY = 37;
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
@@ -56,8 +56,9 @@ class StepMatchesForwardTest {
     void stepEqualsForwardOfOneStep(String gemmName, CellType cell, int layers, int head) {
         RecurrentNet net = net(gemmName, cell, layers, head, 3);
         Rng rng = new Rng(4);
-        for (int round = 0; round < 3; round++) {
-            int n = round == 1 ? MANY : N;
+        // two batch sizes in turn; weights change in between
+        for (int round = 0; round < 4; round++) {
+            int n = round % 2 == 0 ? N : MANY;
             float[] x = new float[n * D];
             rng.uniform(x, 1.5f);
             RecurrentState s0 = randomState(net, n, rng);
@@ -70,15 +71,47 @@ class StepMatchesForwardTest {
                 }
             }
         }
-        // one single weight changed, nothing else: still followed
-        Param p = net.param("rnn.weight_hh_l0");
-        p.w()[p.size() - 1] += 0.5f;
-        float[] x = new float[N * D];
-        rng.uniform(x, 1f);
-        checkAgainstForward(net, x, randomState(net, N, rng), cell + " " + gemmName + " after one weight changed");
-        Param b = net.param("rnn.bias_ih_l0");
-        b.w()[0] -= 0.5f;
-        checkAgainstForward(net, x, randomState(net, N, rng), cell + " " + gemmName + " after one bias changed");
+        // one single weight changed, nothing else: still followed, on both paths
+        for (int n : new int[] {1, N, MANY}) {
+            String what = cell + " " + gemmName + " " + n + " streams";
+            float[] x = new float[n * D];
+            rng.uniform(x, 1f);
+            Param p = net.param("rnn.weight_hh_l0");
+            p.w()[p.size() - 1] += 0.5f;
+            checkAgainstForward(net, x, randomState(net, n, rng), what + " after one recurrent weight changed");
+            Param q = net.param("rnn.weight_ih_l0");
+            q.w()[1] -= 0.25f;
+            checkAgainstForward(net, x, randomState(net, n, rng), what + " after one input weight changed");
+            Param b = net.param("rnn.bias_hh_l0");
+            b.w()[0] -= 0.5f;
+            checkAgainstForward(net, x, randomState(net, n, rng), what + " after one bias changed");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void derivedStepWeightsAreRebuiltOnlyWhenParametersChange(String gemmName, CellType cell, int layers, int head) {
+        RecurrentNet net = net(gemmName, cell, layers, head, 8);
+        RecurrentLayer l0 = net.layers().get(0);
+        Rng rng = new Rng(2);
+        for (int n : new int[] {1, MANY}) {
+            float[] x = new float[n * D];
+            rng.uniform(x, 1f);
+            RecurrentState s = randomState(net, n, rng);
+            float[] y = new float[n * net.outputSize()];
+            net.step(x, 0, s, y, 0);
+            long built = l0.stepWeightBuilds();
+            for (int i = 0; i < 3; i++) {
+                net.step(x, 0, s, y, 0);
+            }
+            assertEquals(built, l0.stepWeightBuilds(), "rebuilt without a change");
+            net.param("rnn.bias_ih_l0").w()[2] += 1f;
+            net.step(x, 0, s, y, 0);
+            assertEquals(built + 1, l0.stepWeightBuilds(), "not rebuilt after a change");
+            net.param("rnn.weight_ih_l0").w()[0] -= 1f;
+            net.step(x, 0, s, y, 0);
+            assertEquals(built + 2, l0.stepWeightBuilds(), "not rebuilt after a change");
+        }
     }
 
     private static void checkAgainstForward(RecurrentNet net, float[] x, RecurrentState s0, String what) {
