@@ -114,9 +114,9 @@ public final class GruLayer extends RecurrentLayer {
     }
 
     /**
-     * GRU keeps the input and recurrent parts of n apart, so its step's input weights have 4H
-     * rows: r and z as usual ({@code [W_i* | b_i* + b_h*]}), then {@code [0 | b_hn]} (to which
-     * the recurrent product adds W_hn h) and {@code [W_in | b_in]} (no recurrent term).
+     * GRU keeps the input and recurrent parts of n apart, so its step has four gate blocks:
+     * r and z (both products, {@code b_i* + b_h*}), the recurrent part of n ({@code W_hn h + b_hn})
+     * and its input part ({@code W_in x + b_in}).
      */
     @Override
     protected int stepRows() {
@@ -124,22 +124,25 @@ public final class GruLayer extends RecurrentLayer {
     }
 
     @Override
-    protected void fillInputWeights(float[] w, int ld) {
-        int D = inputSize;
+    protected void stepBias(float[] b) {
         int H = hiddenSize;
-        float[] wi = weightIh.w();
         float[] bi = biasIh.w();
         float[] bh = biasHh.w();
         for (int j = 0; j < 2 * H; j++) {
-            System.arraycopy(wi, j * D, w, j * ld, D);
-            w[j * ld + D] = bi[j] + bh[j];
+            b[j] = bi[j] + bh[j];
         }
-        for (int j = 2 * H; j < 3 * H; j++) {
-            w[j * ld + D] = bh[j];
-            int row = (j + H) * ld;
-            System.arraycopy(wi, j * D, w, row, D);
-            w[row + D] = bi[j];
-        }
+        System.arraycopy(bh, 2 * H, b, 2 * H, H);
+        System.arraycopy(bi, 2 * H, b, 3 * H, H);
+    }
+
+    @Override
+    protected int inputBlock(int g) {
+        return g == 2 ? -1 : g == 3 ? 2 : g;
+    }
+
+    @Override
+    protected int hiddenBlock(int g) {
+        return g == 3 ? -1 : g;
     }
 
     @Override

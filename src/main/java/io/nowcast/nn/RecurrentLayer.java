@@ -39,8 +39,7 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
     // ---- gradients of the last backward w.r.t. the initial state ----
     protected float[] dh0 = new float[0];   // (N, H)
     // ---- inference step ----
-    private StepWeights inputWeights;       // (stepRows, D + 1): [W_ih | b]; built on first use
-    private float[] x1 = new float[0];      // (N, D + 1): [x | 1]
+    private float[] biasStep = new float[0]; // (stepRows): the step's biases, summed on every step
     private float[] zStep = new float[0];   // (N, stepRows): pre-activations before the split, one stream
     protected final float[][] gateStep = new float[4][0]; // per gate block (N, H): the step's activated gates
 
@@ -133,18 +132,16 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
 
     // ---- the inference step ----
     /*
-     * The step computes every gate's pre-activation, biases included, as
-     *     z = [x | 1] [W_ih | b]^T + h W_hh^T
-     * (b = b_ih + b_hh, GRU keeps the parts of n apart, see stepRows). The second product reads
-     * W_hh where the parameter lives; only the small input part [W_ih | b] is a derived copy, and it
-     * is compared with the parameters on every step and rebuilt when they differ (StepWeights), so
-     * in-place training updates are always seen. A fused [W_ih | b | W_hh] copy (one product of
-     * [x | 1 | h]) was measured too: no faster at any batch size (the product is 5% longer, and
-     * checking the large copy costs what the second, thin product does) and a copy of W_hh to keep
-     * in step.
+     * The step computes every gate's pre-activation as  z = b + x W_ih^T + h W_hh^T  with both
+     * products reading the weights where the parameters live, and b (b_ih + b_hh) summed afresh on
+     * every step: nothing is derived from the parameters and kept, so in-place training updates
+     * are always seen, by construction. Two alternatives were measured and dropped: a fused
+     * [W_ih | b | W_hh] copy multiplying [x | 1 | h] in one product (no faster at any batch size,
+     * much slower at 2-8 streams, and a copy of W_hh to check against the parameters on every
+     * step), and a small [W_ih | b] copy multiplying [x | 1] (same speed as the bias rows here).
      */
 
-    /** From this many streams on, one pair of products per gate block instead of one wide pair. */
+    /** From this many streams on, one set of products per gate block instead of one wide set. */
     static final int PER_GATE_FROM = 2;
 
     /** Activation codes for {@link #stepGates}. */
@@ -153,60 +150,61 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
     protected static final byte TANH = 2;
     protected static final byte RELU = 3;
 
-    /** Rows of the step's input weights (pre-activations per stream): gh by default, GRU adds a block. */
+    /** Pre-activations per stream in the step, H per gate block: gh by default, GRU adds a block. */
     protected int stepRows() {
         return gh;
     }
 
-    /**
-     * Writes the step's input weights, {@link #stepRows()} rows of width ld = D + 1 (zeroed
-     * before): {@code [W_ih[j] | b_ih[j] + b_hh[j]]} by default.
-     */
-    protected void fillInputWeights(float[] w, int ld) {
-        int D = inputSize;
-        float[] wi = weightIh.w();
+    /** Writes the step's bias for each of the {@link #stepRows()} pre-activations: b_ih + b_hh by default. */
+    protected void stepBias(float[] b) {
         float[] bi = biasIh.w();
         float[] bh = biasHh.w();
         for (int j = 0; j < gh; j++) {
-            System.arraycopy(wi, j * D, w, j * ld, D);
-            w[j * ld + D] = bi[j] + bh[j];
+            b[j] = bi[j] + bh[j];
         }
+    }
+
+    /** The row block of W_ih (H rows) that feeds the step's gate block g, or -1 for none. */
+    protected int inputBlock(int g) {
+        return g;
+    }
+
+    /** The row block of W_hh (H rows) that feeds the step's gate block g, or -1 for none. */
+    protected int hiddenBlock(int g) {
+        return g;
     }
 
     /**
      * The step's gates into one (N, H) array per gate block, {@link #gateStep}, each activated in
-     * place by {@code act[g]} ({@code act.length * H == stepRows()}); blocks past gh (GRU's input
-     * part of n) get no recurrent term. x (N, D) at xOff, h (N, H) the current hidden state (read
-     * only). The element-wise passes that follow need the gates in separate arrays (see
-     * {@link Kernels}).
+     * place by {@code act[g]} ({@code act.length * H == stepRows()}). x (N, D) at xOff, h (N, H)
+     * the current hidden state (read only). The element-wise passes that follow need the gates in
+     * separate arrays (see {@link Kernels}).
      *
-     * <p>One stream: one wide pair of products and a split (every product is a native call with a
-     * fixed cost). More streams: one pair per gate block, written straight into its array and
-     * activated while in cache; OpenBLAS also runs these narrower products on its small-matrix
-     * kernels for a few streams (4 or 8 streams: 3x faster than the wide product, which it packs).
+     * <p>One stream (and gate blocks in the weights' own order): one wide product per weight
+     * matrix and a split, as every product is a native call with a fixed cost. More streams: the
+     * products per gate block, written straight into its array and activated while in cache;
+     * OpenBLAS also runs these narrower products on its small-matrix kernels for a few streams
+     * (4 or 8 streams: 3x faster than the wide product, which it packs first).
      */
     protected void stepGates(float[] x, int xOff, int N, float[] h, byte[] act) {
         int H = hiddenSize;
-        int D1 = inputSize + 1;
+        int D = inputSize;
         int NH = N * H;
         int blocks = act.length;
         int rows = stepRows();
-        if (inputWeights == null) {
-            inputWeights = new StepWeights(rows, D1, this::fillInputWeights, weightIh, biasIh, biasHh);
-        }
-        float[] wx = inputWeights.current();
+        float[] wi = weightIh.w();
         float[] wh = weightHh.w();
-        x1 = grow(x1, N * D1);
-        for (int n = 0; n < N; n++) {
-            System.arraycopy(x, xOff + n * inputSize, x1, n * D1, inputSize);
-            x1[n * D1 + inputSize] = 1f;
-        }
+        biasStep = grow(biasStep, rows);
+        stepBias(biasStep);
         for (int g = 0; g < blocks; g++) {
             gateStep[g] = grow(gateStep[g], NH);
         }
-        if (N < PER_GATE_FROM) {
+        if (N < PER_GATE_FROM && rows == gh) {
             zStep = grow(zStep, N * rows);
-            gemm.gemm(false, true, N, rows, D1, 1f, x1, 0, D1, wx, 0, D1, 0f, zStep, 0, rows);
+            for (int n = 0; n < N; n++) {
+                System.arraycopy(biasStep, 0, zStep, n * rows, rows);
+            }
+            gemm.gemm(false, true, N, gh, D, 1f, x, xOff, D, wi, 0, D, 1f, zStep, 0, rows);
             gemm.gemm(false, true, N, gh, H, 1f, h, 0, H, wh, 0, H, 1f, zStep, 0, rows);
             Kernels.splitColumns(zStep, 0, rows, N, H, gateStep, blocks);
             for (int g = 0; g < blocks; g++) {
@@ -215,18 +213,20 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
         } else {
             for (int g = 0; g < blocks; g++) {
                 float[] z = gateStep[g];
-                gemm.gemm(false, true, N, H, D1, 1f, x1, 0, D1, wx, g * H * D1, D1, 0f, z, 0, H);
-                if (g * H < gh) {
-                    gemm.gemm(false, true, N, H, H, 1f, h, 0, H, wh, g * H * H, H, 1f, z, 0, H);
+                for (int n = 0; n < N; n++) {
+                    System.arraycopy(biasStep, g * H, z, n * H, H);
+                }
+                int xb = inputBlock(g);
+                if (xb >= 0) {
+                    gemm.gemm(false, true, N, H, D, 1f, x, xOff, D, wi, xb * H * D, D, 1f, z, 0, H);
+                }
+                int hb = hiddenBlock(g);
+                if (hb >= 0) {
+                    gemm.gemm(false, true, N, H, H, 1f, h, 0, H, wh, hb * H * H, H, 1f, z, 0, H);
                 }
                 activate(act[g], z, NH);
             }
         }
-    }
-
-    /** How often the step's input weights were (re)built; 0 before the first step. */
-    long stepWeightBuilds() {
-        return inputWeights == null ? 0 : inputWeights.rebuilds();
     }
 
     private static void activate(byte act, float[] a, int n) {
