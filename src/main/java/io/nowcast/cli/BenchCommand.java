@@ -159,9 +159,11 @@ public final class BenchCommand implements Runnable {
         Common common = new Common();
 
         @Option(names = "--shapes", split = ",",
-                defaultValue = "1x512x134,16x512x134,64x512x134,256x512x134,256x512x128,256x512x6,256x384x134,256x128x134",
-                description = "m x n x k triples, comma-separated; the defaults are the LSTM step's at D=6, H=128 "
-                        + "(fused [x|h] (k=134), recurrent part alone (k=128), input part alone (k=6)), and GRU's and RNN's.")
+                defaultValue = "1x512x128,1x512x6,16x128x128,64x128x128,256x128x128,256x128x6,256x512x134",
+                description = "m x n x k triples, comma-separated. The defaults are the LSTM step's at D=6, H=128: "
+                        + "for one stream the recurrent and input products of all four gates (1x512x128, 1x512x6), "
+                        + "for N streams those of one gate (Nx128x128, Nx128x6), and for reference one product of "
+                        + "[x | h] with all gates' weights (256x512x134).")
         List<String> shapes;
 
         @Option(names = "--backends", split = ",", defaultValue = "ejml,blas", description = "(default: ${DEFAULT-VALUE}).")
