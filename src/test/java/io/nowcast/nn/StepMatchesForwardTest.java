@@ -23,8 +23,10 @@ class StepMatchesForwardTest {
     private static final int D = 6;
     private static final int H = 16;
     private static final int N = 5;
-    /** Another batch size (N = 1 takes the one-wide-product path, the others one product per gate). */
-    private static final int MANY = 37;
+    /** Batch sizes for every path of the step: one stream (wide products), N (per gate), MANY (per
+     *  gate in row blocks), LARGE (per gate, whole). */
+    private static final int MANY = RecurrentLayer.ROW_BLOCKS_UP_TO - 3;
+    private static final int LARGE = RecurrentLayer.ROW_BLOCKS_UP_TO + 5;
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
@@ -56,9 +58,10 @@ class StepMatchesForwardTest {
     void stepEqualsForwardOfOneStep(String gemmName, CellType cell, int layers, int head) {
         RecurrentNet net = net(gemmName, cell, layers, head, 3);
         Rng rng = new Rng(4);
-        // two batch sizes in turn; weights change in between
-        for (int round = 0; round < 4; round++) {
-            int n = round % 2 == 0 ? N : MANY;
+        // the batch sizes in turn; weights change in between
+        int[] sizes = {N, MANY, LARGE};
+        for (int round = 0; round < 6; round++) {
+            int n = sizes[round % sizes.length];
             float[] x = new float[n * D];
             rng.uniform(x, 1.5f);
             RecurrentState s0 = randomState(net, n, rng);
@@ -72,7 +75,7 @@ class StepMatchesForwardTest {
             }
         }
         // one single weight changed, nothing else: still followed, on both paths
-        for (int n : new int[] {1, N, MANY}) {
+        for (int n : new int[] {1, N, MANY, LARGE}) {
             String what = cell + " " + gemmName + " " + n + " streams";
             float[] x = new float[n * D];
             rng.uniform(x, 1f);
