@@ -5,6 +5,7 @@ import io.nowcast.tensor.Gemms;
 import io.nowcast.tensor.Rng;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
@@ -88,6 +89,19 @@ class StepMatchesForwardTest {
             Param b = net.param("rnn.bias_hh_l0");
             b.w()[0] -= 0.5f;
             checkAgainstForward(net, x, randomState(net, n, rng), what + " after one bias changed");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(CellType.class)
+    void stepEqualsForwardAtTheBenchmarkedSizes(CellType cell) {
+        // H = 128 as in the benchmarks: longer dot products, the batch sizes of every product path
+        RecurrentNet net = new RecurrentNet(cell, D, 128, 1, 0, Gemms.create()).initUniform(new Rng(12));
+        Rng rng = new Rng(13);
+        for (int n : new int[] {1, 16, 256}) {
+            float[] x = new float[n * D];
+            rng.uniform(x, 1.5f);
+            checkAgainstForward(net, x, randomState(net, n, rng), cell + " H=128, " + n + " streams");
         }
     }
 
