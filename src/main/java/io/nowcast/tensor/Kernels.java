@@ -4,7 +4,7 @@ package io.nowcast.tensor;
  * Element-wise kernels on float arrays, written as straight loops without branches so that the
  * JIT compiles them to SIMD code. {@code tanh} is a rational approximation (odd degree-13
  * numerator over even degree-6 denominator on the input clamped to [-7.905, 7.905], the form used
- * by Eigen and XLA, evaluated with fused multiply-adds) whose absolute error against
+ * by Eigen and XLA, evaluated with fused multiply-adds where the hardware has them) whose absolute error against
  * {@link Math#tanh} is below 1e-6 in float32; sigmoid is {@code 0.5 + 0.5 tanh(x / 2)}, so both
  * share the one fast path. The clamp stays {@code Math.min/max}: it compiles to a few more
  * instructions than a bare vminps (Java's NaN and -0.0 rules) but vectorises, and the cheaper
@@ -25,29 +25,52 @@ public final class Kernels {
     private static final float B4 = 1.18534705686654e-04f;
     private static final float B6 = 1.19825839466702e-06f;
 
+    /**
+     * Whether multiply-adds are fused in hardware. Math.fma is one instruction then (and
+     * vectorised), but without the intrinsic it falls back to exact BigDecimal arithmetic, orders
+     * of magnitude slower: the kernels then use a separate multiply and add (results differ in
+     * the last bit). A static final, so the JIT folds the choice away.
+     */
+    private static final boolean FMA = hardwareFma();
+
     private Kernels() {
+    }
+
+    private static boolean hardwareFma() {
+        try {
+            com.sun.management.HotSpotDiagnosticMXBean vm =
+                    java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            return vm != null && Boolean.parseBoolean(vm.getVMOption("UseFMA").getValue());
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /** {@code a * b + c}, fused when the hardware does it (see {@link #FMA}). */
+    private static float madd(float a, float b, float c) {
+        return FMA ? Math.fma(a, b, c) : a * b + c;
     }
 
     /** tanh of one value, same approximation as the array form. */
     public static float tanh(float v) {
         float x = Math.max(-CLAMP, Math.min(CLAMP, v));
         float x2 = x * x;
-        float p = Math.fma(x2, A13, A11);
-        p = Math.fma(p, x2, A9);
-        p = Math.fma(p, x2, A7);
-        p = Math.fma(p, x2, A5);
-        p = Math.fma(p, x2, A3);
-        p = Math.fma(p, x2, A1);
+        float p = madd(x2, A13, A11);
+        p = madd(p, x2, A9);
+        p = madd(p, x2, A7);
+        p = madd(p, x2, A5);
+        p = madd(p, x2, A3);
+        p = madd(p, x2, A1);
         p = p * x;
-        float q = Math.fma(x2, B6, B4);
-        q = Math.fma(q, x2, B2);
-        q = Math.fma(q, x2, B0);
+        float q = madd(x2, B6, B4);
+        q = madd(q, x2, B2);
+        q = madd(q, x2, B0);
         return p / q;
     }
 
     /** sigmoid of one value: {@code 1 / (1 + e^-x) = 0.5 + 0.5 tanh(x / 2)}. */
     public static float sigmoid(float v) {
-        return Math.fma(tanh(0.5f * v), 0.5f, 0.5f);
+        return madd(tanh(0.5f * v), 0.5f, 0.5f);
     }
 
     /** {@code x[off..off+n) = tanh(x[off..off+n))}, in place. */
@@ -55,16 +78,16 @@ public final class Kernels {
         for (int i = off, end = off + n; i < end; i++) {
             float v = Math.max(-CLAMP, Math.min(CLAMP, x[i]));
             float x2 = v * v;
-            float p = Math.fma(x2, A13, A11);
-            p = Math.fma(p, x2, A9);
-            p = Math.fma(p, x2, A7);
-            p = Math.fma(p, x2, A5);
-            p = Math.fma(p, x2, A3);
-            p = Math.fma(p, x2, A1);
+            float p = madd(x2, A13, A11);
+            p = madd(p, x2, A9);
+            p = madd(p, x2, A7);
+            p = madd(p, x2, A5);
+            p = madd(p, x2, A3);
+            p = madd(p, x2, A1);
             p = p * v;
-            float q = Math.fma(x2, B6, B4);
-            q = Math.fma(q, x2, B2);
-            q = Math.fma(q, x2, B0);
+            float q = madd(x2, B6, B4);
+            q = madd(q, x2, B2);
+            q = madd(q, x2, B0);
             x[i] = p / q;
         }
     }
@@ -74,17 +97,17 @@ public final class Kernels {
         for (int i = off, end = off + n; i < end; i++) {
             float v = Math.max(-CLAMP, Math.min(CLAMP, 0.5f * x[i]));
             float x2 = v * v;
-            float p = Math.fma(x2, A13, A11);
-            p = Math.fma(p, x2, A9);
-            p = Math.fma(p, x2, A7);
-            p = Math.fma(p, x2, A5);
-            p = Math.fma(p, x2, A3);
-            p = Math.fma(p, x2, A1);
+            float p = madd(x2, A13, A11);
+            p = madd(p, x2, A9);
+            p = madd(p, x2, A7);
+            p = madd(p, x2, A5);
+            p = madd(p, x2, A3);
+            p = madd(p, x2, A1);
             p = p * v;
-            float q = Math.fma(x2, B6, B4);
-            q = Math.fma(q, x2, B2);
-            q = Math.fma(q, x2, B0);
-            x[i] = Math.fma(p / q, 0.5f, 0.5f);
+            float q = madd(x2, B6, B4);
+            q = madd(q, x2, B2);
+            q = madd(q, x2, B0);
+            x[i] = madd(p / q, 0.5f, 0.5f);
         }
     }
 
