@@ -1,5 +1,8 @@
 package io.nowcast.stream;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.nowcast.codec.RejectReason;
 import io.nowcast.codec.RejectedException;
 import io.nowcast.codec.Sample;
@@ -90,6 +93,12 @@ import java.util.function.LongSupplier;
  * after the last commit. A fatal error (a write that fails after the producer's retries, a commit
  * refused because the group moved on, an authorisation error) ends {@code run} with a
  * {@link ProcessorException}, the batch in progress uncommitted.
+ *
+ * <h2>Metrics and probes</h2>
+ * The processor registers the meters of {@link Meters} with the {@link MeterRegistry} it is given
+ * (none by default), resolved once per pipeline, plus its Kafka clients' metrics
+ * ({@link KafkaClientMetrics}, closed with the clients). The registry may be read from any thread.
+ * {@link #alive()} and {@link #ready()} answer the health and readiness probes, from any thread.
  */
 public final class Processor implements AutoCloseable {
     static final String H_REASON = "nowcast.reason";
@@ -123,9 +132,13 @@ public final class Processor implements AutoCloseable {
         }
     }
 
+    /** {@link #alive()} is false once a turn of the loop has taken longer than this. */
+    static final long LIVENESS_NANOS = TimeUnit.SECONDS.toNanos(60);
+
     /** One pipeline: its codec, runner and the current batch's samples and records. */
     private final class Pipeline implements PipelineRunner.Output {
         final ProcessorConfig.Pipeline config;
+        final Meters.PipelineMeters meters;
         final byte[] name;
         final SampleCodec codec;
         final PipelineRunner runner;
@@ -137,10 +150,11 @@ public final class Processor implements AutoCloseable {
             this.config = config;
             this.name = utf8(config.name());
             this.codec = new SampleCodec(model.spec().inputSize, config.maxRecordBytes());
+            this.meters = new Meters.PipelineMeters(registry, config.name(), model.spec().name, model.spec().version);
             StreamStateStore store = new StreamStateStore(model.net().numLayers(), model.net().hiddenSize,
                     model.net().cell.hasCell(), Processor.this.config.maxStreams, Processor.this.config.idleTtlMs,
                     (stream, cause, last, steps) -> announceEviction(this, stream, cause, last, steps));
-            this.runner = new PipelineRunner(config.name(), model, store, config.dropLate(), config.gapMs(), clockMs);
+            this.runner = new PipelineRunner(config.name(), model, store, config.dropLate(), config.gapMs(), clockMs, meters);
         }
 
         void add(Sample s, ConsumerRecord<byte[], byte[]> r, int source) {
@@ -160,6 +174,8 @@ public final class Processor implements AutoCloseable {
         @Override
         public void prediction(int index, String stream, byte[] value) {
             ConsumerRecord<byte[], byte[]> in = records.get(index);
+            long ms = System.currentTimeMillis() - samples.get(index).eventTime();
+            meters.latency.record(Math.max(0, ms), TimeUnit.MILLISECONDS);
             byte[] key = in.key() != null ? in.key() : utf8(stream);
             committer.send(new ProducerRecord<>(config.outputTopic(), null, in.timestamp(), key, value), false);
         }
@@ -172,6 +188,11 @@ public final class Processor implements AutoCloseable {
 
     private final ProcessorConfig config;
     private final LongSupplier clockMs;
+    private final MeterRegistry registry;
+    private final Meters.ProcessMeters meters;
+    private final KafkaClientMetrics consumerMetrics;
+    private final KafkaClientMetrics producerMetrics;
+    private volatile long lastPollNanos;
     private final Consumer<byte[], byte[]> consumer;
     private final OutputCommitter committer;
     private final List<Pipeline> pipelines = new ArrayList<>();
@@ -184,13 +205,13 @@ public final class Processor implements AutoCloseable {
     private final CountDownLatch finished = new CountDownLatch(1);
     private final Object lifecycle = new Object();
     private volatile boolean running = true;
-    private boolean started;
+    private volatile boolean started;
     private boolean closed;
     private volatile Stats stats;
     private long polls;
     private long records;
     private long commits;
-    private int partitions;
+    private volatile int partitions;
 
     /**
      * @param config the configuration; {@code bootstrap.servers} must be set (an embedded broker
@@ -198,16 +219,30 @@ public final class Processor implements AutoCloseable {
      * @param models each pipeline's model by pipeline name; each is used by this processor only
      */
     public Processor(ProcessorConfig config, Map<String, Forecaster> models) {
-        this(config, models, monotonicMillis());
+        this(config, models, new CompositeMeterRegistry());
+    }
+
+    /**
+     * @param registry where the processor's meters ({@link Meters}) and its Kafka clients' metrics
+     *                 are registered
+     */
+    public Processor(ProcessorConfig config, Map<String, Forecaster> models, MeterRegistry registry) {
+        this(config, models, monotonicMillis(), registry);
     }
 
     /** With another clock for the idle time-to-live (processing time, milliseconds). */
     Processor(ProcessorConfig config, Map<String, Forecaster> models, LongSupplier clockMs) {
+        this(config, models, clockMs, new CompositeMeterRegistry());
+    }
+
+    Processor(ProcessorConfig config, Map<String, Forecaster> models, LongSupplier clockMs, MeterRegistry registry) {
         if (config.bootstrapServers.isBlank()) {
             throw new IllegalArgumentException(config.source + ": bootstrap.servers is empty; start a broker first");
         }
         this.config = config;
         this.clockMs = clockMs;
+        this.registry = registry;
+        this.meters = new Meters.ProcessMeters(registry);
         for (ProcessorConfig.Pipeline p : config.pipelines) {
             Forecaster m = models.get(p.name());
             if (m == null) {
@@ -230,6 +265,10 @@ public final class Processor implements AutoCloseable {
         }
         this.consumer = c;
         this.committer = new AtLeastOnceCommitter(p, c);
+        this.consumerMetrics = new KafkaClientMetrics(c);
+        this.producerMetrics = new KafkaClientMetrics(p);
+        consumerMetrics.bindTo(registry);
+        producerMetrics.bindTo(registry);
         consumer.subscribe(new ArrayList<>(byTopic.keySet()), new ConsumerRebalanceListener() {
             // with the eager protocol every partition is revoked and most come straight back: a
             // stream's state is dropped only if its partition is not assigned again
@@ -302,6 +341,7 @@ public final class Processor implements AutoCloseable {
         try {
             Duration timeout = Duration.ofMillis(config.pollTimeoutMs);
             while (running) {
+                lastPollNanos = System.nanoTime();
                 ConsumerRecords<byte[], byte[]> batch;
                 try {
                     batch = consumer.poll(timeout);
@@ -312,6 +352,8 @@ public final class Processor implements AutoCloseable {
                     continue;
                 }
                 polls++;
+                lastPollNanos = System.nanoTime();
+                meters.pollRecords.record(batch.count());
                 processBatch(batch);
             }
         } catch (ProcessorException e) {
@@ -334,7 +376,7 @@ public final class Processor implements AutoCloseable {
         }
         if (batch.isEmpty()) {
             if (expired > 0) {
-                committer.commit(Map.of()); // the announcements
+                commit(Map.of()); // the announcements
                 publishStats();
             }
             return;
@@ -342,6 +384,7 @@ public final class Processor implements AutoCloseable {
         for (ConsumerRecord<byte[], byte[]> r : batch) {
             records++;
             Pipeline p = byTopic.get(r.topic());
+            p.meters.recordsIn.increment();
             Sample s;
             try {
                 s = p.codec.decode(r.key(), r.value(), r.timestamp());
@@ -369,9 +412,15 @@ public final class Processor implements AutoCloseable {
             ConsumerRecord<byte[], byte[]> last = rs.get(rs.size() - 1);
             offsets.put(tp, new OffsetAndMetadata(last.offset() + 1, last.leaderEpoch(), ""));
         }
-        committer.commit(offsets);
+        commit(offsets);
         commits++;
         publishStats();
+    }
+
+    private void commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        long t0 = System.nanoTime();
+        committer.commit(offsets);
+        meters.commit.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
     }
 
     /** A number for the record's partition; records come partition by partition, so the last one is cached. */
@@ -410,6 +459,7 @@ public final class Processor implements AutoCloseable {
 
     private void deadLetter(ConsumerRecord<byte[], byte[]> r, Pipeline p, RejectReason reason, String message) {
         deadLetters.merge(reason, 1L, Long::sum);
+        p.meters.deadLetters[reason.ordinal()].increment();
         RecordHeaders h = new RecordHeaders(r.headers().toArray());
         h.add(H_REASON, utf8(reason.id));
         h.add(H_ERROR, utf8(message));
@@ -421,6 +471,7 @@ public final class Processor implements AutoCloseable {
     }
 
     private void announceEviction(Pipeline p, String stream, StreamStateStore.Cause cause, long lastEventTime, long steps) {
+        p.meters.evictions[cause.ordinal()].increment();
         if (config.evictionsTopic.isEmpty()) {
             return;
         }
@@ -469,6 +520,7 @@ public final class Processor implements AutoCloseable {
             cap += r.store().evictions(StreamStateStore.Cause.CAPACITY);
             idle += r.store().evictions(StreamStateStore.Cause.IDLE);
             streams += r.store().size();
+            p.meters.activeStreams.set(r.store().size());
             steps += r.batchedSteps();
             rows += r.rowsStepped();
         }
@@ -476,6 +528,7 @@ public final class Processor implements AutoCloseable {
         for (RejectReason reason : RejectReason.values()) {
             dl.put(reason, deadLetters.getOrDefault(reason, 0L));
         }
+        meters.partitions.set(partitions);
         stats = new Stats(polls, records, predictions, Map.copyOf(dl), late, gaps, cap, idle, streams, steps, rows, commits,
                 partitions);
     }
@@ -483,6 +536,27 @@ public final class Processor implements AutoCloseable {
     /** Counts as of the last commit; safe from any thread. */
     public Stats stats() {
         return stats;
+    }
+
+    /**
+     * Whether the loop is running and its current turn (poll, process, commit) started less than
+     * {@link #LIVENESS_NANOS} ago: the health probe. False before {@link #run()} and after it returns. Any thread.
+     */
+    public boolean alive() {
+        return running && started && finished.getCount() > 0 && System.nanoTime() - lastPollNanos < LIVENESS_NANOS;
+    }
+
+    /**
+     * Whether the processor is alive and owns input partitions, whose stream states are then ready
+     * (they live in memory and start fresh): the readiness probe. Any thread.
+     */
+    public boolean ready() {
+        return alive() && partitions > 0;
+    }
+
+    /** The registry the processor's meters are in. */
+    public MeterRegistry registry() {
+        return registry;
     }
 
     /** Ends the loop after the batch in progress; returns at once. Any thread. */
@@ -527,6 +601,8 @@ public final class Processor implements AutoCloseable {
             // closing: nothing left to do about it
         } finally {
             committer.close();
+            consumerMetrics.close();
+            producerMetrics.close();
         }
     }
 
