@@ -8,6 +8,8 @@ import io.nowcast.data.synthetic.SyntheticTracks;
 import io.nowcast.model.Forecaster;
 import io.nowcast.stream.Processor;
 import io.nowcast.stream.ProcessorConfig;
+import io.nowcast.web.Endpoints;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -68,6 +70,10 @@ final class DemoCommand implements Callable<Integer> {
             + " (default: the models bundled in the jar)")
     Path models;
 
+    @Option(names = "--http-port", defaultValue = "8080",
+            description = "port of /metrics, /health and /ready on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE})")
+    int httpPort;
+
     @Option(names = "--seed", defaultValue = "7", description = "seed of the synthetic data (default: ${DEFAULT-VALUE})")
     long seed;
 
@@ -94,6 +100,7 @@ final class DemoCommand implements Callable<Integer> {
             raw.put("pipeline.sensors.output.topic", SENSOR_PREDICTIONS);
             raw.put("pipeline.sensors.model", dir.resolve("sensors-gru.safetensors").toString());
             raw.put("poll.timeout.ms", "20");
+            raw.put("http.port", Integer.toString(httpPort));
             ProcessorConfig config = ProcessorConfig.parse(raw, "demo configuration", dir);
             RunCommand.createTopics(broker, config);
             Map<String, Forecaster> loaded = RunCommand.loadModels(config);
@@ -101,7 +108,12 @@ final class DemoCommand implements Callable<Integer> {
                     + TRACK_PREDICTIONS + ", " + describe(loaded.get("pedestrians")) + "), sensors (" + SENSORS + " -> "
                     + SENSOR_PREDICTIONS + ", " + describe(loaded.get("sensors")) + ")");
             List<Thread> threads = new ArrayList<>();
-            try (Processor processor = new Processor(config, loaded)) {
+            PrometheusMeterRegistry registry = Endpoints.prometheusRegistry();
+            try (Processor processor = new Processor(config, loaded, registry);
+                 Endpoints web = Endpoints.start(config.httpHost, config.httpPort, registry, processor::alive,
+                         processor::ready)) {
+                out.println("metrics: " + web.uri() + "/metrics, health: " + web.uri() + "/health, ready: " + web.uri()
+                        + "/ready");
                 Thread hook = new Thread(() -> running.set(false), "nowcast-demo-stop");
                 Runtime.getRuntime().addShutdownHook(hook);
                 threads.add(start("nowcast-demo-processor", processor::run));

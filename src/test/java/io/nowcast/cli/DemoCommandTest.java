@@ -20,7 +20,7 @@ class DemoCommandTest {
         int code;
         try {
             System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-            code = Main.run("demo", "--seconds", "12", "--pedestrians", "50", "--sensors", "5", "--speedup", "4");
+            code = Main.run("demo", "--seconds", "12", "--pedestrians", "50", "--sensors", "5", "--speedup", "4", "--http-port", "0");
         } finally {
             System.setOut(saved);
         }
