@@ -548,7 +548,8 @@ public final class Processor implements AutoCloseable {
 
     /**
      * Whether the processor is alive and owns input partitions, whose stream states are then ready
-     * (they live in memory and start fresh): the readiness probe. Any thread.
+     * (they live in memory and start fresh): the readiness probe. Any thread. Once states are
+     * restored from a changelog, the restore of the assigned partitions will gate this too.
      */
     public boolean ready() {
         return alive() && partitions > 0;

@@ -63,7 +63,13 @@ public final class Endpoints implements AutoCloseable {
      */
     public static Endpoints start(String host, int port, PrometheusMeterRegistry registry, BooleanSupplier alive,
                                   BooleanSupplier ready) throws IOException {
-        HttpServer s = HttpServer.create(new InetSocketAddress(host, port), 16);
+        HttpServer s;
+        try {
+            s = HttpServer.create(new InetSocketAddress(host, port), 16);
+        } catch (java.net.BindException e) {
+            throw new java.net.BindException("cannot listen on " + host + ":" + port + " (" + e.getMessage()
+                    + "); set http.host and http.port (0: any free port)");
+        }
         new JvmMemoryMetrics().bindTo(registry);
         JvmGcMetrics gc = new JvmGcMetrics();
         gc.bindTo(registry);
