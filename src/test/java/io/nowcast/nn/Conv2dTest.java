@@ -295,6 +295,8 @@ class Conv2dTest {
         Conv2d conv = new Conv2d("enc.0", 3, 8, 3, 2, 1, Gemms.create("ejml"));
         assertArrayEquals(new int[] {8, 3, 3, 3}, conv.weight.shape());
         assertArrayEquals(new int[] {8}, conv.bias.shape());
+        assertEquals(8, conv.weight.value.numRows);    // stored as the (OC, C*k*k) matrix of the product
+        assertEquals(27, conv.weight.value.numCols);
         assertEquals("enc.0.weight", conv.weight.name);
         assertEquals(new Nchw(4, 8, 16, 16), conv.outShape(new Nchw(4, 3, 32, 32)));
         assertEquals(new Nchw(4, 8, 17, 16), conv.outShape(new Nchw(4, 3, 33, 31)));
