@@ -41,6 +41,11 @@ public final class Forecaster implements Model {
         }
     }
 
+    /** Floats of scratch space {@link #step} needs for {@code rows} streams. */
+    public int scratchSize(int rows) {
+        return rows * (Math.max(spec.inputSize, Math.max(outputWidth(), net.outputSize())) + net.hiddenSize);
+    }
+
     /** Names for the output columns. */
     public String[] outputNames() {
         int w = outputWidth();
