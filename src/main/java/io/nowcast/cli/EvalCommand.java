@@ -4,6 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.nowcast.eval.Baselines;
 import io.nowcast.eval.ForecasterTrajectories;
+import io.nowcast.eval.ForecasterWindows;
+import io.nowcast.eval.LtsfSplit;
+import io.nowcast.eval.SeriesBaselines;
+import io.nowcast.eval.WindowScore;
 import io.nowcast.eval.TrajectoryScore;
 import io.nowcast.eval.TrajectoryWindows;
 import io.nowcast.model.Forecaster;
@@ -26,17 +30,33 @@ import java.util.concurrent.Callable;
                 "--task trajectory: ETH/UCY files (frame ped x y); windows of 8 observed",
                 "and 12 predicted steps of one person, kept when at least 2 people are",
                 "tracked through all 20; ADE and FDE in metres of the model, constant",
-                "velocity and a least-squares line through the 8 observed positions."})
+                "velocity and a least-squares line through the 8 observed positions.",
+                "--task forecast: one column of an hourly CSV (ETTh1.csv, OT) split",
+                "12/4/4 months as in the LTSF benchmarks; every test window of --input-length",
+                "values then --horizon; MSE and MAE on values standardised with the training",
+                "rows' statistics, of the model, the last value and a least-squares linear",
+                "map from the inputs to the horizon fitted on the training windows."})
 final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--task", required = true, description = "trajectory")
+    @Option(names = "--task", required = true, description = "trajectory or forecast")
     String task;
 
     @Option(names = "--model", description = "model file (.safetensors); without it only the baselines are scored")
     Path model;
 
     @Option(names = "--data", required = true, arity = "1..*", paramLabel = "PATH",
-            description = "trajectory: files or directories of .txt files (e.g. test/eth/), scored together")
+            description = "trajectory: files or directories of .txt files (e.g. test/eth/), scored together;"
+                    + " forecast: one CSV with a header")
     List<Path> data;
+
+    @Option(names = "--column", defaultValue = "OT", description = "forecast: the column predicted (default: ${DEFAULT-VALUE})")
+    String column;
+
+    @Option(names = "--input-length", defaultValue = "96",
+            description = "forecast: values read before predicting (default: ${DEFAULT-VALUE})")
+    int inputLength;
+
+    @Option(names = "--horizon", defaultValue = "96", description = "forecast: values predicted (default: ${DEFAULT-VALUE})")
+    int horizon;
 
     @Option(names = "--json", description = "print the results as one JSON object")
     boolean json;
@@ -45,10 +65,71 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!"trajectory".equals(task)) {
-            throw new IllegalArgumentException("--task " + task + ": expected trajectory");
+        switch (task) {
+            case "trajectory":
+                return trajectory();
+            case "forecast":
+                return forecast();
+            default:
+                throw new IllegalArgumentException("--task " + task + ": expected trajectory or forecast");
         }
-        return trajectory();
+    }
+
+    private int forecast() throws Exception {
+        if (data.size() != 1) {
+            throw new IllegalArgumentException("--task forecast reads one CSV file; --data names " + data.size());
+        }
+        Path csv = data.get(0);
+        LtsfSplit split = LtsfSplit.read(csv, column, inputLength, horizon);
+        LtsfSplit.Part part = LtsfSplit.Part.TEST;
+        Map<String, WindowScore> rows = new LinkedHashMap<>();
+        String modelName = null;
+        if (model != null) {
+            Model m = ModelFiles.load(model);
+            if (!(m instanceof Forecaster f)) {
+                throw new IllegalArgumentException(model + ": a forecast model is a forecaster; this file holds a "
+                        + m.spec().kind.id + " model");
+            }
+            modelName = m.spec().name;
+            rows.put("model", WindowScore.of(split, part, new ForecasterWindows(f, column, horizon)));
+        }
+        rows.put("last_value", WindowScore.of(split, part, SeriesBaselines.lastValue()));
+        rows.put("least_squares", WindowScore.of(split, part, SeriesBaselines.leastSquares(split)));
+        int windows = split.windows(part);
+        if (json) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("task", task);
+            o.put("data", csv.toString());
+            o.put("column", column);
+            o.put("input_length", inputLength);
+            o.put("horizon", horizon);
+            o.put("part", "test");
+            o.put("rows", List.of(split.from(part), split.to(part)));
+            o.put("windows", windows);
+            o.put("train_mean", split.mean);
+            o.put("train_std", split.std);
+            if (model != null) {
+                o.put("model", Map.of("file", model.toString(), "name", modelName));
+            }
+            Map<String, Object> r = new LinkedHashMap<>();
+            rows.forEach((k, v) -> r.put(k, Map.of("mse", round(v.mse()), "mae", round(v.mae()))));
+            o.put("results", r);
+            System.out.println(JSON.writeValueAsString(o));
+            return 0;
+        }
+        System.out.printf(Locale.ROOT, "%s, column %s: test rows [%d, %d), %d windows of %d input + %d predicted values;"
+                        + " standardised with the training rows' mean %.4f and std %.4f%n", csv, column, split.from(part),
+                split.to(part), windows, inputLength, horizon, split.mean, split.std);
+        System.out.printf(Locale.ROOT, "%-34s %8s %8s%n", "method", "MSE", "MAE");
+        for (Map.Entry<String, WindowScore> e : rows.entrySet()) {
+            String label = switch (e.getKey()) {
+                case "model" -> "model " + modelName;
+                case "last_value" -> "last value";
+                default -> "least-squares linear " + inputLength + "->" + horizon;
+            };
+            System.out.printf(Locale.ROOT, "%-34s %8.4f %8.4f%n", label, e.getValue().mse(), e.getValue().mae());
+        }
+        return 0;
     }
 
     private int trajectory() throws Exception {
@@ -112,6 +193,6 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     private static double round(double v) {
-        return Math.round(v * 1e4) / 1e4;
+        return Math.round(v * 1e5) / 1e5;
     }
 }

@@ -68,6 +68,26 @@ class EvalCommandTest {
     }
 
     @Test
+    void forecastBaselinesOnARamp() throws Exception {
+        StringBuilder sb = new StringBuilder("date,OT\n");
+        for (int i = 0; i < 14400; i++) {
+            sb.append("h").append(i).append(',').append(i).append('\n');
+        }
+        Path csv = dir.resolve("ramp.csv");
+        Files.writeString(csv, sb.toString());
+        Object[] r = run("eval", "--task", "forecast", "--data", csv.toString(), "--json");
+        assertEquals(0, r[0], (String) r[2]);
+        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        assertEquals(2785, j.get("windows").asInt());
+        double var = (8640.0 * 8640.0 - 1) / 12;
+        assertEquals(97 * 193 / 6.0 / var, j.at("/results/last_value/mse").asDouble(), 1e-5);
+        assertEquals(0.0, j.at("/results/least_squares/mse").asDouble(), 1e-5);
+        r = run("eval", "--task", "forecast", "--data", csv.toString(), "--column", "load");
+        assertEquals(1, r[0]);
+        assertTrue(((String) r[2]).contains("load"), (String) r[2]);
+    }
+
+    @Test
     void refusals() throws Exception {
         Object[] r = run("eval", "--task", "pictures", "--data", dir.toString());
         assertEquals(1, r[0]);
