@@ -7,8 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "nowcast", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Streaming motion prediction and denoising with stateful recurrent models.",
         subcommands = {DemoCommand.class, RunCommand.class, TrainCommand.class, SampleCommand.class, PredictCommand.class,
-                EvaluateCommand.class, SynthCommand.class, BrokerCommand.class, ReplayCommand.class, TailCommand.class,
-                BenchCommand.class, CommandLine.HelpCommand.class})
+                EvaluateCommand.class, EvalCommand.class, SynthCommand.class, BrokerCommand.class, ReplayCommand.class,
+                TailCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     private static volatile String commandLine = "";
 

@@ -34,6 +34,19 @@ final class Provenance {
         return p;
     }
 
+    /** Name, size and SHA-256 of each file. */
+    static java.util.List<Map<String, Object>> files(java.util.List<Path> files) throws IOException {
+        java.util.List<Map<String, Object>> out = new java.util.ArrayList<>();
+        for (Path f : files) {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("file", f.getFileName().toString());
+            d.put("bytes", Files.size(f));
+            d.put("sha256", sha256(f));
+            out.add(d);
+        }
+        return out;
+    }
+
     /** A held-out score as provenance: rows scored and, per output, the model's and the last value's errors. */
     static Map<String, Object> score(io.nowcast.model.ForecastScore s) {
         Map<String, Object> m = new LinkedHashMap<>();

@@ -3,6 +3,13 @@ package io.nowcast.cli;
 import io.nowcast.data.CsvTable;
 import io.nowcast.data.SeriesSet;
 import io.nowcast.data.TextCorpus;
+import io.nowcast.data.TrajectoryFile;
+import io.nowcast.eval.Baselines;
+import io.nowcast.eval.EthUcy;
+import io.nowcast.eval.ForecasterTrajectories;
+import io.nowcast.eval.TrajectoryScore;
+import io.nowcast.eval.TrajectorySequences;
+import io.nowcast.eval.TrajectoryWindows;
 import io.nowcast.data.Vocabulary;
 import io.nowcast.model.CharModel;
 import io.nowcast.model.ForecastScore;
@@ -64,6 +71,47 @@ final class TrainCommand implements Callable<Integer> {
             description = "forecaster: consecutive rows with the same value in this column form one series (e.g. a track id);"
                     + " each series starts from a zero state and the last --val-fraction of the series is held out")
     String group;
+
+    @Option(names = "--task", paramLabel = "TASK",
+            description = "forecaster: trajectory = learn from the ETH/UCY folder --data (its train/ and val/ files"
+                    + " outside --leave-out), windows of 8 observed and --horizon predicted steps, dx,dy in and out")
+    String task;
+
+    @Option(names = "--leave-out", paramLabel = "SCENE",
+            description = "trajectory: the test scene left out (eth, hotel, univ, zara1 or zara2)")
+    String leaveOut;
+
+    @Option(names = "--relative",
+            description = "forecaster: predict changes from the present (output c+k = input c now + head output);"
+                    + " recorded in the model as relative_to_input")
+    boolean relative;
+
+    @Option(names = "--augment", paramLabel = "KIND",
+            description = "trajectory: none, rotate (a random rotation of each training window every time it is"
+                    + " used) or rotate-mirror (and a mirror image half of the time; default: ${DEFAULT-VALUE})",
+            defaultValue = "none")
+    String augment;
+
+    @Option(names = "--loss", paramLabel = "ade",
+            description = "trajectory: ade = train a linear head on the average displacement error itself (the mean"
+                    + " distance between predicted and true future positions) instead of the squared error")
+    String loss;
+
+    @Option(names = "--input-noise", paramLabel = "METRES", defaultValue = "0",
+            description = "trajectory: augment with measurement noise on the observed positions, a level drawn per"
+                    + " window uniformly up to this many metres; the targets stay the true future (default: ${DEFAULT-VALUE})")
+    float inputNoise;
+
+    @Option(names = "--balance", paramLabel = "none|files",
+            description = "trajectory: files = every training file weighs the same (the windows of smaller ones are"
+                    + " repeated, each repeat augmented afresh), so that the largest recordings do not drown the"
+                    + " others (default: ${DEFAULT-VALUE})", defaultValue = "none")
+    String balance;
+
+    @Option(names = "--score-steps", defaultValue = "all", paramLabel = "all|last",
+            description = "trajectory: score the predictions after every observed step or only after the last"
+                    + " (default: ${DEFAULT-VALUE})")
+    String scoreSteps;
 
     @Option(names = "--note", description = "a remark recorded in the model's provenance (e.g. what the model is for and not for)")
     String note;
@@ -310,6 +358,15 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private int trainForecaster() throws Exception {
+        if ("trajectory".equals(task)) {
+            return trainTrajectory();
+        }
+        if (task != null) {
+            throw new IllegalArgumentException("--task " + task + ": expected trajectory");
+        }
+        if (leaveOut != null || !"none".equals(augment) || relative || loss != null) {
+            throw new IllegalArgumentException("--leave-out, --augment, --loss and --relative are for --task trajectory");
+        }
         if (recipe != null || init != null || sumLoss || evalChars != 0) {
             throw new IllegalArgumentException("--recipe, --init, --sum-loss and --eval-chars are for --kind char");
         }
@@ -446,6 +503,213 @@ final class TrainCommand implements Callable<Integer> {
         ModelFiles.save(out, model);
         System.err.println("wrote " + out);
         return 0;
+    }
+
+    /**
+     * A trajectory forecaster on ETH/UCY, leaving one scene out: the windows of the other scenes'
+     * train/ files teach, those of their val/ files validate (early stopping, the figures recorded).
+     */
+    private int trainTrajectory() throws Exception {
+        if (recipe != null || init != null || sumLoss || evalChars != 0 || features != null || targets != null
+                || group != null) {
+            throw new IllegalArgumentException("--task trajectory reads dx,dy and predicts dx,dy: --features, --targets,"
+                    + " --group, --recipe, --init, --sum-loss and --eval-chars do not apply");
+        }
+        if (leaveOut == null) {
+            throw new IllegalArgumentException("--task trajectory needs --leave-out SCENE (one of "
+                    + EthUcy.SCENES.keySet() + ")");
+        }
+        if (horizon < 1 || horizon > TrajectoryWindows.PREDICTED) {
+            throw new IllegalArgumentException("--horizon must be in [1, " + TrajectoryWindows.PREDICTED + "] for"
+                    + " the protocol's windows, got " + horizon);
+        }
+        boolean everyStep = switch (scoreSteps) {
+            case "all" -> true;
+            case "last" -> false;
+            default -> throw new IllegalArgumentException("--score-steps " + scoreSteps + ": expected all or last");
+        };
+        SequenceTrainer.Augmentation turn = switch (augment) {
+            case "none" -> null;
+            case "rotate" -> TrajectorySequences.rotations(horizon, false);
+            case "rotate-mirror" -> TrajectorySequences.rotations(horizon, true);
+            default -> throw new IllegalArgumentException("--augment " + augment + ": expected none, rotate or rotate-mirror");
+        };
+        SequenceTrainer.Objective objective;
+        ModelSpec.Head headKind;
+        switch (head) {
+            case "linear" -> {
+                objective = SequenceTrainer.Objective.MSE;
+                headKind = ModelSpec.Head.LINEAR;
+            }
+            case "gaussian" -> {
+                objective = SequenceTrainer.Objective.GAUSSIAN_NLL;
+                headKind = ModelSpec.Head.GAUSSIAN;
+            }
+            default -> throw new IllegalArgumentException("--head " + head + ": expected linear or gaussian");
+        }
+        if (loss != null) {
+            if (!loss.equals("ade") || headKind != ModelSpec.Head.LINEAR) {
+                throw new IllegalArgumentException("--loss " + loss + ": the loss known is ade, with a linear head");
+            }
+            objective = SequenceTrainer.Objective.DISPLACEMENT;
+        }
+        checkArguments();
+        List<Path> trainFiles = EthUcy.files(data, "train", leaveOut);
+        List<Path> valFiles = EthUcy.files(data, "val", leaveOut);
+        List<List<TrajectoryWindows.Window>> perFile = new ArrayList<>();
+        List<TrajectoryWindows.Window> trainW = new ArrayList<>();
+        for (Path f : trainFiles) {
+            List<TrajectoryWindows.Window> w = TrajectoryWindows.of(TrajectoryFile.read(f));
+            perFile.add(w);
+            trainW.addAll(w);
+        }
+        List<TrajectoryWindows.Window> pool = switch (balance) {
+            case "none" -> trainW;
+            case "files" -> balanced(perFile);
+            default -> throw new IllegalArgumentException("--balance " + balance + ": expected none or files");
+        };
+        List<TrajectoryWindows.Window> valW = new ArrayList<>();
+        for (Path f : valFiles) {
+            valW.addAll(TrajectoryWindows.of(TrajectoryFile.read(f)));
+        }
+        int obs = TrajectoryWindows.OBSERVED;
+        float inScale = TrajectorySequences.inputScale(trainW, obs);
+        float outScale = TrajectorySequences.targetScale(trainW, obs, horizon, relative, everyStep);
+        List<String> xy = ForecasterTrajectories.FEATURES;
+        int O = 2 * horizon;
+        if (!(inputNoise >= 0 && inputNoise < 10)) {
+            throw new IllegalArgumentException("--input-noise must be in [0, 10) metres, got " + inputNoise);
+        }
+        SequenceTrainer.Augmentation aug = TrajectorySequences.then(inputNoise > 0
+                ? TrajectorySequences.noise(horizon, relative, inScale, outScale, inputNoise) : null, turn);
+
+        ModelSpec spec = new ModelSpec();
+        spec.kind = ModelKind.FORECASTER;
+        spec.name = name != null ? name : baseName(out);
+        spec.cell = CellType.parse(cell);
+        spec.inputSize = 2;
+        spec.hiddenSize = hidden;
+        spec.numLayers = layers;
+        spec.head = headKind;
+        spec.outputSize = O;
+        spec.inputFeatures = new ArrayList<>(xy);
+        spec.outputFeatures = new ArrayList<>(SeriesSet.outputNames(xy, horizon));
+        spec.targets = new ArrayList<>(xy);
+        spec.horizon = horizon;
+        spec.relativeToInput = relative;
+        spec.inputMean = new float[2];
+        spec.inputStd = new float[] {inScale, inScale};
+        spec.outputMean = new float[O];
+        spec.outputStd = new float[O];
+        java.util.Arrays.fill(spec.outputStd, outScale);
+        Rng rng = new Rng(seed);
+        RecurrentNet net = new RecurrentNet(spec.cell, 2, hidden, layers, spec.headOutputs(), Gemms.create()).initUniform(rng);
+        if (spec.cell == CellType.LSTM && forgetBias != 0f) {
+            for (int k = 0; k < layers; k++) {
+                float[] b = net.param("rnn.bias_ih_l" + k).w();
+                for (int j = hidden; j < 2 * hidden; j++) {
+                    b[j] += forgetBias;
+                }
+            }
+        }
+        SequenceTrainer.Config cfg = new SequenceTrainer.Config();
+        cfg.objective = objective;
+        cfg.streams = streams;
+        cfg.chunk = 0;
+        cfg.maxIterations = iterations;
+        cfg.maxSeconds = minutes > 0 ? minutes * 60 : Double.POSITIVE_INFINITY;
+        cfg.clipNorm = clipNorm;
+        cfg.clipValue = clipValue;
+        cfg.evalEvery = evalEvery;
+        cfg.patience = patience;
+        cfg.seed = rng.nextLong();
+        cfg.targetStd = spec.outputStd;
+        cfg.augmentation = aug;
+        cfg.evalStreams = 512;
+        Optimizer opt = Optimizer.create(optimizer, net.params(), lr, momentum, weightDecay);
+        Forecaster model = new Forecaster(spec, net);
+        String summary = String.format(Locale.ROOT,
+                "training a %d-layer %s of %d to predict %d steps of ETH/UCY without %s: %d training windows (%d files),"
+                        + " %d validation windows (%d files), %s head%s, augmentation %s%s, %d parameters, %s, gemm %s",
+                net.numLayers(), spec.cell.id, hidden, horizon, leaveOut, trainW.size(), trainFiles.size(), valW.size(),
+                valFiles.size(), headKind.id(), relative ? " relative to the last displacement" : "", augment,
+                inputNoise > 0 ? " with input noise up to " + inputNoise + " m" : "",
+                net.parameterCount(), optimizer, net.gemm().name());
+        SequenceTrainer.Result r;
+        TrajectoryScore valModel;
+        TrajectoryScore valCv;
+        try (TrainingLog tl = new TrainingLog(quiet ? null : System.err, !quiet && System.console() != null, log)) {
+            tl.message(summary);
+            r = new SequenceTrainer(net, opt, O, cfg, tl).train(
+                    TrajectorySequences.of(pool, obs, horizon, relative, everyStep, inScale, outScale),
+                    TrajectorySequences.of(valW, obs, horizon, relative, everyStep, inScale, outScale));
+            tl.message(String.format(Locale.ROOT, "done: %d iterations in %.1f s, %.0f steps/s, train loss %.4f, %s%s",
+                    r.iterations, r.seconds, r.stepsPerSecond, r.trainLoss,
+                    Double.isNaN(r.finalValLoss) ? "no validation"
+                            : String.format(Locale.ROOT, "val loss %.4f (best at an evaluation %.4f)", r.finalValLoss, r.valLoss),
+                    r.stoppedEarly ? " (stopped early at the best weights of iteration " + r.bestIteration + ")" : ""));
+            valModel = TrajectoryScore.of(valW, obs, new ForecasterTrajectories(model));
+            valCv = TrajectoryScore.of(valW, obs, Baselines.constantVelocity());
+            tl.message(String.format(Locale.ROOT, "validation windows (%d): model ADE %.4f FDE %.4f, constant velocity"
+                    + " ADE %.4f FDE %.4f", valW.size(), valModel.ade(), valModel.fde(), valCv.ade(), valCv.fde()));
+        }
+        spec.provenance = Provenance.of(null, seed);
+        java.util.Map<String, Object> d = new java.util.LinkedHashMap<>();
+        d.put("benchmark", "ETH/UCY, leave one scene out");
+        d.put("leave_out", leaveOut);
+        d.put("train_files", Provenance.files(trainFiles));
+        d.put("val_files", Provenance.files(valFiles));
+        if (dataOrigin != null) {
+            d.put("origin", dataOrigin);
+        }
+        spec.provenance.put("data", d);
+        if (note != null) {
+            spec.provenance.put("note", note);
+        }
+        spec.provenance.put("train_windows", trainW.size());
+        spec.provenance.put("val_windows", valW.size());
+        spec.provenance.put("augmentation", augment);
+        spec.provenance.put("balance", balance);
+        spec.provenance.put("input_noise", inputNoise);
+        spec.provenance.put("score_steps", scoreSteps);
+        spec.provenance.put("loss", loss != null ? loss : objective == SequenceTrainer.Objective.MSE ? "mse" : "nll");
+        spec.provenance.put("iterations", r.iterations);
+        if (r.stoppedEarly || patience > 0 && r.bestIteration > 0) {
+            spec.provenance.put("best_iteration", r.bestIteration);
+        }
+        spec.provenance.put("train_loss", r.trainLoss);
+        if (!Double.isNaN(r.finalValLoss)) {
+            spec.provenance.put("val_loss", r.finalValLoss);
+        }
+        java.util.Map<String, Object> v = new java.util.LinkedHashMap<>();
+        v.put("windows", valW.size());
+        v.put("ade", Math.round(valModel.ade() * 1e4) / 1e4);
+        v.put("fde", Math.round(valModel.fde() * 1e4) / 1e4);
+        v.put("constant_velocity_ade", Math.round(valCv.ade() * 1e4) / 1e4);
+        v.put("constant_velocity_fde", Math.round(valCv.fde() * 1e4) / 1e4);
+        spec.provenance.put("validation", v);
+        spec.provenance.put("seconds", Math.round(r.seconds * 10) / 10.0);
+        ModelFiles.save(out, model);
+        System.err.println("wrote " + out);
+        return 0;
+    }
+
+    /** Each file's windows repeated round(largest / its count) times, so that every file weighs about the same. */
+    private static List<TrajectoryWindows.Window> balanced(List<List<TrajectoryWindows.Window>> perFile) {
+        int largest = 0;
+        for (List<TrajectoryWindows.Window> w : perFile) {
+            largest = Math.max(largest, w.size());
+        }
+        List<TrajectoryWindows.Window> out = new ArrayList<>();
+        for (List<TrajectoryWindows.Window> w : perFile) {
+            if (!w.isEmpty()) {
+                long times = Math.max(1, Math.round(largest / (double) w.size()));
+                for (long i = 0; i < times; i++) {
+                    out.addAll(w);
+                }
+            }
+        }
+        return out;
     }
 
     /** Command, data file and hash (and origin), seed, versions, time, and the note. */

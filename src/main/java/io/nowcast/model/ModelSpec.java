@@ -57,6 +57,13 @@ public final class ModelSpec {
      */
     public List<String> targets = new ArrayList<>();
     public int horizon = 1;
+    /**
+     * Forecasters: the head predicts changes from the present. Each output {@code c+k} is the
+     * current value of the input feature named c plus the de-standardised head output (for a
+     * trajectory model reading and predicting displacements: constant velocity plus a learnt
+     * correction). Every target must then be an input feature.
+     */
+    public boolean relativeToInput;
     /** Standardisation: x' = (x - mean) / std on the way in, y = y' std + mean on the way out. Null = none. */
     public float[] inputMean;
     public float[] inputStd;
@@ -100,6 +107,9 @@ public final class ModelSpec {
         if (kind == ModelKind.FORECASTER) {
             strings(o.putArray("targets"), targets);
             o.put("horizon", horizon);
+            if (relativeToInput) {
+                o.put("relative_to_input", true);
+            }
         }
         if (inputMean != null || outputMean != null) {
             ObjectNode n = o.putObject("normalization");
@@ -198,6 +208,25 @@ public final class ModelSpec {
         if (s.targets.isEmpty() && s.horizon > 1 && s.outputSize % s.horizon != 0) {
             throw f.error("horizon", "architecture.output_size " + s.outputSize + " is not a multiple of the horizon "
                     + s.horizon);
+        }
+        JsonNode rel = o.get("relative_to_input");
+        if (rel != null && !rel.isNull()) {
+            if (!rel.isBoolean()) {
+                throw f.error("relative_to_input", "expected true or false, found " + rel);
+            }
+            s.relativeToInput = rel.asBoolean();
+            if (s.relativeToInput) {
+                if (s.kind != ModelKind.FORECASTER || s.head == Head.NONE || s.targets.isEmpty()) {
+                    throw f.error("relative_to_input", "only a forecaster with a head and named targets predicts"
+                            + " relative to its inputs");
+                }
+                for (String t : s.targets) {
+                    if (!s.inputFeatures.contains(t)) {
+                        throw f.error("relative_to_input", "the target \"" + t + "\" is not an input feature "
+                                + s.inputFeatures + ", so it has no current value to be relative to");
+                    }
+                }
+            }
         }
         JsonNode n = o.get("normalization");
         if (n != null && !n.isNull()) {

@@ -59,7 +59,15 @@ public final class SequenceTrainer {
         /** One value per target, squared error. */
         MSE,
         /** Mean then log-variance per target, Gaussian negative log-likelihood (including 0.5 log 2 pi). */
-        GAUSSIAN_NLL
+        GAUSSIAN_NLL,
+        /**
+         * Average displacement error: the targets are the next steps of a 2-D walk, laid out
+         * target by target ({@code dx+1..dx+H, dy+1..dy+H}, both in one unit). A row's loss is the
+         * mean over k of the Euclidean distance between the predicted and the true position k steps
+         * ahead (the running sums of the displacements): the ADE the trajectory benchmarks report.
+         * A row is scored when all its targets are given; the loss is the mean over scored rows.
+         */
+        DISPLACEMENT
     }
 
     /** Settings of one run. */
@@ -83,6 +91,18 @@ public final class SequenceTrainer {
         public long seed;
         /** Standard deviations of the targets, to report the held-out RMSE in data units; null = standardised units. */
         public float[] targetStd;
+        /**
+         * Data augmentation: applied to each training sequence every time it enters a batch (never
+         * to validation), with the trainer's seeded random numbers; null = none.
+         */
+        public Augmentation augmentation;
+    }
+
+    /** A random transformation of a training sequence (e.g. a rotation of 2-D displacements). */
+    @FunctionalInterface
+    public interface Augmentation {
+        /** A transformed copy of {@code s} (or {@code s} itself); must not modify {@code s}. */
+        Sequence apply(Sequence s, Rng rng);
     }
 
     /** What a run produced. */
@@ -129,6 +149,10 @@ public final class SequenceTrainer {
                     + (cfg.objective == Objective.GAUSSIAN_NLL ? "a Gaussian" : "a linear") + " head needs " + width
                     + " head outputs; the net has " + (net.head() == null ? "no head" : net.outputSize()));
         }
+        if (cfg.objective == Objective.DISPLACEMENT && outputs % 2 != 0) {
+            throw new IllegalArgumentException("the displacement objective needs an x and a y target per step ahead;"
+                    + " found " + outputs + " outputs");
+        }
         if (cfg.streams < 1 || cfg.chunk < 0) {
             throw new IllegalArgumentException("streams must be >= 1 and chunk >= 0");
         }
@@ -169,6 +193,7 @@ public final class SequenceTrainer {
         float[] y = new float[T * N * O];
         float[] dOut = new float[T * N * W];
         Order order = new Order(pool.size(), new Rng(cfg.seed));
+        Rng augmentRng = new Rng(cfg.seed ^ 0x5DEECE66DL);
         Sequence[] lane = new Sequence[N];
         int[] pos = new int[N];
 
@@ -193,7 +218,7 @@ public final class SequenceTrainer {
                 steps = T;
                 for (int n = 0; n < N; n++) {
                     if (lane[n] == null || pos[n] >= lane[n].length()) {
-                        lane[n] = pool.get(order.next());
+                        lane[n] = augmented(pool.get(order.next()), augmentRng);
                         pos[n] = 0;
                         state.resetRow(n);
                     }
@@ -205,7 +230,7 @@ public final class SequenceTrainer {
                 Sequence[] batch = new Sequence[N];
                 steps = 0;
                 for (int n = 0; n < N; n++) {
-                    batch[n] = pool.get(order.next());
+                    batch[n] = augmented(pool.get(order.next()), augmentRng);
                     steps = Math.max(steps, batch[n].length());
                 }
                 for (int n = 0; n < N; n++) {
@@ -302,6 +327,17 @@ public final class SequenceTrainer {
         return r;
     }
 
+    private Sequence augmented(Sequence s, Rng rng) {
+        if (cfg.augmentation == null) {
+            return s;
+        }
+        Sequence a = cfg.augmentation.apply(s, rng);
+        if (a.length() != s.length()) {
+            throw new IllegalStateException("the augmentation changed a sequence's length");
+        }
+        return a;
+    }
+
     private void check(Sequence s) {
         if (s.x().length < s.length() * inputs || s.y().length < s.length() * outputs) {
             throw new IllegalArgumentException("a sequence of " + s.length() + " steps needs " + s.length() * inputs
@@ -358,6 +394,9 @@ public final class SequenceTrainer {
      * log-variance clamped to [-12, 12], as {@link io.nowcast.nn.Loss#gaussianNll}.
      */
     double[] lossAndGradient(float[] out, float[] target, int rows, float[] d) {
+        if (cfg.objective == Objective.DISPLACEMENT) {
+            return displacementLoss(out, target, rows, d);
+        }
         int O = outputs;
         double sum = 0;
         long count = 0;
@@ -389,6 +428,51 @@ public final class SequenceTrainer {
                     d[o + j] = (float) (-e * inv);
                     d[o + O + j] = lvRaw == lv ? (float) (0.5 * (1.0 - e * e * inv)) : 0f;
                 }
+            }
+        }
+        return new double[] {sum, count};
+    }
+
+    /** {@link Objective#DISPLACEMENT}: summed over scored rows, the mean distance of the running sums. */
+    private double[] displacementLoss(float[] out, float[] target, int rows, float[] d) {
+        int O = outputs;
+        int H = O / 2;
+        double[] ux = new double[H];
+        double[] uy = new double[H];
+        double sum = 0;
+        long count = 0;
+        for (int r = 0; r < rows; r++) {
+            int o = r * O;
+            boolean scored = true;
+            for (int j = 0; j < O && scored; j++) {
+                scored = !Float.isNaN(target[o + j]);
+            }
+            if (!scored) {
+                Arrays.fill(d, o, o + O, 0f);
+                continue;
+            }
+            count++;
+            double ex = 0;
+            double ey = 0;
+            double row = 0;
+            for (int k = 0; k < H; k++) {
+                ex += out[o + k] - target[o + k];
+                ey += out[o + H + k] - target[o + H + k];
+                double dist = Math.sqrt(ex * ex + ey * ey);
+                row += dist;
+                // d dist / d e = e / dist (0 at 0, a subgradient)
+                ux[k] = dist > 1e-12 ? ex / dist : 0;
+                uy[k] = dist > 1e-12 ? ey / dist : 0;
+            }
+            sum += row / H;
+            // every output i moves the positions k >= i
+            double gx = 0;
+            double gy = 0;
+            for (int k = H - 1; k >= 0; k--) {
+                gx += ux[k];
+                gy += uy[k];
+                d[o + k] = (float) (gx / H);
+                d[o + H + k] = (float) (gy / H);
             }
         }
         return new double[] {sum, count};
