@@ -102,6 +102,11 @@ final class TrainCommand implements Callable<Integer> {
                     + " window uniformly up to this many metres; the targets stay the true future (default: ${DEFAULT-VALUE})")
     float inputNoise;
 
+    @Option(names = "--input-noise-share", paramLabel = "FRACTION", defaultValue = "1",
+            description = "trajectory: the share of training windows that get --input-noise, the others stay as"
+                    + " recorded (default: ${DEFAULT-VALUE})")
+    double inputNoiseShare;
+
     @Option(names = "--balance", paramLabel = "none|files",
             description = "trajectory: files = every training file weighs the same (the windows of smaller ones are"
                     + " repeated, each repeat augmented afresh), so that the largest recordings do not drown the"
@@ -580,8 +585,11 @@ final class TrainCommand implements Callable<Integer> {
         if (!(inputNoise >= 0 && inputNoise < 10)) {
             throw new IllegalArgumentException("--input-noise must be in [0, 10) metres, got " + inputNoise);
         }
+        if (!(inputNoiseShare >= 0 && inputNoiseShare <= 1)) {
+            throw new IllegalArgumentException("--input-noise-share must be in [0, 1], got " + inputNoiseShare);
+        }
         SequenceTrainer.Augmentation aug = TrajectorySequences.then(inputNoise > 0
-                ? TrajectorySequences.noise(horizon, relative, inScale, outScale, inputNoise) : null, turn);
+                ? TrajectorySequences.noise(horizon, relative, inScale, outScale, inputNoise, inputNoiseShare) : null, turn);
 
         ModelSpec spec = new ModelSpec();
         spec.kind = ModelKind.FORECASTER;
@@ -671,6 +679,7 @@ final class TrainCommand implements Callable<Integer> {
         spec.provenance.put("augmentation", augment);
         spec.provenance.put("balance", balance);
         spec.provenance.put("input_noise", inputNoise);
+        spec.provenance.put("input_noise_share", inputNoiseShare);
         spec.provenance.put("score_steps", scoreSteps);
         spec.provenance.put("loss", loss != null ? loss : objective == SequenceTrainer.Objective.MSE ? "mse" : "nll");
         spec.provenance.put("iterations", r.iterations);

@@ -127,8 +127,8 @@ public final class TrajectorySequences {
     }
 
     /**
-     * Measurement noise on the observed positions: each window draws a level sigma uniformly in
-     * [0, {@code maxSigma}] metres, and each observed position p0..p(T) moves by independent
+     * Measurement noise on the observed positions: a share {@code share} of the windows (drawn
+     * afresh each time) draws a level sigma uniformly in [0, {@code maxSigma}] metres, and each observed position p0..p(T) moves by independent
      * N(0, sigma^2) in x and y. The inputs become the noisy displacements; the targets stay the
      * true future, now seen from the noisy present: the first step ahead of step t is
      * p(t+1) - (p(t) + noise(t)) (the further ones are unchanged), and with {@code relative} the
@@ -140,8 +140,11 @@ public final class TrajectorySequences {
      * @param outScale the targets' standardisation scale
      */
     public static SequenceTrainer.Augmentation noise(int horizon, boolean relative, float inScale, float outScale,
-                                                     float maxSigma) {
+                                                     float maxSigma, double share) {
         return (s, rng) -> {
+            if (rng.nextDouble() >= share) {
+                return s;
+            }
             int T = s.length();
             int O = 2 * horizon;
             double sigma = maxSigma * rng.nextDouble();

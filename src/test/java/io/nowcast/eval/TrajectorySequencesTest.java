@@ -103,7 +103,7 @@ class TrajectorySequencesTest {
         float in = 0.5f;
         float out = 0.25f;
         SequenceTrainer.Sequence q = TrajectorySequences.of(List.of(w), 8, 12, true, true, in, out).get(0);
-        SequenceTrainer.Augmentation a = TrajectorySequences.noise(12, true, in, out, 0.3f);
+        SequenceTrainer.Augmentation a = TrajectorySequences.noise(12, true, in, out, 0.3f, 1.0);
         Rng rng = new Rng(11);
         float[] p = w.xy();
         for (int i = 0; i < 5; i++) {
@@ -139,7 +139,7 @@ class TrajectorySequencesTest {
             }
             assertTrue(moved, "the inputs are noisy");
         }
-        SequenceTrainer.Sequence same = TrajectorySequences.noise(12, true, in, out, 0f).apply(q, rng);
+        SequenceTrainer.Sequence same = TrajectorySequences.noise(12, true, in, out, 0f, 1.0).apply(q, rng);
         org.junit.jupiter.api.Assertions.assertArrayEquals(q.x(), same.x());
         org.junit.jupiter.api.Assertions.assertArrayEquals(q.y(), same.y());
     }
