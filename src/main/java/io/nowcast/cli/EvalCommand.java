@@ -58,6 +58,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--horizon", defaultValue = "96", description = "forecast: values predicted (default: ${DEFAULT-VALUE})")
     int horizon;
 
+    @Option(names = "--part", defaultValue = "test", paramLabel = "val|test",
+            description = "forecast: the months scored, the 4 validation or the 4 test ones (default: ${DEFAULT-VALUE})")
+    String part;
+
     @Option(names = "--json", description = "print the results as one JSON object")
     boolean json;
 
@@ -81,7 +85,11 @@ final class EvalCommand implements Callable<Integer> {
         }
         Path csv = data.get(0);
         LtsfSplit split = LtsfSplit.read(csv, column, inputLength, horizon);
-        LtsfSplit.Part part = LtsfSplit.Part.TEST;
+        LtsfSplit.Part part = switch (this.part) {
+            case "test" -> LtsfSplit.Part.TEST;
+            case "val" -> LtsfSplit.Part.VAL;
+            default -> throw new IllegalArgumentException("--part " + this.part + ": expected val or test");
+        };
         Map<String, WindowScore> rows = new LinkedHashMap<>();
         String modelName = null;
         if (model != null) {
@@ -103,7 +111,7 @@ final class EvalCommand implements Callable<Integer> {
             o.put("column", column);
             o.put("input_length", inputLength);
             o.put("horizon", horizon);
-            o.put("part", "test");
+            o.put("part", this.part);
             o.put("rows", List.of(split.from(part), split.to(part)));
             o.put("windows", windows);
             o.put("train_mean", split.mean);
@@ -117,8 +125,9 @@ final class EvalCommand implements Callable<Integer> {
             System.out.println(JSON.writeValueAsString(o));
             return 0;
         }
-        System.out.printf(Locale.ROOT, "%s, column %s: test rows [%d, %d), %d windows of %d input + %d predicted values;"
-                        + " standardised with the training rows' mean %.4f and std %.4f%n", csv, column, split.from(part),
+        System.out.printf(Locale.ROOT, "%s, column %s: %s rows [%d, %d), %d windows of %d input + %d predicted values;"
+                        + " standardised with the training rows' mean %.4f and std %.4f%n", csv, column,
+                part == LtsfSplit.Part.TEST ? "test" : "validation", split.from(part),
                 split.to(part), windows, inputLength, horizon, split.mean, split.std);
         System.out.printf(Locale.ROOT, "%-34s %8s %8s%n", "method", "MSE", "MAE");
         for (Map.Entry<String, WindowScore> e : rows.entrySet()) {

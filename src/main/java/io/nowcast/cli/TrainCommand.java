@@ -43,7 +43,10 @@ import java.util.concurrent.Callable;
                 "--kind forecaster: predict the --targets columns of a CSV 1..--horizon steps",
                 "ahead from its --features columns, standardised with the training rows'",
                 "statistics; the last --val-fraction of the rows (of the series, with",
-                "--group) is held out and scored against the last-value baseline."})
+                "--group) is held out and scored against the last-value baseline.",
+                "--task trajectory: ETH/UCY leave-one-scene-out, dx,dy in, the next",
+                "--horizon displacements out. --task forecast: one column of an hourly CSV",
+                "split 12/4/4 months (ETTh1), --input-length values in, --horizon out."})
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--kind", required = true, description = "model kind: char or forecaster")
     String kind;
@@ -76,6 +79,15 @@ final class TrainCommand implements Callable<Integer> {
             description = "forecaster: trajectory = learn from the ETH/UCY folder --data (its train/ and val/ files"
                     + " outside --leave-out), windows of 8 observed and --horizon predicted steps, dx,dy in and out")
     String task;
+
+    @Option(names = "--input-length", defaultValue = "96",
+            description = "forecast: values read before each forecast (default: ${DEFAULT-VALUE})")
+    int inputLength;
+
+    @Option(names = "--level-shift", defaultValue = "0", paramLabel = "STD",
+            description = "forecast: move each training window up or down by a level drawn up to this many training"
+                    + " standard deviations (default: ${DEFAULT-VALUE})")
+    float levelShift;
 
     @Option(names = "--leave-out", paramLabel = "SCENE",
             description = "trajectory: the test scene left out (eth, hotel, univ, zara1 or zara2)")
@@ -366,11 +378,15 @@ final class TrainCommand implements Callable<Integer> {
         if ("trajectory".equals(task)) {
             return trainTrajectory();
         }
-        if (task != null) {
-            throw new IllegalArgumentException("--task " + task + ": expected trajectory");
+        if ("forecast".equals(task)) {
+            return trainLtsf();
         }
-        if (leaveOut != null || !"none".equals(augment) || relative || loss != null) {
-            throw new IllegalArgumentException("--leave-out, --augment, --loss and --relative are for --task trajectory");
+        if (task != null) {
+            throw new IllegalArgumentException("--task " + task + ": expected trajectory or forecast");
+        }
+        if (leaveOut != null || !"none".equals(augment) || relative || loss != null || levelShift != 0) {
+            throw new IllegalArgumentException("--leave-out, --augment, --loss, --relative and --level-shift are for"
+                    + " --task trajectory or forecast");
         }
         if (recipe != null || init != null || sumLoss || evalChars != 0) {
             throw new IllegalArgumentException("--recipe, --init, --sum-loss and --eval-chars are for --kind char");
@@ -696,6 +712,148 @@ final class TrainCommand implements Callable<Integer> {
         v.put("fde", Math.round(valModel.fde() * 1e4) / 1e4);
         v.put("constant_velocity_ade", Math.round(valCv.ade() * 1e4) / 1e4);
         v.put("constant_velocity_fde", Math.round(valCv.fde() * 1e4) / 1e4);
+        spec.provenance.put("validation", v);
+        spec.provenance.put("seconds", Math.round(r.seconds * 10) / 10.0);
+        ModelFiles.save(out, model);
+        System.err.println("wrote " + out);
+        return 0;
+    }
+
+    /**
+     * A forecaster on one column of an hourly CSV cut as the LTSF benchmarks cut ETTh1 (12/4/4
+     * months): windows of --input-length values teach it to predict the next --horizon, the
+     * validation months stop it early, the test months are left alone (nowcast eval scores them).
+     */
+    private int trainLtsf() throws Exception {
+        if (recipe != null || init != null || sumLoss || evalChars != 0 || features != null || group != null
+                || leaveOut != null || loss != null || !"none".equals(augment) || inputNoise != 0 || !"none".equals(balance)) {
+            throw new IllegalArgumentException("--task forecast reads one column (--targets COL) and predicts it:"
+                    + " --features, --group, --leave-out, --loss, --augment, --input-noise, --balance, --recipe, --init,"
+                    + " --sum-loss and --eval-chars do not apply");
+        }
+        if (targets == null || targets.size() != 1) {
+            throw new IllegalArgumentException("--task forecast needs one column: --targets COL (e.g. OT)");
+        }
+        boolean everyStep = switch (scoreSteps) {
+            case "all" -> true;
+            case "last" -> false;
+            default -> throw new IllegalArgumentException("--score-steps " + scoreSteps + ": expected all or last");
+        };
+        SequenceTrainer.Objective objective;
+        ModelSpec.Head headKind;
+        switch (head) {
+            case "linear" -> {
+                objective = SequenceTrainer.Objective.MSE;
+                headKind = ModelSpec.Head.LINEAR;
+            }
+            case "gaussian" -> {
+                objective = SequenceTrainer.Objective.GAUSSIAN_NLL;
+                headKind = ModelSpec.Head.GAUSSIAN;
+            }
+            default -> throw new IllegalArgumentException("--head " + head + ": expected linear or gaussian");
+        }
+        checkArguments();
+        String col = targets.get(0);
+        io.nowcast.eval.LtsfSplit split = io.nowcast.eval.LtsfSplit.read(data, col, inputLength, horizon);
+        int H = horizon;
+        ModelSpec spec = new ModelSpec();
+        spec.kind = ModelKind.FORECASTER;
+        spec.name = name != null ? name : baseName(out);
+        spec.cell = CellType.parse(cell);
+        spec.inputSize = 1;
+        spec.hiddenSize = hidden;
+        spec.numLayers = layers;
+        spec.head = headKind;
+        spec.outputSize = H;
+        spec.inputFeatures = new ArrayList<>(List.of(col));
+        spec.outputFeatures = new ArrayList<>(SeriesSet.outputNames(List.of(col), H));
+        spec.targets = new ArrayList<>(List.of(col));
+        spec.horizon = H;
+        spec.relativeToInput = relative;
+        spec.inputMean = new float[] {(float) split.mean};
+        spec.inputStd = new float[] {(float) split.std};
+        spec.outputMean = new float[H];
+        spec.outputStd = new float[H];
+        java.util.Arrays.fill(spec.outputMean, relative ? 0f : (float) split.mean);
+        java.util.Arrays.fill(spec.outputStd, (float) split.std);
+        Rng rng = new Rng(seed);
+        RecurrentNet net = new RecurrentNet(spec.cell, 1, hidden, layers, spec.headOutputs(), Gemms.create()).initUniform(rng);
+        if (spec.cell == CellType.LSTM && forgetBias != 0f) {
+            for (int k = 0; k < layers; k++) {
+                float[] b = net.param("rnn.bias_ih_l" + k).w();
+                for (int j = hidden; j < 2 * hidden; j++) {
+                    b[j] += forgetBias;
+                }
+            }
+        }
+        SequenceTrainer.Config cfg = new SequenceTrainer.Config();
+        cfg.objective = objective;
+        cfg.streams = streams;
+        cfg.chunk = 0;
+        cfg.maxIterations = iterations;
+        cfg.maxSeconds = minutes > 0 ? minutes * 60 : Double.POSITIVE_INFINITY;
+        cfg.clipNorm = clipNorm;
+        cfg.clipValue = clipValue;
+        cfg.evalEvery = evalEvery;
+        cfg.patience = patience;
+        cfg.seed = rng.nextLong();
+        cfg.evalStreams = 256;
+        if (!(levelShift >= 0 && levelShift < 100)) {
+            throw new IllegalArgumentException("--level-shift must be in [0, 100), got " + levelShift);
+        }
+        cfg.augmentation = levelShift > 0 ? io.nowcast.eval.LtsfSplit.levelShift(levelShift, relative) : null;
+        Optimizer opt = Optimizer.create(optimizer, net.params(), lr, momentum, weightDecay);
+        Forecaster model = new Forecaster(spec, net);
+        io.nowcast.eval.LtsfSplit.Part train = io.nowcast.eval.LtsfSplit.Part.TRAIN;
+        io.nowcast.eval.LtsfSplit.Part val = io.nowcast.eval.LtsfSplit.Part.VAL;
+        String summary = String.format(Locale.ROOT,
+                "training a %d-layer %s of %d to predict %s %d steps from %d on %s: %d training windows (rows [%d, %d)),"
+                        + " %d validation windows (rows [%d, %d)), %s head%s, %d parameters, %s, gemm %s",
+                net.numLayers(), spec.cell.id, hidden, col, H, inputLength, data.getFileName(), split.windows(train),
+                split.from(train), split.to(train), split.windows(val), split.from(val), split.to(val), headKind.id(),
+                relative ? " relative to the current value" : "", net.parameterCount(), optimizer, net.gemm().name());
+        SequenceTrainer.Result r;
+        io.nowcast.eval.WindowScore valModel;
+        io.nowcast.eval.WindowScore valLast;
+        try (TrainingLog tl = new TrainingLog(quiet ? null : System.err, !quiet && System.console() != null, log)) {
+            tl.message(summary);
+            r = new SequenceTrainer(net, opt, H, cfg, tl).train(split.sequences(train, relative, everyStep),
+                    split.sequences(val, relative, false));
+            tl.message(String.format(Locale.ROOT, "done: %d iterations in %.1f s, %.0f steps/s, train loss %.4f, %s%s",
+                    r.iterations, r.seconds, r.stepsPerSecond, r.trainLoss,
+                    Double.isNaN(r.finalValLoss) ? "no validation"
+                            : String.format(Locale.ROOT, "val loss %.4f (best at an evaluation %.4f)", r.finalValLoss, r.valLoss),
+                    r.stoppedEarly ? " (stopped early at the best weights of iteration " + r.bestIteration + ")" : ""));
+            valModel = io.nowcast.eval.WindowScore.of(split, val, new io.nowcast.eval.ForecasterWindows(model, col, H));
+            valLast = io.nowcast.eval.WindowScore.of(split, val, io.nowcast.eval.SeriesBaselines.lastValue());
+            tl.message(String.format(Locale.ROOT, "validation windows (%d): model MSE %.4f MAE %.4f, last value MSE %.4f"
+                    + " MAE %.4f", valModel.windows(), valModel.mse(), valModel.mae(), valLast.mse(), valLast.mae()));
+        }
+        spec.provenance = provenance();
+        java.util.Map<String, Object> b = new java.util.LinkedHashMap<>();
+        b.put("benchmark", "LTSF split 12/4/4 months of 30 days, univariate");
+        b.put("column", col);
+        b.put("input_length", inputLength);
+        b.put("horizon", H);
+        b.put("train_rows", List.of(split.from(train), split.to(train)));
+        b.put("val_rows", List.of(split.from(val), split.to(val)));
+        spec.provenance.put("split", b);
+        spec.provenance.put("level_shift", levelShift);
+        spec.provenance.put("score_steps", scoreSteps);
+        spec.provenance.put("iterations", r.iterations);
+        if (r.stoppedEarly || patience > 0 && r.bestIteration > 0) {
+            spec.provenance.put("best_iteration", r.bestIteration);
+        }
+        spec.provenance.put("train_loss", r.trainLoss);
+        if (!Double.isNaN(r.finalValLoss)) {
+            spec.provenance.put("val_loss", r.finalValLoss);
+        }
+        java.util.Map<String, Object> v = new java.util.LinkedHashMap<>();
+        v.put("windows", valModel.windows());
+        v.put("mse", Math.round(valModel.mse() * 1e5) / 1e5);
+        v.put("mae", Math.round(valModel.mae() * 1e5) / 1e5);
+        v.put("last_value_mse", Math.round(valLast.mse() * 1e5) / 1e5);
+        v.put("last_value_mae", Math.round(valLast.mae() * 1e5) / 1e5);
         spec.provenance.put("validation", v);
         spec.provenance.put("seconds", Math.round(r.seconds * 10) / 10.0);
         ModelFiles.save(out, model);

@@ -111,6 +111,60 @@ public final class LtsfSplit {
         return from(p) + w;
     }
 
+    /**
+     * Training sequences of a part, one per window, standardised: the L input values read one per
+     * step; at step t the targets are the next H values (rows t+1 .. t+H of the window), minus the
+     * current value with {@code relative}. Every step is scored (its H values lie inside the part
+     * for every window start), or only the last one (the window's forecast point) without
+     * {@code everyStep}. Values are divided by the training std, so the loss is on the
+     * benchmark's scale.
+     */
+    public List<io.nowcast.train.SequenceTrainer.Sequence> sequences(Part part, boolean relative, boolean everyStep) {
+        int L = inputLength;
+        int H = horizon;
+        int n = windows(part);
+        List<io.nowcast.train.SequenceTrainer.Sequence> out = new java.util.ArrayList<>(n);
+        float[] z = standardised(0, values.length);
+        for (int w = 0; w < n; w++) {
+            int s = start(part, w);
+            float[] x = Arrays.copyOfRange(z, s, s + L);
+            float[] y = new float[L * H];
+            Arrays.fill(y, Float.NaN);
+            for (int t = everyStep ? 0 : L - 1; t < L; t++) {
+                float base = relative ? z[s + t] : 0f;
+                for (int k = 1; k <= H; k++) {
+                    y[t * H + k - 1] = z[s + t + k] - base;
+                }
+            }
+            out.add(new io.nowcast.train.SequenceTrainer.Sequence(x, y, L));
+        }
+        return out;
+    }
+
+    /**
+     * Moves a whole training window up or down by a level drawn uniformly in [-maxShift, maxShift]
+     * (standardised units): the inputs, and the targets unless they are relative to the current
+     * value (then they do not change). A model that predicts changes then cannot lean on the level
+     * the series happened to have in the training months, which drifts from year to year.
+     */
+    public static io.nowcast.train.SequenceTrainer.Augmentation levelShift(float maxShift, boolean relative) {
+        return (seq, rng) -> {
+            float c = (float) ((2 * rng.nextDouble() - 1) * maxShift);
+            float[] x = seq.x().clone();
+            for (int i = 0; i < x.length; i++) {
+                x[i] += c;
+            }
+            float[] y = seq.y();
+            if (!relative) {
+                y = y.clone();
+                for (int i = 0; i < y.length; i++) {
+                    y[i] += c; // NaN stays NaN
+                }
+            }
+            return new io.nowcast.train.SequenceTrainer.Sequence(x, y, seq.length());
+        };
+    }
+
     /** The rows [from, to) in data units. */
     public float[] raw(int from, int to) {
         return Arrays.copyOfRange(values, from, to);

@@ -88,6 +88,65 @@ class EvalCommandTest {
     }
 
     @Test
+    void aForecastModelTrainedOnTheSplitIsScoredBesideTheBaselines() throws Exception {
+        StringBuilder sb = new StringBuilder("date,OT\n");
+        for (int i = 0; i < 14400; i++) {
+            sb.append("h").append(i).append(',').append(20 + 5 * Math.sin(2 * Math.PI * i / 24) + i / 1000.0).append('\n');
+        }
+        Path csv = dir.resolve("daily.csv");
+        Files.writeString(csv, sb.toString());
+        Path model = dir.resolve("m.safetensors");
+        Object[] r = run("train", "--kind", "forecaster", "--task", "forecast", "--data", csv.toString(), "--targets", "OT",
+                "--input-length", "24", "--horizon", "12", "--relative", "--level-shift", "1", "--cell", "gru", "--hidden", "8",
+                "--iterations", "30", "--eval-every", "10", "--quiet", "--out", model.toString());
+        assertEquals(0, r[0], (String) r[2]);
+        r = run("eval", "--task", "forecast", "--model", model.toString(), "--data", csv.toString(), "--input-length", "24",
+                "--horizon", "12", "--json");
+        assertEquals(0, r[0], (String) r[2]);
+        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        assertTrue(j.at("/results/model/mse").asDouble() > 0, (String) r[1]);
+        assertEquals(2880 + 24 - 24 - 12 + 1, j.get("windows").asInt());
+        // the model's horizon must cover the one asked for
+        r = run("eval", "--task", "forecast", "--model", model.toString(), "--data", csv.toString(), "--input-length", "24",
+                "--horizon", "96");
+        assertEquals(1, r[0]);
+        assertTrue(((String) r[2]).contains("predicts it 96 steps ahead"), (String) r[2]);
+    }
+
+    @Test
+    void aTrajectoryModelTrainedLeavingASceneOutIsScored() throws Exception {
+        Path root = dir.resolve("eth-ucy");
+        for (String part : new String[] {"train", "val"}) {
+            Files.createDirectories(root.resolve(part));
+            for (String rec : new String[] {"biwi_eth", "crowds_zara01"}) {
+                StringBuilder sb = new StringBuilder();
+                for (int s = 0; s < 30; s++) {
+                    sb.append(10 * s).append("\t1\t").append(0.4 * s).append("\t0\n");
+                    sb.append(10 * s).append("\t2\t0\t").append(0.3 * s + 0.01 * (s % 3)).append('\n');
+                }
+                Files.writeString(root.resolve(part).resolve(rec + "_" + part + ".txt"), sb.toString());
+            }
+        }
+        Path model = dir.resolve("t.safetensors");
+        Object[] r = run("train", "--kind", "forecaster", "--task", "trajectory", "--data", root.toString(), "--leave-out",
+                "zara1", "--horizon", "12", "--relative", "--loss", "ade", "--augment", "rotate-mirror", "--input-noise",
+                "0.05", "--input-noise-share", "0.5", "--hidden", "8", "--streams", "8", "--iterations", "20",
+                "--eval-every", "10", "--out", model.toString());
+        assertEquals(0, r[0], (String) r[2]);
+        assertTrue(((String) r[2]).contains("22 training windows (1 files)"), (String) r[2]);
+        r = run("eval", "--task", "trajectory", "--model", model.toString(), "--data",
+                root.resolve("val").resolve("crowds_zara01_val.txt").toString(), "--json");
+        assertEquals(0, r[0], (String) r[2]);
+        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        assertEquals(22, j.get("windows").asInt());
+        assertTrue(j.at("/results/model/ade").asDouble() >= 0);
+        r = run("train", "--kind", "forecaster", "--task", "trajectory", "--data", root.toString(), "--leave-out", "paris",
+                "--horizon", "12", "--out", model.toString());
+        assertEquals(1, r[0]);
+        assertTrue(((String) r[2]).contains("unknown scene 'paris'"), (String) r[2]);
+    }
+
+    @Test
     void refusals() throws Exception {
         Object[] r = run("eval", "--task", "pictures", "--data", dir.toString());
         assertEquals(1, r[0]);

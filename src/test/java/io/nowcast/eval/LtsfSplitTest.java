@@ -59,6 +59,41 @@ class LtsfSplitTest {
     }
 
     @Test
+    void trainingSequencesAreStandardisedWindowsWithTheNextValuesAsTargets() {
+        LtsfSplit s = LtsfSplit.of("t", series(14400, i -> 2 * i), 4, 3, "ramp");
+        java.util.List<io.nowcast.train.SequenceTrainer.Sequence> q = s.sequences(LtsfSplit.Part.TRAIN, false, true);
+        assertEquals(s.windows(LtsfSplit.Part.TRAIN), q.size());
+        io.nowcast.train.SequenceTrainer.Sequence w = q.get(5); // rows 5..8, targets up to row 11
+        float[] z = s.standardised(0, 14400);
+        assertEquals(4, w.length());
+        for (int t = 0; t < 4; t++) {
+            assertEquals(z[5 + t], w.x()[t]);
+            for (int k = 1; k <= 3; k++) {
+                assertEquals(z[5 + t + k], w.y()[t * 3 + k - 1]);
+            }
+        }
+        // relative, last step only
+        w = s.sequences(LtsfSplit.Part.VAL, true, false).get(0);
+        int r = s.from(LtsfSplit.Part.VAL);
+        assertEquals(Float.NaN, w.y()[0]);
+        assertEquals(z[r + 4] - z[r + 3], w.y()[9], 1e-6);
+        assertEquals(z[r + 6] - z[r + 3], w.y()[11], 1e-6);
+        // a level shift moves the inputs; relative targets stay, absolute ones move with them
+        io.nowcast.tensor.Rng rng = new io.nowcast.tensor.Rng(1);
+        io.nowcast.train.SequenceTrainer.Sequence a = LtsfSplit.levelShift(2f, true).apply(w, rng);
+        float c = a.x()[0] - w.x()[0];
+        assertEquals(true, c != 0 && Math.abs(c) <= 2f);
+        for (int t = 0; t < 4; t++) {
+            assertEquals(w.x()[t] + c, a.x()[t], 1e-6);
+        }
+        assertEquals(w.y()[11], a.y()[11]);
+        a = LtsfSplit.levelShift(2f, false).apply(w, rng);
+        c = a.x()[0] - w.x()[0];
+        assertEquals(w.y()[11] + c, a.y()[11], 1e-6);
+        assertEquals(Float.NaN, a.y()[0]);
+    }
+
+    @Test
     void theEtth1Figures() throws Exception {
         Path csv = Path.of("..", "shared", "data", "sensors", "ETTh1.csv");
         Assumptions.assumeTrue(Files.isRegularFile(csv), "ETTh1 is not at " + csv.toAbsolutePath());
