@@ -302,14 +302,7 @@ final class TrainCommand implements Callable<Integer> {
                 }
             } else {
                 net.initUniform(rng);
-                if (spec.cell == CellType.LSTM && forgetBias != 0f) {
-                    for (int k = 0; k < layers; k++) {
-                        float[] b = net.param("rnn.bias_ih_l" + k).w();
-                        for (int j = hidden; j < 2 * hidden; j++) {
-                            b[j] += forgetBias;
-                        }
-                    }
-                }
+                addForgetBias(spec.cell, net);
             }
         }
         if (minChar) {
@@ -456,14 +449,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         Rng rng = new Rng(seed);
         RecurrentNet net = new RecurrentNet(spec.cell, D, hidden, layers, spec.headOutputs(), Gemms.create()).initUniform(rng);
-        if (spec.cell == CellType.LSTM && forgetBias != 0f) {
-            for (int k = 0; k < layers; k++) {
-                float[] b = net.param("rnn.bias_ih_l" + k).w();
-                for (int j = hidden; j < 2 * hidden; j++) {
-                    b[j] += forgetBias;
-                }
-            }
-        }
+        addForgetBias(spec.cell, net);
         SequenceTrainer.Config cfg = new SequenceTrainer.Config();
         cfg.objective = objective;
         cfg.streams = streams;
@@ -628,14 +614,7 @@ final class TrainCommand implements Callable<Integer> {
         java.util.Arrays.fill(spec.outputStd, outScale);
         Rng rng = new Rng(seed);
         RecurrentNet net = new RecurrentNet(spec.cell, 2, hidden, layers, spec.headOutputs(), Gemms.create()).initUniform(rng);
-        if (spec.cell == CellType.LSTM && forgetBias != 0f) {
-            for (int k = 0; k < layers; k++) {
-                float[] b = net.param("rnn.bias_ih_l" + k).w();
-                for (int j = hidden; j < 2 * hidden; j++) {
-                    b[j] += forgetBias;
-                }
-            }
-        }
+        addForgetBias(spec.cell, net);
         SequenceTrainer.Config cfg = new SequenceTrainer.Config();
         cfg.objective = objective;
         cfg.streams = streams;
@@ -778,14 +757,7 @@ final class TrainCommand implements Callable<Integer> {
         java.util.Arrays.fill(spec.outputStd, (float) split.std);
         Rng rng = new Rng(seed);
         RecurrentNet net = new RecurrentNet(spec.cell, 1, hidden, layers, spec.headOutputs(), Gemms.create()).initUniform(rng);
-        if (spec.cell == CellType.LSTM && forgetBias != 0f) {
-            for (int k = 0; k < layers; k++) {
-                float[] b = net.param("rnn.bias_ih_l" + k).w();
-                for (int j = hidden; j < 2 * hidden; j++) {
-                    b[j] += forgetBias;
-                }
-            }
-        }
+        addForgetBias(spec.cell, net);
         SequenceTrainer.Config cfg = new SequenceTrainer.Config();
         cfg.objective = objective;
         cfg.streams = streams;
@@ -930,6 +902,19 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (iterations < 1) {
             throw new IllegalArgumentException("--iterations must be >= 1");
+        }
+    }
+
+    /** LSTM: adds --forget-bias to the forget-gate block of every layer's b_ih (rows hidden..2*hidden). */
+    private void addForgetBias(CellType cell, RecurrentNet net) {
+        if (cell != CellType.LSTM || forgetBias == 0f) {
+            return;
+        }
+        for (int k = 0; k < net.numLayers(); k++) {
+            float[] b = net.param("rnn.bias_ih_l" + k).w();
+            for (int j = net.hiddenSize; j < 2 * net.hiddenSize; j++) {
+                b[j] += forgetBias;
+            }
         }
     }
 }
