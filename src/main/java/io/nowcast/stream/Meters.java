@@ -54,6 +54,9 @@ public final class Meters {
                     + " stream's next sample arrives (in the data's own units; horizon step 1).");
     public static final Def ACTIVE_STREAMS = new Def("nowcast.active.streams", Meter.Type.GAUGE, "streams",
             List.of(PIPELINE), "Streams whose state is held, as of the last commit.");
+    public static final Def LAG = new Def("nowcast.input.lag", Meter.Type.GAUGE, "records",
+            List.of(PIPELINE), "Records in the pipeline's assigned input partitions not yet read by this instance (from"
+                    + " the consumer's fetch positions, updated at most once a second).");
     public static final Def EVICTIONS = new Def("nowcast.evicted.streams", Meter.Type.COUNTER, "streams",
             List.of(PIPELINE, "cause"), "Stream states evicted, by cause (capacity or idle).");
     public static final Def GAP_RESETS = new Def("nowcast.gap.resets", Meter.Type.COUNTER, "resets",
@@ -70,7 +73,7 @@ public final class Meters {
 
     /** All definitions, in the order of the catalogue. */
     public static final List<Def> ALL = List.of(RECORDS_IN, PREDICTIONS, DEAD_LETTERS, DROPPED, STEP, STEP_ROWS, LATENCY,
-            ERROR, ACTIVE_STREAMS, EVICTIONS, GAP_RESETS, MODEL, COMMIT, POLL_RECORDS, PARTITIONS);
+            ERROR, ACTIVE_STREAMS, LAG, EVICTIONS, GAP_RESETS, MODEL, COMMIT, POLL_RECORDS, PARTITIONS);
 
     private Meters() {
     }
@@ -105,6 +108,7 @@ public final class Meters {
         final Timer latency;
         final DistributionSummary error;  // horizon step 1
         final AtomicLong activeStreams;
+        final AtomicLong lag;
         final Counter[] evictions;       // by StreamStateStore.Cause ordinal
         final Counter gapResets;
 
@@ -123,6 +127,7 @@ public final class Meters {
             latency = timer(r, LATENCY, t);
             error = summary(r, ERROR, t.and("horizon", "1"));
             activeStreams = gauge(r, ACTIVE_STREAMS, t);
+            lag = gauge(r, LAG, t);
             StreamStateStore.Cause[] causes = StreamStateStore.Cause.values();
             evictions = new Counter[causes.length];
             for (StreamStateStore.Cause c : causes) {
