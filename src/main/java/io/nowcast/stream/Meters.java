@@ -56,7 +56,7 @@ public final class Meters {
             List.of(PIPELINE), "Streams whose state is held, as of the last commit.");
     public static final Def LAG = new Def("nowcast.input.lag", Meter.Type.GAUGE, "records",
             List.of(PIPELINE), "Records in the pipeline's assigned input partitions not yet read by this instance (from"
-                    + " the consumer's fetch positions, updated at most once a second).");
+                    + " the consumer's fetch positions, after every poll).");
     public static final Def EVICTIONS = new Def("nowcast.evicted.streams", Meter.Type.COUNTER, "streams",
             List.of(PIPELINE, "cause"), "Stream states evicted, by cause (capacity or idle).");
     public static final Def GAP_RESETS = new Def("nowcast.gap.resets", Meter.Type.COUNTER, "resets",

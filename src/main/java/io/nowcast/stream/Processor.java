@@ -215,7 +215,6 @@ public final class Processor implements AutoCloseable {
     // readiness: false from an assignment until the states of its partitions are restored
     private volatile boolean restored;
     private volatile StateRestore restore = assigned -> { };
-    private long lagAtMs = Long.MIN_VALUE;
 
     /**
      * Brings back the stream states of partitions newly assigned to this instance, in the loop
@@ -440,15 +439,10 @@ public final class Processor implements AutoCloseable {
 
     /**
      * Each pipeline's input lag ({@link Meters#LAG}): the records of its assigned partitions beyond
-     * the consumer's position, from the consumer's own fetch state (no request to the broker); at
-     * most once a second.
+     * the consumer's position, from the consumer's own fetch state (no request to the broker), after
+     * every poll.
      */
     private void updateLag() {
-        long now = System.nanoTime() / 1_000_000;
-        if (now - lagAtMs < 1000) {
-            return;
-        }
-        lagAtMs = now;
         long[] lag = new long[pipelines.size()];
         for (TopicPartition tp : consumer.assignment()) {
             Pipeline p = byTopic.get(tp.topic());

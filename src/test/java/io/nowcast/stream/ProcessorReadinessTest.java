@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.nowcast.broker.EmbeddedBroker;
 import io.nowcast.model.ModelSpec;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Readiness waits for the restore of the assigned partitions' states; a tap sees every prediction
- * with the values written to the output topic. A real broker.
+ * with the values written to the output topic; the lag gauge follows the backlog. A real broker.
  */
 class ProcessorReadinessTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -45,10 +46,11 @@ class ProcessorReadinessTest {
             broker.createTopic("dead", 1, Map.of());
             TestModels.save(TestModels.lstm2x16(3), dir.resolve("walk.safetensors"));
             ProcessorConfig config = KafkaTestKit.config(dir, "bootstrap.servers", broker.bootstrapServers(),
-                    "pipelines", "walk", "dead.letter.topic", "dead", "poll.timeout.ms", "20",
+                    "pipelines", "walk", "dead.letter.topic", "dead", "poll.timeout.ms", "20", "poll.max.records", "1",
                     "pipeline.walk.input.topics", "walk.in", "pipeline.walk.output.topic", "walk.out",
                     "pipeline.walk.model", "walk.safetensors");
-            Processor processor = new Processor(config, Map.of("walk", TestModels.lstm2x16(3)));
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            Processor processor = new Processor(config, Map.of("walk", TestModels.lstm2x16(3)), registry);
 
             // a restore step that waits for the test
             CountDownLatch entered = new CountDownLatch(1);
@@ -83,13 +85,7 @@ class ProcessorReadinessTest {
                 Set<TopicPartition> expected = Set.of(new TopicPartition("walk.in", 0), new TopicPartition("walk.in", 1),
                         new TopicPartition("walk.in", 2));
                 assertEquals(expected, new HashSet<>(restored), "the restore step is given the assigned partitions");
-                release.countDown();
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (!processor.ready() && System.nanoTime() < deadline) {
-                    Thread.sleep(20);
-                }
-                assertTrue(processor.ready(), "ready once the restore has returned");
-
+                // samples arrive while the restore runs: the processor is behind when it starts reading
                 List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
                 for (String s : List.of("a", "b", "c")) {
                     for (int i = 0; i < 4; i++) {
@@ -100,7 +96,25 @@ class ProcessorReadinessTest {
                     }
                 }
                 KafkaTestKit.produce(broker, records);
+                release.countDown();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                double maxLag = 0;
+                while (!processor.ready() && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertTrue(processor.ready(), "ready once the restore has returned");
+                // one record per poll: the lag gauge shows what is left
+                while (processor.stats().handled() < records.size() && System.nanoTime() < deadline) {
+                    maxLag = Math.max(maxLag, registry.get(Meters.LAG.name()).tag(Meters.PIPELINE, "walk").gauge().value());
+                    Thread.sleep(5);
+                }
                 running.awaitHandled(records.size(), Duration.ofSeconds(60));
+                assertTrue(maxLag > 0 && maxLag <= records.size(), "the lag seen while behind: " + maxLag);
+                long lagDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (registry.get(Meters.LAG.name()).gauge().value() != 0 && System.nanoTime() < lagDeadline) {
+                    Thread.sleep(20);
+                }
+                assertEquals(0.0, registry.get(Meters.LAG.name()).gauge().value(), "no lag once caught up");
             }
             List<ConsumerRecord<byte[], byte[]>> out = KafkaTestKit.readAll(broker, "walk.out");
             assertEquals(12, out.size());
