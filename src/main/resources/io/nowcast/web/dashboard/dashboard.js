@@ -110,13 +110,15 @@
     // grid and labels
     const ys = niceStep(yMax - yMin, 4);
     g.textAlign = 'right';
-    for (let y = Math.ceil(yMin / ys) * ys; y <= yMax; y += ys) {
+    for (let k = Math.ceil(yMin / ys); k * ys <= yMax; k++) {
+      const y = k * ys;
       g.beginPath(); g.moveTo(L, Y(y) + 0.5); g.lineTo(w - R, Y(y) + 0.5); g.stroke();
-      g.fillText(fmt(y), L - 4, Y(y) + 3);
+      g.fillText(fmt(k === 0 ? 0 : y), L - 4, Y(y) + 3);
     }
     const xs = niceStep(spec.xMax - spec.xMin, 6);
     g.textAlign = 'center';
-    for (let x = Math.ceil(spec.xMin / xs) * xs; x <= spec.xMax; x += xs) {
+    for (let k = Math.ceil(spec.xMin / xs); k * xs <= spec.xMax; k++) {
+      const x = k * xs;
       g.beginPath(); g.moveTo(X(x) + 0.5, T); g.lineTo(X(x) + 0.5, h - B); g.stroke();
       g.fillText(spec.xLabel(x), X(x), h - 5);
     }
@@ -220,8 +222,10 @@
   }
 
   function drawOverview(o) {
+    // the last 5 minutes, or since the first point (at least a minute) while there is less
     const xMax = o.now;
-    const xMin = o.now - WINDOW_MS;
+    const first = state.points.length ? state.points[0].t : o.now;
+    const xMin = Math.max(o.now - WINDOW_MS, Math.min(first - 2000, o.now - 60000));
     const xLabel = (x) => Math.round((x - xMax) / 1000) + ' s';
     const lines = (fields) => {
       const out = [];
