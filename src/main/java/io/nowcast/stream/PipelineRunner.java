@@ -42,6 +42,9 @@ import java.util.function.LongSupplier;
  * from a fresh state (the sample's event time is kept as the stream's last, so out-of-order
  * checks go on). The other rows are unaffected.
  *
+ * <p>{@link #passThrough} makes a runner without a model, whose predictions echo the samples: the
+ * same path at no model cost, the ceiling a model's pipeline is measured against.
+ *
  * <p>Not thread-safe: one runner per pipeline, called from the processor's loop thread. It knows
  * nothing of Kafka: samples come in as a list, results leave through an {@link Output}.
  */
@@ -115,8 +118,14 @@ public final class PipelineRunner {
     /** With another step function in place of the model's (tests: a model that fails on chosen rows). */
     PipelineRunner(String name, Forecaster model, Step step, StreamStateStore store, boolean dropLate, long gapMs,
                    LongSupplier clockMs) {
+        this(name, model.spec(), model.outputWidth(), model.net().hiddenSize, model.net().numLayers(),
+                model.net().cell.hasCell(), step, store, dropLate, gapMs, clockMs);
+    }
+
+    private PipelineRunner(String name, ModelSpec spec, int width, int hidden, int layers, boolean cell, Step step,
+                           StreamStateStore store, boolean dropLate, long gapMs, LongSupplier clockMs) {
         this.name = name;
-        this.spec = model.spec();
+        this.spec = spec;
         this.model = step;
         this.store = store;
         this.dropLate = dropLate;
@@ -124,11 +133,11 @@ public final class PipelineRunner {
         this.clockMs = clockMs;
         this.codec = new PredictionCodec(spec.name, spec.version);
         this.D = spec.inputSize;
-        this.W = model.outputWidth();
+        this.W = width;
         this.O = spec.head == ModelSpec.Head.NONE ? W : spec.outputSize;
-        this.H = model.net().hiddenSize;
-        this.layers = model.net().numLayers();
-        this.cell = model.net().cell.hasCell();
+        this.H = hidden;
+        this.layers = layers;
+        this.cell = cell;
         if (store.layers() != layers || store.hiddenSize() != H || store.hasCell() != cell) {
             throw new IllegalArgumentException("pipeline " + name + ": the state store is for " + store.layers()
                     + " layers of " + store.hiddenSize() + (store.hasCell() ? " with" : " without")
@@ -137,6 +146,35 @@ public final class PipelineRunner {
         this.rowIn = new float[D];
         this.rowOut = new float[W];
         ensureCapacity(16);
+    }
+
+    /**
+     * A runner with no model ({@code model=pass-through}): each prediction echoes its sample's
+     * {@code dimension} values (model {@code "pass-through"}, version {@code "1"}). Everything else is
+     * the same as with a model: grouping by stream, rounds, event-time order, gap resets, the store's
+     * bounds, the encoding. The store keeps one float per stream, which stays 0: make it with
+     * {@link #passThroughStore}.
+     */
+    public static PipelineRunner passThrough(String name, int dimension, StreamStateStore store, boolean dropLate,
+                                             long gapMs, LongSupplier clockMs) {
+        if (dimension < 1) {
+            throw new IllegalArgumentException("pipeline " + name + ": a pass-through needs at least one value per sample");
+        }
+        ModelSpec spec = new ModelSpec();
+        spec.name = ProcessorConfig.PASS_THROUGH;
+        spec.version = "1";
+        spec.inputSize = dimension;
+        spec.outputSize = dimension;
+        spec.hiddenSize = 1;
+        spec.head = ModelSpec.Head.LINEAR;
+        Step echo = (in, state, out, scratch) -> System.arraycopy(in, 0, out, 0, state.batch * dimension);
+        return new PipelineRunner(name, spec, dimension, 1, 1, false, echo, store, dropLate, gapMs, clockMs);
+    }
+
+    /** The state store a {@link #passThrough} runner needs: one layer of one value, no cell. */
+    public static StreamStateStore passThroughStore(int maxStreams, long idleTtlMs,
+                                                    StreamStateStore.EvictionListener listener) {
+        return new StreamStateStore(1, 1, false, maxStreams, idleTtlMs, listener);
     }
 
     public String name() {

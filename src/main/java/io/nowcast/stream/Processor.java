@@ -133,13 +133,24 @@ public final class Processor implements AutoCloseable {
         final List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         int[] sources = new int[64];
 
+        /** {@code model} is null for a pass-through pipeline. */
         Pipeline(ProcessorConfig.Pipeline config, Forecaster model) {
             this.config = config;
             this.name = utf8(config.name());
+            int maxStreams = Processor.this.config.maxStreams;
+            long ttl = Processor.this.config.idleTtlMs;
+            StreamStateStore.EvictionListener evictions = (stream, cause, last, steps) ->
+                    announceEviction(this, stream, cause, last, steps);
+            if (model == null) {
+                this.codec = new SampleCodec(config.inputSize(), config.maxRecordBytes());
+                this.runner = PipelineRunner.passThrough(config.name(), config.inputSize(),
+                        PipelineRunner.passThroughStore(maxStreams, ttl, evictions), config.dropLate(), config.gapMs(),
+                        clockMs);
+                return;
+            }
             this.codec = new SampleCodec(model.spec().inputSize, config.maxRecordBytes());
             StreamStateStore store = new StreamStateStore(model.net().numLayers(), model.net().hiddenSize,
-                    model.net().cell.hasCell(), Processor.this.config.maxStreams, Processor.this.config.idleTtlMs,
-                    (stream, cause, last, steps) -> announceEviction(this, stream, cause, last, steps));
+                    model.net().cell.hasCell(), maxStreams, ttl, evictions);
             this.runner = new PipelineRunner(config.name(), model, store, config.dropLate(), config.gapMs(), clockMs);
         }
 
@@ -195,7 +206,8 @@ public final class Processor implements AutoCloseable {
     /**
      * @param config the configuration; {@code bootstrap.servers} must be set (an embedded broker
      *               is started by the caller, see {@link ProcessorConfig#withBootstrapServers})
-     * @param models each pipeline's model by pipeline name; each is used by this processor only
+     * @param models each pipeline's model by pipeline name; each is used by this processor only. A
+     *               pass-through pipeline ({@code model=pass-through}) has none.
      */
     public Processor(ProcessorConfig config, Map<String, Forecaster> models) {
         this(config, models, monotonicMillis());
@@ -209,9 +221,16 @@ public final class Processor implements AutoCloseable {
         this.config = config;
         this.clockMs = clockMs;
         for (ProcessorConfig.Pipeline p : config.pipelines) {
-            Forecaster m = models.get(p.name());
-            if (m == null) {
-                throw new IllegalArgumentException("no model for pipeline " + p.name());
+            Forecaster m = null;
+            if (!p.passThrough()) {
+                m = models.get(p.name());
+                if (m == null) {
+                    throw new IllegalArgumentException("no model for pipeline " + p.name());
+                }
+                if (p.inputSize() != 0 && p.inputSize() != m.spec().inputSize) {
+                    throw new IllegalArgumentException("pipeline " + p.name() + ": input.size is " + p.inputSize()
+                            + ", its model takes " + m.spec().inputSize + " values");
+                }
             }
             Pipeline pl = new Pipeline(p, m);
             pipelines.add(pl);

@@ -176,4 +176,18 @@ class ConfigTest {
         refused(edit("pipeline.cars.input.topics", "pipeline.cars.input.topics=cars.in,nowcast.dead-letters"),
                 "pipeline.cars.input.topics", "is the dead.letter.topic");
     }
+
+    @Test
+    void aPassThroughPipelineNeedsNoModelFileButItsInputSize() throws Exception {
+        ProcessorConfig c = load(edit("pipeline.cars.model", "pipeline.cars.model=pass-through")
+                + "pipeline.cars.input.size=3\n");
+        ProcessorConfig.Pipeline cars = c.pipeline("cars");
+        assertTrue(cars.passThrough());
+        assertEquals(null, cars.model());
+        assertEquals(3, cars.inputSize());
+        assertTrue(!c.pipeline("walk").passThrough());
+        assertEquals(0, c.pipeline("walk").inputSize(), "default: the model's");
+        refused(edit("pipeline.cars.model", "pipeline.cars.model=pass-through"), "pipeline.cars.input.size",
+                "is required with model=pass-through");
+    }
 }
