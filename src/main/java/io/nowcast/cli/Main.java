@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "nowcast", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Streaming motion prediction and denoising with stateful recurrent models.",
         subcommands = {RunCommand.class, TrainCommand.class, SampleCommand.class, PredictCommand.class, BrokerCommand.class,
-                CommandLine.HelpCommand.class})
+                BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     private static volatile String commandLine = "";
 
