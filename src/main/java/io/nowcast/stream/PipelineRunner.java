@@ -376,6 +376,9 @@ public final class PipelineRunner {
 
     /** Null if row r's output and new state are finite, else what is not. */
     private String nonFinite(int r) {
+        if (allFinite(out, r * W, W) && allFiniteState(r)) {
+            return null;
+        }
         for (int j = 0; j < W; j++) {
             if (!Float.isFinite(out[r * W + j])) {
                 return "output " + j + " is " + out[r * W + j];
@@ -392,6 +395,24 @@ public final class PipelineRunner {
             }
         }
         return null;
+    }
+
+    private boolean allFiniteState(int r) {
+        for (int l = 0; l < layers; l++) {
+            if (!allFinite(state.h[l], r * H, H) || (cell && !allFinite(state.c[l], r * H, H))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether a[off, off + n) are all finite: x * 0 is 0 for a finite x and NaN otherwise, without a branch per value. */
+    private static boolean allFinite(float[] a, int off, int n) {
+        float acc = 0f;
+        for (int i = off, end = off + n; i < end; i++) {
+            acc += a[i] * 0f;
+        }
+        return acc == 0f;
     }
 
     /** Copies a stream's vectors into row {@code row} of the gathered state. */
