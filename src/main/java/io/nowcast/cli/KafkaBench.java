@@ -105,15 +105,31 @@ final class KafkaBench implements Callable<Integer> {
             description = "length of each latency phase; 0 skips the latency phases (default: ${DEFAULT-VALUE})")
     int latencySeconds;
 
+    @Option(names = "--pipelines", defaultValue = "lstm,pass-through", split = ",",
+            description = "which pipelines to run, in this order: lstm, pass-through (default: ${DEFAULT-VALUE})")
+    List<String> pipelines;
+
+    @Option(names = "--rounds", defaultValue = "3",
+            description = "throughput runs per pipeline, each on newly preloaded topics; the order of the pipelines"
+                    + " alternates, and the summary (medians, ratio) leaves out round 1, whose first run warms up the"
+                    + " JVM (default: ${DEFAULT-VALUE})")
+    int rounds;
+
     @Option(names = "--seed", defaultValue = "42", description = "seed of the LSTM's weights (default: ${DEFAULT-VALUE})")
     long seed;
 
     @Override
     public Integer call() throws Exception {
-        if (samples < 1 || streams < 1 || partitions < 1 || input < 1 || hidden < 1 || poll < 1 || rate < 1
+        if (rounds < 1 || samples < 1 || streams < 1 || partitions < 1 || input < 1 || hidden < 1 || poll < 1 || rate < 1
                 || latencySeconds < 0) {
-            throw new IllegalArgumentException("--samples, --streams, --partitions, --input, --hidden, --poll and --rate"
-                    + " must be at least 1, --latency-seconds at least 0");
+            throw new IllegalArgumentException("--samples, --streams, --partitions, --input, --hidden, --poll, --rate"
+                    + " and --rounds must be at least 1, --latency-seconds at least 0");
+        }
+        for (String k : pipelines) {
+            if (!k.equals(LSTM) && !k.equals(PASS)) {
+                throw new IllegalArgumentException("--pipelines: unknown pipeline '" + k + "' (expected " + LSTM + " or "
+                        + PASS + ")");
+            }
         }
         PrintStream out = System.out;
         Path work = Files.createTempDirectory("nowcast-bench-kafka");
@@ -121,18 +137,37 @@ final class KafkaBench implements Callable<Integer> {
             Path modelFile = work.resolve("bench-lstm.safetensors");
             ModelFiles.save(modelFile, lstm(input, hidden, seed));
             b.createTopic(DEAD_LETTERS, 1, Map.of());
-            List<String> kinds = List.of(LSTM, PASS);
-            for (String k : kinds) {
-                b.createTopic(topic(k, "", "samples"), partitions, Map.of());
-                b.createTopic(topic(k, "", "predictions"), partitions, Map.of());
-                preload(b, topic(k, "", "samples"));
+            List<String> kinds = List.copyOf(new java.util.LinkedHashSet<>(pipelines));
+            Map<String, List<Double>> warm = new LinkedHashMap<>();
+            for (int round = 1; round <= rounds; round++) {
+                // the first run in this JVM also pays for warming up the Kafka path: the order
+                // alternates from round to round, and the summary leaves round 1 out
+                List<String> order = new ArrayList<>(kinds);
+                if (round % 2 == 0) {
+                    java.util.Collections.reverse(order);
+                }
+                for (String k : order) {
+                    String phase = "r" + round;
+                    b.createTopic(topic(k, phase, "samples"), partitions, Map.of());
+                    b.createTopic(topic(k, phase, "predictions"), partitions, Map.of());
+                    preload(b, topic(k, phase, "samples"));
+                    double perSecond = throughput(b, k, phase, round, modelFile, out);
+                    if (round > 1 || rounds == 1) {
+                        warm.computeIfAbsent(k, x -> new ArrayList<>()).add(perSecond);
+                    }
+                }
             }
-            Map<String, Double> perSecond = new HashMap<>();
-            for (String k : kinds) {
-                perSecond.put(k, throughput(b, k, modelFile, out));
+            StringBuilder summary = new StringBuilder("{\"bench\":\"kafka\",\"summary\":\"throughput\",\"rounds\":\"")
+                    .append(rounds == 1 ? "1" : "2-" + rounds).append("\"");
+            for (Map.Entry<String, List<Double>> e : warm.entrySet()) {
+                summary.append(String.format(Locale.ROOT, ",\"%s_samples_per_s\":%.0f", e.getKey().replace('-', '_'),
+                        median(e.getValue())));
             }
-            out.printf(Locale.ROOT, "{\"bench\":\"kafka\",\"ratio\":\"%s/%s\",\"samples_per_s\":%.3f}%n", LSTM, PASS,
-                    perSecond.get(LSTM) / perSecond.get(PASS));
+            if (warm.size() == 2) {
+                summary.append(String.format(Locale.ROOT, ",\"ratio_%s_to_%s\":%.3f", LSTM, PASS.replace('-', '_'),
+                        median(warm.get(LSTM)) / median(warm.get(PASS))));
+            }
+            out.println(summary.append('}'));
             out.flush();
             if (latencySeconds > 0) {
                 for (String k : kinds) {
@@ -268,8 +303,9 @@ final class KafkaBench implements Callable<Integer> {
     }
 
     /** Times a processor over the preloaded samples until every prediction is read back; prints a line, returns samples/s. */
-    private double throughput(EmbeddedBroker b, String kind, Path modelFile, PrintStream out) throws Exception {
-        ProcessorConfig c = config(b, kind, "", modelFile);
+    private double throughput(EmbeddedBroker b, String kind, String phase, int round, Path modelFile, PrintStream out)
+            throws Exception {
+        ProcessorConfig c = config(b, kind, phase, modelFile);
         Map<String, Forecaster> models = RunCommand.loadModels(c);
         double load = loadAverage();
         long got = 0;
@@ -277,8 +313,8 @@ final class KafkaBench implements Callable<Integer> {
         double seconds;
         Processor.Stats s;
         try (Running run = new Running(c, models);
-             KafkaConsumer<byte[], byte[]> reader = reader(b, "nowcast-bench-reader-" + kind)) {
-            reader.subscribe(List.of(topic(kind, "", "predictions")));
+             KafkaConsumer<byte[], byte[]> reader = reader(b, "nowcast-bench-reader-" + kind + "-" + phase)) {
+            reader.subscribe(List.of(topic(kind, phase, "predictions")));
             long deadline = start + TimeUnit.SECONDS.toNanos(600);
             while (got < samples) {
                 if (System.nanoTime() > deadline) {
@@ -292,11 +328,11 @@ final class KafkaBench implements Callable<Integer> {
             run.check();
             s = run.processor.stats();
         }
-        out.printf(Locale.ROOT, "{\"bench\":\"kafka\",\"pipeline\":\"%s\",\"phase\":\"throughput\",\"model\":\"%s\","
+        out.printf(Locale.ROOT, "{\"bench\":\"kafka\",\"pipeline\":\"%s\",\"phase\":\"throughput\",\"round\":%d,\"model\":\"%s\","
                         + "\"samples\":%d,\"streams\":%d,\"partitions\":%d,\"input\":%d,\"hidden\":%d,\"poll\":%d,"
                         + "\"received\":%d,\"seconds\":%.2f,\"samples_per_s\":%.0f,\"polls\":%d,\"rows_per_step\":%.1f,"
                         + "\"dead_letters\":%d,\"load_avg\":%.2f}%n",
-                kind, describe(kind, models), samples, streams, partitions, input, kind.equals(PASS) ? 0 : hidden, poll,
+                kind, round, describe(kind, models), samples, streams, partitions, input, kind.equals(PASS) ? 0 : hidden, poll,
                 got, seconds, got / seconds, s.polls(), s.batchedSteps() == 0 ? 0.0 : s.rowsStepped() / (double) s.batchedSteps(),
                 s.deadLettersTotal(), load);
         out.flush();
@@ -443,6 +479,11 @@ final class KafkaBench implements Callable<Integer> {
             return t;
         }
         throw new IllegalStateException("a prediction without \"time\": " + new String(v, StandardCharsets.UTF_8));
+    }
+
+    static double median(List<Double> v) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
     }
 
     /** The smallest value with at least a fraction q of the values at or below it; -1 if none. */
