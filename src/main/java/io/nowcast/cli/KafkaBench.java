@@ -309,6 +309,7 @@ final class KafkaBench implements Callable<Integer> {
         Map<String, Forecaster> models = RunCommand.loadModels(c);
         double load = loadAverage();
         long got = 0;
+        long cpu0 = processCpuNanos();
         long start = System.nanoTime();
         double seconds;
         Processor.Stats s;
@@ -324,6 +325,7 @@ final class KafkaBench implements Callable<Integer> {
                 got += reader.poll(Duration.ofMillis(200)).count();
             }
             seconds = (System.nanoTime() - start) / 1e9;
+            cpu0 = processCpuNanos() - cpu0;
             run.close();
             run.check();
             s = run.processor.stats();
@@ -331,10 +333,10 @@ final class KafkaBench implements Callable<Integer> {
         out.printf(Locale.ROOT, "{\"bench\":\"kafka\",\"pipeline\":\"%s\",\"phase\":\"throughput\",\"round\":%d,\"model\":\"%s\","
                         + "\"samples\":%d,\"streams\":%d,\"partitions\":%d,\"input\":%d,\"hidden\":%d,\"poll\":%d,"
                         + "\"received\":%d,\"seconds\":%.2f,\"samples_per_s\":%.0f,\"polls\":%d,\"rows_per_step\":%.1f,"
-                        + "\"dead_letters\":%d,\"load_avg\":%.2f}%n",
+                        + "\"dead_letters\":%d,\"cpu_s\":%.2f,\"cpu_us_per_sample\":%.2f,\"load_avg\":%.2f}%n",
                 kind, round, describe(kind, models), samples, streams, partitions, input, kind.equals(PASS) ? 0 : hidden, poll,
                 got, seconds, got / seconds, s.polls(), s.batchedSteps() == 0 ? 0.0 : s.rowsStepped() / (double) s.batchedSteps(),
-                s.deadLettersTotal(), load);
+                s.deadLettersTotal(), cpu0 / 1e9, cpu0 / 1e3 / got, load);
         out.flush();
         return got / seconds;
     }
@@ -504,6 +506,13 @@ final class KafkaBench implements Callable<Integer> {
             s += x;
         }
         return s / v.length;
+    }
+
+    /** CPU time of this JVM (every thread: broker, processor, reader), or 0 if unknown. */
+    private static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean
+                ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() : 0;
     }
 
     /** The system's load average over the last minute (-1 if unknown). */
