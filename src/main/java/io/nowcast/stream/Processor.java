@@ -55,8 +55,10 @@ import java.util.function.LongSupplier;
  * <li>give each pipeline its samples in poll order ({@link PipelineRunner#process}): predictions
  *     to the pipeline's output topic (key = stream id), out-of-order samples and model errors to
  *     the dead-letter topic;</li>
- * <li>commit ({@link OutputCommitter}): flush the producer, check every send, then commit the
- *     offsets of everything polled synchronously.</li>
+ * <li>commit ({@link OutputCommitter}): the batch's offsets are committed synchronously once
+ *     every one of its outputs is acknowledged, which is checked at the end of the next batch: the
+ *     broker acknowledges a batch while the loop processes the next one. An empty poll, a
+ *     rebalance that takes partitions away and {@link #stop()} commit what is left.</li>
  * </ol>
  * A dead letter carries the record's original key, value and headers, plus the headers
  * {@code nowcast.reason} (a {@link RejectReason} id), {@code nowcast.error} (what was wrong),
@@ -68,8 +70,8 @@ import java.util.function.LongSupplier;
  * <h2>Guarantees (at-least-once)</h2>
  * Offsets are committed only after every output of the batch has been acknowledged by all
  * in-sync replicas, so nothing that was read is lost. After a crash, or a fatal error, the records
- * polled since the last commit are read again: their predictions, dead letters and eviction
- * announcements can appear twice. Stream states live in memory only (the changelog comes with
+ * polled since the last commit (at most the last two batches) are read again: their predictions,
+ * dead letters and eviction announcements can appear twice. Stream states live in memory only (the changelog comes with
  * exactly-once), so after a restart every stream starts from a fresh state: the re-read samples
  * and the ones after them get predictions with {@code step} counted from 1 again, which differ
  * from those an uninterrupted run would have made. When the group takes partitions away from this
@@ -86,10 +88,11 @@ import java.util.function.LongSupplier;
  * once. {@link #stop()} may be called from any thread, also from a shutdown hook: it wakes the
  * consumer, the batch in progress is finished and committed, and {@code run} returns.
  * {@link #close()} stops the loop, waits for {@code run} to return and closes the clients if
- * {@code run} never ran. {@link #stats()} may be read from any thread; it is a snapshot taken
- * after the last commit. A fatal error (a write that fails after the producer's retries, a commit
- * refused because the group moved on, an authorisation error) ends {@code run} with a
- * {@link ProcessorException}, the batch in progress uncommitted.
+ * {@code run} never ran. {@link #stats()} may be read from any thread; it is a snapshot of the
+ * counts as of the last batch whose offsets are committed. A fatal error (a write that fails
+ * after the producer's retries, a commit refused because the group moved on, an authorisation
+ * error) ends {@code run} with a {@link ProcessorException}, the batches not yet committed left
+ * uncommitted.
  */
 public final class Processor implements AutoCloseable {
     static final String H_REASON = "nowcast.reason";
@@ -256,6 +259,8 @@ public final class Processor implements AutoCloseable {
 
             @Override
             public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                // commit what is done while the partitions are still ours
+                committer.settle();
                 revoked.addAll(partitions);
             }
 
@@ -272,6 +277,7 @@ public final class Processor implements AutoCloseable {
             @Override
             public void onPartitionsLost(Collection<TopicPartition> lost) {
                 // another member may own them already
+                committer.forget(lost);
                 dropStatesOf(lost);
                 Processor.this.partitions = consumer.assignment().size() - lost.size();
                 publishStats();
@@ -333,9 +339,12 @@ public final class Processor implements AutoCloseable {
                 polls++;
                 processBatch(batch);
             }
+            committer.settle();
         } catch (ProcessorException e) {
+            committer.abandon();
             throw e;
         } catch (RuntimeException e) {
+            committer.abandon();
             throw new ProcessorException("the processor stopped: " + e, e);
         } finally {
             running = false;
@@ -353,9 +362,11 @@ public final class Processor implements AutoCloseable {
         }
         if (batch.isEmpty()) {
             if (expired > 0) {
-                committer.commit(Map.of()); // the announcements
-                publishStats();
+                Stats s = snapshot();
+                committer.commit(Map.of(), () -> stats = s); // the announcements
             }
+            // nothing new: commit what is left
+            committer.settle();
             return;
         }
         for (ConsumerRecord<byte[], byte[]> r : batch) {
@@ -388,9 +399,9 @@ public final class Processor implements AutoCloseable {
             ConsumerRecord<byte[], byte[]> last = rs.get(rs.size() - 1);
             offsets.put(tp, new OffsetAndMetadata(last.offset() + 1, last.leaderEpoch(), ""));
         }
-        committer.commit(offsets);
         commits++;
-        publishStats();
+        Stats s = snapshot();
+        committer.commit(offsets, () -> stats = s);
     }
 
     /** A number for the record's partition; records come partition by partition, so the last one is cached. */
@@ -472,6 +483,11 @@ public final class Processor implements AutoCloseable {
     }
 
     private void publishStats() {
+        stats = snapshot();
+    }
+
+    /** The counts as of now. */
+    private Stats snapshot() {
         long predictions = 0;
         long late = 0;
         long gaps = 0;
@@ -495,7 +511,7 @@ public final class Processor implements AutoCloseable {
         for (RejectReason reason : RejectReason.values()) {
             dl.put(reason, deadLetters.getOrDefault(reason, 0L));
         }
-        stats = new Stats(polls, records, predictions, Map.copyOf(dl), late, gaps, cap, idle, streams, steps, rows, commits,
+        return new Stats(polls, records, predictions, Map.copyOf(dl), late, gaps, cap, idle, streams, steps, rows, commits,
                 partitions);
     }
 
