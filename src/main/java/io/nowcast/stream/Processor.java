@@ -300,9 +300,18 @@ public final class Processor implements AutoCloseable {
         return s;
     }
 
+    /**
+     * The producer's batch.size unless producer.batch.size says otherwise: a poll's outputs leave in
+     * a burst, and with Kafka's 16 KiB batches the broker appends one small batch per hundred
+     * predictions (on the 2-core machine, 256 KiB took the JVM's CPU per sample, broker included,
+     * from 7-12 us to 4-7 us).
+     */
+    static final int DEFAULT_BATCH_BYTES = 262_144;
+
     static Map<String, Object> producerSettings(ProcessorConfig c) {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put(ProducerConfig.CLIENT_ID_CONFIG, c.applicationId + "-producer");
+        s.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(DEFAULT_BATCH_BYTES));
         s.putAll(c.kafkaCommon);
         s.putAll(c.kafkaProducer);
         s.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers);

@@ -364,7 +364,9 @@ public final class ProcessorConfig {
         sb.append("problem.\n\n");
         sb.append("Kafka client settings pass through unchanged: `kafka.X` goes to every client (the security\n");
         sb.append("settings, for example `kafka.security.protocol=SASL_SSL`), `consumer.X` only to the consumer,\n");
-        sb.append("`producer.X` only to the producers.\n\n");
+        sb.append("`producer.X` only to the producers. The processor's producer has `batch.size=262144` unless\n");
+        sb.append("`producer.batch.size` says otherwise (Kafka's 16384 makes the broker append a small batch per\n");
+        sb.append("hundred predictions).\n\n");
         table(sb, "## Process keys\n\n", "", PROCESS_KEYS);
         table(sb, "## Pipeline keys\n\nOne block per name listed in `pipelines`, each key prefixed `pipeline.NAME.`.\n\n",
                 "pipeline.NAME.", PIPELINE_KEYS);

@@ -118,6 +118,9 @@ class ConfigTest {
         assertEquals("true", producer.get("enable.idempotence"));
         assertEquals("all", producer.get("acks"));
         assertEquals("10", producer.get("linger.ms"));
+        assertEquals("262144", producer.get("batch.size"), "the processor's default");
+        assertEquals("65536", Processor.producerSettings(load(VALID + "producer.batch.size=65536\n")).get("batch.size"),
+                "producer.batch.size wins");
         assertTrue(!producer.containsKey("session.timeout.ms"), "consumer.* stays on the consumer side");
     }
 
