@@ -70,7 +70,12 @@ import java.util.stream.Stream;
  *     the wall clock when its prediction is read back (by a {@code read_committed} consumer in
  *     this JVM) minus that event time, which the prediction carries. Milliseconds.</li>
  * </ol>
- * One JSON line per pipeline and phase, and one with the model / pass-through throughput ratio.
+ * The throughput runs are repeated {@code --rounds} times, each on newly preloaded topics, the
+ * order of the pipelines alternating; round 1 starts with the LSTM in a JVM that has only started
+ * the broker and written the samples (as the anchor's single run does), the summary takes the
+ * medians of the later rounds. One JSON line per pipeline, round and phase, and a summary line with
+ * the model / pass-through throughput ratio. The model runs on OpenBLAS pinned to one thread
+ * ({@code --blas-threads}).
  */
 @Command(name = "kafka", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"The stream processor through an embedded Kafka broker: an LSTM pipeline beside the",
@@ -113,7 +118,7 @@ final class KafkaBench implements Callable<Integer> {
             description = "which pipelines to run, in this order: lstm, pass-through (default: ${DEFAULT-VALUE})")
     List<String> pipelines;
 
-    @Option(names = "--rounds", defaultValue = "3",
+    @Option(names = "--rounds", defaultValue = "5",
             description = "throughput runs per pipeline, each on newly preloaded topics; the order of the pipelines"
                     + " alternates, and the summary (medians, ratio) leaves out round 1, whose first run warms up the"
                     + " JVM (default: ${DEFAULT-VALUE})")
