@@ -56,9 +56,12 @@ import java.util.function.LongSupplier;
  *     to the pipeline's output topic (key = stream id), out-of-order samples and model errors to
  *     the dead-letter topic;</li>
  * <li>commit ({@link OutputCommitter}): the batch's offsets are committed synchronously once
- *     every one of its outputs is acknowledged, which is checked at the end of the next batch: the
- *     broker acknowledges a batch while the loop processes the next one. An empty poll, a
- *     rebalance that takes partitions away and {@link #stop()} commit what is left.</li>
+ *     every one of its outputs is acknowledged. While the loop is behind (a poll gives
+ *     {@code poll.max.records}), that is checked at the end of the next batch, so the broker
+ *     acknowledges a batch while the loop processes the next one; once it has caught up (a
+ *     smaller poll), at once, the producer flushed, so that no output waits for the producer's
+ *     {@code linger.ms}. An empty poll, a rebalance that takes partitions away and
+ *     {@link #stop()} commit what is left.</li>
  * </ol>
  * A dead letter carries the record's original key, value and headers, plus the headers
  * {@code nowcast.reason} (a {@link RejectReason} id), {@code nowcast.error} (what was wrong),
@@ -411,6 +414,11 @@ public final class Processor implements AutoCloseable {
         commits++;
         Stats s = snapshot();
         committer.commit(offsets, () -> stats = s);
+        if (batch.count() < config.pollMaxRecords) {
+            // caught up with the input: nothing to overlap with, so send the outputs now rather than
+            // after the producer's linger.ms, and commit
+            committer.settle();
+        }
     }
 
     /** A number for the record's partition; records come partition by partition, so the last one is cached. */
