@@ -96,6 +96,16 @@ class ArchitectureTest {
         layer("io.nowcast.train..", "io.nowcast.model..").check(production);
     }
 
+    @Test
+    void theProcessorDoesNotDependOnItsHttpEndpoints() {
+        // web serves the stream processor's meters and probes; the processor knows only Micrometer
+        noClasses().that().resideInAnyPackage("io.nowcast.stream..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.nowcast.web..", "io.nowcast.cli..",
+                        "com.sun.net.httpserver..")
+                .because("the HTTP endpoints and the commands use the processor, not the other way round")
+                .check(production);
+    }
+
     // ------------------------------------------------------------------------------------------
     // the rules can fail: the same rules on a fixture package holding one offending class
 

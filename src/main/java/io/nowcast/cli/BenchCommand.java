@@ -1,13 +1,39 @@
 package io.nowcast.cli;
 
+import io.nowcast.nn.CellType;
+import io.nowcast.nn.RecurrentNet;
+import io.nowcast.nn.RecurrentState;
+import io.nowcast.tensor.BlasGemm;
+import io.nowcast.tensor.Gemm;
+import io.nowcast.tensor.Gemms;
+import io.nowcast.tensor.Rng;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code nowcast bench}: benchmarks, one JSON line per measurement, to be compared side by side as ratios. */
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code nowcast bench}: throughput of the streaming step and of the matrix-product backends, one
+ * JSON line per measurement, in the same form as the ONNX Runtime anchor so the two can be run
+ * side by side and compared as ratios.
+ *
+ * <p>Single-threaded by default: with a native BLAS the command re-runs itself in a child JVM with
+ * {@code OPENBLAS_NUM_THREADS} set to {@code --blas-threads} (OpenBLAS reads it once, at load time,
+ * and cannot be told later through netlib). The thread count the measuring JVM saw is printed as
+ * {@code "threads"}.
+ */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks: the stream processor through Kafka (kafka). One JSON line per measurement.",
-        subcommands = {KafkaBench.class})
+        description = "Benchmarks: the recurrent step (cell), the matrix product (gemm) and the stream processor "
+                + "through Kafka (kafka). One JSON line per measurement.",
+        subcommands = {BenchCommand.CellBench.class, BenchCommand.GemmBench.class, KafkaBench.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -15,5 +41,222 @@ public final class BenchCommand implements Runnable {
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Options shared by the benchmarks. */
+    static final class Common {
+        @Option(names = "--seconds", defaultValue = "3", description = "Measured time per line (default: ${DEFAULT-VALUE}).")
+        double seconds;
+
+        @Option(names = "--warmup", defaultValue = "1", description = "Warm-up time per line, seconds (default: ${DEFAULT-VALUE}).")
+        double warmup;
+
+        @Option(names = "--blas-threads", defaultValue = "1",
+                description = "OpenBLAS threads; the command re-runs itself with OPENBLAS_NUM_THREADS set to this "
+                        + "unless the environment already has it, 0 to leave the environment alone (default: ${DEFAULT-VALUE}).")
+        int blasThreads;
+    }
+
+    /** Threads used by a backend: the OpenBLAS count for native BLAS, else 1 (EJML and netlib's Java code are serial). */
+    static int threadsOf(Gemm g) {
+        return g instanceof BlasGemm && ((BlasGemm) g).isNative() ? BlasThreads.fromEnvironment() : 1;
+    }
+
+    /**
+     * Re-runs the whole command with OPENBLAS_NUM_THREADS pinned when a native BLAS is involved and
+     * the environment does not pin it yet. Returns the child's exit code, or -1 to go on here.
+     */
+    static int pinBlasThreads(CommandSpec spec, Common common, boolean usesNativeBlas) throws Exception {
+        if (common.blasThreads <= 0 || !usesNativeBlas || BlasThreads.isPinned(common.blasThreads)) {
+            return -1;
+        }
+        List<String> args = spec.root().commandLine().getParseResult().originalArgs();
+        int rc = BlasThreads.relaunch(common.blasThreads, args);
+        if (rc < 0) {
+            spec.commandLine().getErr().printf("nowcast bench: could not re-run with %s=%d; measuring with %d BLAS threads%n",
+                    BlasThreads.VAR, common.blasThreads, BlasThreads.fromEnvironment());
+        }
+        return rc;
+    }
+
+    static Gemm backend(String name) {
+        return name == null || name.isBlank() ? Gemms.create() : Gemms.create(name.trim());
+    }
+
+    @Command(name = "cell", mixinStandardHelpOptions = true,
+            description = "Streaming step throughput: N streams advanced one step per call, hidden state carried.")
+    static final class CellBench implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        Common common = new Common();
+
+        @Option(names = "--cell", defaultValue = "lstm", description = "lstm, gru, rnn (= rnn_tanh) or rnn_relu (default: ${DEFAULT-VALUE}).")
+        String cell;
+
+        @Option(names = "--input", defaultValue = "6", description = "Input size D (default: ${DEFAULT-VALUE}).")
+        int input;
+
+        @Option(names = "--hidden", defaultValue = "128", description = "Hidden size H (default: ${DEFAULT-VALUE}).")
+        int hidden;
+
+        @Option(names = "--layers", defaultValue = "1", description = "Stacked layers (default: ${DEFAULT-VALUE}).")
+        int layers;
+
+        @Option(names = "--batch", split = ",", defaultValue = "1,16,64,256",
+                description = "Streams per call, comma-separated (default: ${DEFAULT-VALUE}).")
+        int[] batches;
+
+        @Option(names = "--gemm", description = "ejml or blas (default: the fastest available).")
+        String gemmName;
+
+        @Option(names = "--seed", defaultValue = "1", description = "Weight and input seed (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Override
+        public Integer call() throws Exception {
+            CellType type = CellType.parse(cell);
+            Gemm gemm = backend(gemmName);
+            int rc = pinBlasThreads(spec, common, gemm instanceof BlasGemm && ((BlasGemm) gemm).isNative());
+            if (rc >= 0) {
+                return rc;
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            RecurrentNet net = new RecurrentNet(type, input, hidden, layers, 0, gemm).initUniform(new Rng(seed));
+            // the anchor's FLOP count: 2 * gates * H * (D + H) per stream-step, summed over the layers
+            double flopsPerStreamStep = 0;
+            for (int l = 0; l < layers; l++) {
+                flopsPerStreamStep += 2.0 * type.gates * hidden * ((l == 0 ? input : hidden) + hidden);
+            }
+            for (int n : batches) {
+                RecurrentState state = net.newState(n);
+                float[] x = new float[n * input];
+                new Rng(seed + 1).normal(x, 1f);
+                float[] y = new float[n * net.outputSize()];
+                Runnable call = () -> net.step(x, 0, state, y, 0);
+                Timing t = measure(call, common.warmup, common.seconds);
+                double perS = t.calls / t.seconds;
+                out.printf(Locale.ROOT,
+                        "{\"bench\":\"cell\",\"cell\":\"%s\",\"input\":%d,\"hidden\":%d,\"layers\":%d,\"batch\":%d,"
+                                + "\"gemm\":\"%s\",\"threads\":%d,\"stream_steps_per_s\":%.0f,\"us_per_call\":%.2f,"
+                                + "\"gflops\":%.2f,\"calls\":%d,\"best_stream_steps_per_s\":%.0f}%n",
+                        cell.trim().toLowerCase(Locale.ROOT), input, hidden, layers, n, gemm.name(), threadsOf(gemm),
+                        perS * n, 1e6 / perS, perS * n * flopsPerStreamStep / 1e9, t.calls, n / t.bestSecondsPerCall);
+                out.flush();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "gemm", mixinStandardHelpOptions = true,
+            description = "sgemm GFLOP/s per backend, row-major C (m x n) = A (m x k) * B^T with B (n x k): "
+                    + "the product of a batched recurrent step.")
+    static final class GemmBench implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        Common common = new Common();
+
+        @Option(names = "--shapes", split = ",",
+                defaultValue = "1x512x128,1x512x6,16x128x128,64x128x128,256x128x128,256x128x6,256x512x134",
+                description = "m x n x k triples, comma-separated. The defaults are the LSTM step's at D=6, H=128: "
+                        + "for one stream the recurrent and input products of all four gates (1x512x128, 1x512x6), "
+                        + "for N streams those of one gate (Nx128x128, Nx128x6), and for reference one product of "
+                        + "[x | h] with all gates' weights (256x512x134).")
+        List<String> shapes;
+
+        @Option(names = "--backends", split = ",", defaultValue = "ejml,blas", description = "(default: ${DEFAULT-VALUE}).")
+        List<String> backends;
+
+        @Option(names = "--trans-b", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "B stored (n x k) and transposed, as the step's weights are (default: ${DEFAULT-VALUE}).")
+        boolean transB;
+
+        @Override
+        public Integer call() throws Exception {
+            List<Gemm> gemms = new ArrayList<>();
+            boolean nativeBlas = false;
+            for (String b : backends) {
+                Gemm g = backend(b);
+                gemms.add(g);
+                nativeBlas |= g instanceof BlasGemm && ((BlasGemm) g).isNative();
+            }
+            int rc = pinBlasThreads(spec, common, nativeBlas);
+            if (rc >= 0) {
+                return rc;
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            for (String s : shapes) {
+                String[] p = s.trim().toLowerCase(Locale.ROOT).split("x");
+                if (p.length != 3) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "shape '" + s + "': expected MxNxK");
+                }
+                int m = Integer.parseInt(p[0]);
+                int n = Integer.parseInt(p[1]);
+                int k = Integer.parseInt(p[2]);
+                Rng rng = new Rng(1);
+                float[] a = new float[m * k];
+                float[] b = new float[n * k];
+                float[] c = new float[m * n];
+                rng.uniform(a, 1f);
+                rng.uniform(b, 1f);
+                for (Gemm g : gemms) {
+                    boolean tb = transB;
+                    int ldb = tb ? k : n;
+                    Timing t = measure(() -> g.gemm(false, tb, m, n, k, 1f, a, 0, k, b, 0, ldb, 0f, c, 0, n),
+                            common.warmup, common.seconds);
+                    double perS = t.calls / t.seconds;
+                    out.printf(Locale.ROOT,
+                            "{\"bench\":\"gemm\",\"gemm\":\"%s\",\"threads\":%d,\"m\":%d,\"n\":%d,\"k\":%d,\"trans_b\":%b,"
+                                    + "\"gflops\":%.2f,\"us_per_call\":%.2f,\"calls\":%d,\"best_gflops\":%.2f}%n",
+                            g.name(), threadsOf(g), m, n, k, tb, perS * 2.0 * m * n * k / 1e9, 1e6 / perS, t.calls,
+                            2.0 * m * n * k / t.bestSecondsPerCall / 1e9);
+                    out.flush();
+                }
+            }
+            return 0;
+        }
+    }
+
+    /**
+     * Calls made and seconds they took, and the fastest window's seconds per call: the mean is
+     * what the anchor reports, the best window shows what the code does when nothing else
+     * competes for the machine (useful to compare two builds on a busy machine).
+     */
+    record Timing(long calls, double seconds, double bestSecondsPerCall) {
+    }
+
+    /**
+     * Runs {@code call} for {@code warmup} seconds (JIT compilation, caches), then for about
+     * {@code seconds} more in chunks of roughly a millisecond, and returns the measured part.
+     */
+    static Timing measure(Runnable call, double warmup, double seconds) {
+        long w0 = System.nanoTime();
+        long wEnd = w0 + (long) (warmup * 1e9);
+        long warmCalls = 0;
+        do {
+            call.run();
+            warmCalls++;
+        } while (System.nanoTime() < wEnd || warmCalls < 10);
+        double perCall = (System.nanoTime() - w0) / (double) warmCalls;
+        // windows of about 20 ms (at least one call)
+        int chunk = (int) Math.max(1, Math.min(1_000_000, 2e7 / perCall));
+        long calls = 0;
+        long t0 = System.nanoTime();
+        long end = t0 + (long) (seconds * 1e9);
+        long now = t0;
+        double best = Double.MAX_VALUE;
+        do {
+            long w = now;
+            for (int i = 0; i < chunk; i++) {
+                call.run();
+            }
+            calls += chunk;
+            now = System.nanoTime();
+            best = Math.min(best, (now - w) / 1e9 / chunk);
+        } while (now < end);
+        return new Timing(calls, (now - t0) / 1e9, best);
     }
 }

@@ -6,8 +6,9 @@ import picocli.CommandLine.Command;
 /** The {@code nowcast} command line. */
 @Command(name = "nowcast", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Streaming motion prediction and denoising with stateful recurrent models.",
-        subcommands = {RunCommand.class, TrainCommand.class, SampleCommand.class, PredictCommand.class, BrokerCommand.class,
-                BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, RunCommand.class, TrainCommand.class, SampleCommand.class, PredictCommand.class,
+                EvaluateCommand.class, EvalCommand.class, SynthCommand.class, BrokerCommand.class, ReplayCommand.class,
+                TailCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     private static volatile String commandLine = "";
 
@@ -17,7 +18,15 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code (for tests: no System.exit). */
     public static int run(String... args) {
-        commandLine = String.join(" ", args);
+        commandLine = shellWords(args);
+        return newCommandLine().execute(args);
+    }
+
+    /**
+     * The command line with its error handling (an exception prints "nowcast: message" and exits
+     * 1), for tests that set its output and error writers before executing it.
+     */
+    static CommandLine newCommandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("nowcast: " + ex.getMessage());
@@ -26,7 +35,23 @@ public final class Main implements Runnable {
             }
             return 1;
         });
-        return cl.execute(args);
+        return cl;
+    }
+
+    /** The arguments joined by spaces, each quoted for a POSIX shell where it needs it, so the line can be run again. */
+    static String shellWords(String... args) {
+        StringBuilder sb = new StringBuilder();
+        for (String a : args) {
+            if (sb.length() > 0) {
+                sb.append(' ');
+            }
+            if (!a.isEmpty() && a.matches("[A-Za-z0-9_./:=,+@%-]+")) {
+                sb.append(a);
+            } else {
+                sb.append('\'').append(a.replace("'", "'\\''")).append('\'');
+            }
+        }
+        return sb.toString();
     }
 
     /** The arguments of the current invocation, for provenance. */

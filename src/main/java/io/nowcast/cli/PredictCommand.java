@@ -32,6 +32,10 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, description = "CSV to write")
     Path output;
 
+    @Option(names = "--group", paramLabel = "COL",
+            description = "start again from a zero state wherever the value of this column changes (one series per track id, ...)")
+    String group;
+
     private static List<String> genericNames(int n) {
         List<String> l = new ArrayList<>();
         for (int j = 0; j < n; j++) {
@@ -65,6 +69,7 @@ final class PredictCommand implements Callable<Integer> {
             cols = new ArrayList<>(table.columns.subList(0, spec.inputSize));
         }
         float[] x = table.select(cols);
+        String[] groups = group == null ? null : table.text(group);
         int D = spec.inputSize;
         int rows = table.rowCount();
         int width = f.outputWidth();
@@ -77,6 +82,9 @@ final class PredictCommand implements Callable<Integer> {
             w.newLine();
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < rows; i++) {
+                if (groups != null && i > 0 && !groups[i].equals(groups[i - 1])) {
+                    state.reset();
+                }
                 System.arraycopy(x, i * D, in, 0, D);
                 f.step(in, state, out, scratch);
                 sb.setLength(0);

@@ -34,6 +34,41 @@ final class Provenance {
         return p;
     }
 
+    /** Name, size and SHA-256 of each file. */
+    static java.util.List<Map<String, Object>> files(java.util.List<Path> files) throws IOException {
+        java.util.List<Map<String, Object>> out = new java.util.ArrayList<>();
+        for (Path f : files) {
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("file", f.getFileName().toString());
+            d.put("bytes", Files.size(f));
+            d.put("sha256", sha256(f));
+            out.add(d);
+        }
+        return out;
+    }
+
+    /** A held-out score as provenance: rows scored and, per output, the model's and the last value's errors. */
+    static Map<String, Object> score(io.nowcast.model.ForecastScore s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("steps_scored", s.scored());
+        m.put("rmse", perOutput(s, s.rmse));
+        m.put("last_value_rmse", perOutput(s, s.baselineRmse));
+        m.put("mae", perOutput(s, s.mae));
+        m.put("last_value_mae", perOutput(s, s.baselineMae));
+        if (s.withinOneStd != null) {
+            m.put("within_one_std", perOutput(s, s.withinOneStd));
+        }
+        return m;
+    }
+
+    private static Map<String, Object> perOutput(io.nowcast.model.ForecastScore s, double[] v) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int o = 0; o < v.length; o++) {
+            m.put(s.outputs.get(o), Math.round(v[o] * 1e6) / 1e6);
+        }
+        return m;
+    }
+
     static String sha256(Path file) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
             MessageDigest md = MessageDigest.getInstance("SHA-256");

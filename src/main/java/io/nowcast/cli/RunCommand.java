@@ -7,6 +7,8 @@ import io.nowcast.model.ModelFiles;
 import io.nowcast.model.ModelSpec;
 import io.nowcast.stream.Processor;
 import io.nowcast.stream.ProcessorConfig;
+import io.nowcast.web.Endpoints;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.kafka.common.errors.TopicExistsException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,6 +29,7 @@ import java.util.concurrent.TimeUnit;
                 "sample batched across streams, write predictions, dead letters and evictions to Kafka (at-least-once).",
                 "With an empty bootstrap.servers an embedded single-node broker is started in this process and the",
                 "topics are created on it. Runs until Ctrl-C or SIGTERM, which finish and commit the batch in progress.",
+                "Serves /metrics (Prometheus), /health and /ready at http.host:http.port (docs/metrics.md).",
                 "The configuration keys are described in docs/configuration.md."})
 final class RunCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--config", required = true, description = "configuration file (Java properties)")
@@ -41,6 +44,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     final CountDownLatch started = new CountDownLatch(1);
     private volatile Processor processor;
     private volatile EmbeddedBroker broker;
+    private volatile Endpoints endpoints;
 
     @Override
     public Integer call() throws Exception {
@@ -49,6 +53,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         PrintStream out = System.out;
         EmbeddedBroker b = null;
         Processor p = null;
+        Endpoints web = null;
         Thread hook = null;
         ScheduledExecutorService ticker = null;
         try {
@@ -59,8 +64,11 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 createTopics(b, c);
                 c = c.withBootstrapServers(b.bootstrapServers());
             }
-            p = new Processor(c, models);
+            PrometheusMeterRegistry registry = Endpoints.prometheusRegistry();
+            p = new Processor(c, models, registry);
             processor = p;
+            web = Endpoints.start(c.httpHost, c.httpPort, registry, p::alive, p::ready);
+            endpoints = web;
             for (ProcessorConfig.Pipeline pl : c.pipelines) {
                 if (pl.passThrough()) {
                     out.println("pipeline " + pl.name() + ": " + String.join(",", pl.inputTopics()) + " -> "
@@ -75,6 +83,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             }
             out.println("dead letters: " + c.deadLetterTopic + (c.evictionsTopic.isEmpty() ? "" : ", evictions: "
                     + c.evictionsTopic) + "; group " + c.applicationId + " at " + c.bootstrapServers);
+            out.println("metrics: " + web.uri() + "/metrics, health: " + web.uri() + "/health, ready: " + web.uri() + "/ready");
             out.println("Ctrl-C stops the processor.");
             out.flush();
             // Ctrl-C (SIGINT) or SIGTERM: finish and commit the batch, close the clients, then the broker
@@ -125,6 +134,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             }
             if (p != null) {
                 p.close();
+            }
+            if (web != null) {
+                web.close();
             }
             if (b != null) {
                 b.close();
@@ -190,6 +202,11 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     /** The embedded broker, null if none was started or before it was (for tests). */
     EmbeddedBroker broker() {
         return broker;
+    }
+
+    /** The HTTP endpoints, null before they are started (for tests). */
+    Endpoints endpoints() {
+        return endpoints;
     }
 
     /** Stops the processor as Ctrl-C would and lets {@link #call()} return 0 (for tests). */

@@ -15,7 +15,9 @@ import java.nio.charset.StandardCharsets;
  * <pre>{"stream": "ped-17", "time": 1700000000123, "values": [1.25, -0.5]}</pre>
  * {@code stream} may be left out when the Kafka key carries the id; when both are present they
  * must agree. {@code time} is an integer of milliseconds since the epoch (optional: the record's
- * timestamp is used). {@code values} has exactly the model's input size of finite numbers.
+ * timestamp is used; a number with a zero fraction, {@code 1.7e12}, counts as an integer, as in JSON
+ * Schema). {@code values} has exactly the model's input size of finite float32 numbers. The
+ * stream id has 1 to 256 characters (Unicode code points).
  * Unknown fields are refused, so a typo is not silently ignored. The bare tokens {@code NaN} and
  * {@code Infinity} that some JSON writers emit (Python's {@code json.dumps}, for one) are read, so
  * that such a value is refused as non-finite rather than as undecodable. Thread-safe.
@@ -91,15 +93,7 @@ public final class SampleCodec {
                         checkStreamId(stream, "'stream'");
                         break;
                     case "time":
-                        if (v != JsonToken.VALUE_NUMBER_INT) {
-                            throw new RejectedException(RejectReason.SCHEMA_VIOLATION,
-                                    "'time' must be an integer (milliseconds since the epoch), found " + v);
-                        }
-                        try {
-                            time = p.getLongValue();
-                        } catch (IOException e) {
-                            throw new RejectedException(RejectReason.SCHEMA_VIOLATION, "'time' out of range");
-                        }
+                        time = readTime(p, v);
                         if (time < 0) {
                             throw new RejectedException(RejectReason.SCHEMA_VIOLATION, "'time' must be >= 0, found " + time);
                         }
@@ -134,6 +128,31 @@ public final class SampleCodec {
             throw new RejectedException(RejectReason.UNDECODABLE, "no stream id: the record has no key and no 'stream' field");
         }
         return new Sample(stream, time == Long.MIN_VALUE ? Math.max(0, timestamp) : time, values);
+    }
+
+    /**
+     * An integer of milliseconds. As in JSON Schema, a number with a zero fraction ({@code 1.7e12},
+     * {@code 5.0}) is an integer; {@code 1.5} is not.
+     */
+    private static long readTime(JsonParser p, JsonToken v) throws IOException, RejectedException {
+        if (v == JsonToken.VALUE_NUMBER_INT) {
+            try {
+                return p.getLongValue();
+            } catch (IOException e) {
+                throw new RejectedException(RejectReason.SCHEMA_VIOLATION, "'time' out of range: " + p.getText());
+            }
+        }
+        if (v == JsonToken.VALUE_NUMBER_FLOAT) {
+            java.math.BigDecimal d = p.getDecimalValue();
+            try {
+                return d.longValueExact();
+            } catch (ArithmeticException e) {
+                throw new RejectedException(RejectReason.SCHEMA_VIOLATION, "'time' must be an integer of milliseconds"
+                        + " in the range of a long, found " + p.getText());
+            }
+        }
+        throw new RejectedException(RejectReason.SCHEMA_VIOLATION,
+                "'time' must be an integer (milliseconds since the epoch), found " + v);
     }
 
     private float[] readValues(JsonParser p, JsonToken v) throws IOException, RejectedException {
@@ -180,11 +199,38 @@ public final class SampleCodec {
                 || s.equalsIgnoreCase("inf") || s.equalsIgnoreCase("-inf");
     }
 
+    /** Characters are Unicode code points, as JSON Schema's maxLength counts them (an emoji is one). */
     private static void checkStreamId(String id, String where) throws RejectedException {
-        if (id.isEmpty() || id.length() > MAX_STREAM_ID) {
+        int n = id.length() > MAX_STREAM_ID ? id.codePointCount(0, id.length()) : id.length();
+        if (n == 0 || n > MAX_STREAM_ID) {
             throw new RejectedException(RejectReason.UNDECODABLE, "stream id in the " + where + " must have 1 to "
-                    + MAX_STREAM_ID + " characters, found " + id.length());
+                    + MAX_STREAM_ID + " characters, found " + n);
         }
+    }
+
+    /**
+     * Encodes a sample as the schema's JSON: {@code {"stream":..,"time":..,"values":[..]}}, every
+     * value as the shortest decimal that reads back as the same float32.
+     *
+     * @throws IllegalArgumentException for a value that is NaN or infinite (JSON has no such number)
+     */
+    public static byte[] encode(String stream, long time, float[] values, int off, int n) {
+        StringBuilder sb = new StringBuilder(32 + 12 * n + stream.length());
+        sb.append("{\"stream\":");
+        PredictionCodec.quote(sb, stream);
+        sb.append(",\"time\":").append(time).append(",\"values\":[");
+        for (int j = 0; j < n; j++) {
+            float f = values[off + j];
+            if (!Float.isFinite(f)) {
+                throw new IllegalArgumentException("value " + j + " of stream " + stream + " is " + f);
+            }
+            if (j > 0) {
+                sb.append(',');
+            }
+            sb.append(Float.toString(f));
+        }
+        sb.append("]}");
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     private static String decodeUtf8(byte[] b, String what) throws RejectedException {

@@ -99,14 +99,49 @@ public final class CsvTable {
         }
     }
 
+    public Path file() {
+        return file;
+    }
+
+    /** The line of the file (1-based) that holds data row {@code row}. */
+    public int lineOf(int row) {
+        return lineNumbers[row];
+    }
+
+    private int index(String name) throws IOException {
+        int i = columns.indexOf(name);
+        if (i < 0) {
+            throw new IOException(file + ": column '" + name + "' not found; the file has " + columns);
+        }
+        return i;
+    }
+
+    /** One column's cells as text (e.g. a track id that groups the rows). */
+    public String[] text(String name) throws IOException {
+        int j = index(name);
+        String[] out = new String[cells.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = cells.get(i)[j];
+        }
+        return out;
+    }
+
+    /** Whether every cell of the column is a finite number (a column of dates or labels is not). */
+    public boolean isNumeric(String name) throws IOException {
+        int j = index(name);
+        for (String[] row : cells) {
+            if (!isNumber(row[j])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The given columns of every row as finite numbers, (rows, names.size()) row-major. */
     public float[] select(List<String> names) throws IOException {
         int[] idx = new int[names.size()];
         for (int k = 0; k < idx.length; k++) {
-            idx[k] = columns.indexOf(names.get(k));
-            if (idx[k] < 0) {
-                throw new IOException(file + ": column '" + names.get(k) + "' not found; the file has " + columns);
-            }
+            idx[k] = index(names.get(k));
         }
         float[] out = new float[cells.size() * idx.length];
         for (int i = 0; i < cells.size(); i++) {

@@ -6,17 +6,40 @@ import io.nowcast.nn.RecurrentState;
 /**
  * A numeric sequence model: one feature vector per step in, per step the head's predictions
  * (with a standard deviation for a Gaussian head) or, without a head, the top hidden state.
- * Inputs are standardised and outputs de-standardised with the statistics in the spec.
+ * Inputs are standardised and outputs de-standardised with the statistics in the spec; a model
+ * {@link ModelSpec#relativeToInput relative to its inputs} adds each target's current input value
+ * to its outputs, so that the head predicts changes.
  * Not thread-safe (scratch space is reused).
  */
 public final class Forecaster implements Model {
     private final ModelSpec spec;
     private final RecurrentNet net;
     private float[] raw = new float[0];
+    /** With {@link ModelSpec#relativeToInput}: per output, the input column whose current value it is relative to. */
+    private final int[] base;
 
     public Forecaster(ModelSpec spec, RecurrentNet net) {
         this.spec = spec;
         this.net = net;
+        if (spec.relativeToInput) {
+            if (spec.head == ModelSpec.Head.NONE || spec.targets.isEmpty()) {
+                throw new IllegalArgumentException("relative_to_input needs a head and named targets");
+            }
+            base = new int[spec.outputSize];
+            int H = spec.horizon;
+            for (int j = 0; j < spec.targets.size(); j++) {
+                int col = spec.inputFeatures.indexOf(spec.targets.get(j));
+                if (col < 0) {
+                    throw new IllegalArgumentException("relative_to_input: the target " + spec.targets.get(j)
+                            + " is not an input feature " + spec.inputFeatures);
+                }
+                for (int k = 0; k < H; k++) {
+                    base[j * H + k] = col;
+                }
+            }
+        } else {
+            base = null;
+        }
     }
 
     @Override
@@ -39,6 +62,11 @@ public final class Forecaster implements Model {
             default:
                 return spec.outputSize;
         }
+    }
+
+    /** Floats of scratch space {@link #step} needs for {@code rows} streams. */
+    public int scratchSize(int rows) {
+        return rows * (Math.max(spec.inputSize, Math.max(outputWidth(), net.outputSize())) + net.hiddenSize);
     }
 
     /** Names for the output columns. */
@@ -86,12 +114,13 @@ public final class Forecaster implements Model {
                     break;
                 case LINEAR:
                     for (int j = 0; j < O; j++) {
-                        out[n * O + j] = destandardise(raw[n * hw + j], j);
+                        out[n * O + j] = destandardise(raw[n * hw + j], j) + (base == null ? 0f : input[n * D + base[j]]);
                     }
                     break;
                 case GAUSSIAN:
                     for (int j = 0; j < O; j++) {
-                        out[n * 2 * O + j] = destandardise(raw[n * hw + j], j);
+                        out[n * 2 * O + j] = destandardise(raw[n * hw + j], j)
+                                + (base == null ? 0f : input[n * D + base[j]]);
                         float lv = Math.max(-12f, Math.min(12f, raw[n * hw + O + j]));
                         float sd = (float) Math.exp(0.5 * lv);
                         out[n * 2 * O + O + j] = spec.outputStd != null ? sd * spec.outputStd[j] : sd;

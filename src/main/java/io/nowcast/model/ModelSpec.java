@@ -21,6 +21,8 @@ import java.util.Map;
 public final class ModelSpec {
     public static final String FORMAT = "nowcast-model";
     public static final int FORMAT_VERSION = 1;
+    /** Largest accepted {@code horizon}. */
+    public static final int MAX_HORIZON = 1 << 16;
 
     /** How the head's outputs are read. */
     public enum Head {
@@ -48,6 +50,20 @@ public final class ModelSpec {
     public int outputSize;
     public List<String> inputFeatures = new ArrayList<>();
     public List<String> outputFeatures = new ArrayList<>();
+    /**
+     * Forecasters: the data columns predicted ({@code targets}) and how many steps ahead
+     * ({@code horizon}). The outputs are, target by target, the values 1..horizon steps ahead
+     * (named {@code c+1 .. c+H}), so outputSize = targets.size() * horizon when targets are named.
+     */
+    public List<String> targets = new ArrayList<>();
+    public int horizon = 1;
+    /**
+     * Forecasters: the head predicts changes from the present. Each output {@code c+k} is the
+     * current value of the input feature named c plus the de-standardised head output (for a
+     * trajectory model reading and predicting displacements: constant velocity plus a learnt
+     * correction). Every target must then be an input feature.
+     */
+    public boolean relativeToInput;
     /** Standardisation: x' = (x - mean) / std on the way in, y = y' std + mean on the way out. Null = none. */
     public float[] inputMean;
     public float[] inputStd;
@@ -88,6 +104,13 @@ public final class ModelSpec {
         a.put("output_size", outputSize);
         strings(o.putArray("input_features"), inputFeatures);
         strings(o.putArray("output_features"), outputFeatures);
+        if (kind == ModelKind.FORECASTER) {
+            strings(o.putArray("targets"), targets);
+            o.put("horizon", horizon);
+            if (relativeToInput) {
+                o.put("relative_to_input", true);
+            }
+        }
         if (inputMean != null || outputMean != null) {
             ObjectNode n = o.putObject("normalization");
             floats(n, "input_mean", inputMean);
@@ -171,6 +194,39 @@ public final class ModelSpec {
         if (!s.inputFeatures.isEmpty() && s.inputFeatures.size() != s.inputSize && s.kind != ModelKind.CHAR) {
             throw f.error("input_features", "expected " + s.inputSize + " names (architecture.input_size), found "
                     + s.inputFeatures.size());
+        }
+        s.targets = f.stringList(o, "targets");
+        JsonNode hz = o.get("horizon");
+        s.horizon = hz == null || hz.isNull() ? 1 : f.integer(o, "horizon", 1, MAX_HORIZON);
+        if (s.kind == ModelKind.CHAR && s.horizon != 1) {
+            throw f.error("horizon", "a character model predicts the next character: expected 1, found " + s.horizon);
+        }
+        if (!s.targets.isEmpty() && (long) s.targets.size() * s.horizon != s.outputSize) {
+            throw f.error("targets", "expected " + s.targets.size() + " targets x horizon " + s.horizon + " = "
+                    + (long) s.targets.size() * s.horizon + " outputs (architecture.output_size), found " + s.outputSize);
+        }
+        if (s.targets.isEmpty() && s.horizon > 1 && s.outputSize % s.horizon != 0) {
+            throw f.error("horizon", "architecture.output_size " + s.outputSize + " is not a multiple of the horizon "
+                    + s.horizon);
+        }
+        JsonNode rel = o.get("relative_to_input");
+        if (rel != null && !rel.isNull()) {
+            if (!rel.isBoolean()) {
+                throw f.error("relative_to_input", "expected true or false, found " + rel);
+            }
+            s.relativeToInput = rel.asBoolean();
+            if (s.relativeToInput) {
+                if (s.kind != ModelKind.FORECASTER || s.head == Head.NONE || s.targets.isEmpty()) {
+                    throw f.error("relative_to_input", "only a forecaster with a head and named targets predicts"
+                            + " relative to its inputs");
+                }
+                for (String t : s.targets) {
+                    if (!s.inputFeatures.contains(t)) {
+                        throw f.error("relative_to_input", "the target \"" + t + "\" is not an input feature "
+                                + s.inputFeatures + ", so it has no current value to be relative to");
+                    }
+                }
+            }
         }
         JsonNode n = o.get("normalization");
         if (n != null && !n.isNull()) {

@@ -20,8 +20,8 @@ public final class GruLayer extends RecurrentLayer {
     private float[] dzx = new float[0];    // (T*N, 3H)
     private float[] dzh = new float[0];    // (T*N, 3H)
     private float[] dhNext = new float[0]; // (N, H)
-    private float[] sx = new float[0];     // (N, 3H) scratch for step()
-    private float[] sh = new float[0];     // (N, 3H) scratch for step()
+
+    private static final byte[] GATE_ACTIVATIONS = {SIGMOID, SIGMOID, NONE, NONE};
 
     GruLayer(int layerIndex, int inputSize, int hiddenSize, Gemm gemm) {
         super(CellType.GRU, layerIndex, inputSize, hiddenSize, gemm);
@@ -113,15 +113,43 @@ public final class GruLayer extends RecurrentLayer {
         inputGradients(dzx, T * N, dx, dxOff);
     }
 
+    /**
+     * GRU keeps the input and recurrent parts of n apart, so its step has four gate blocks:
+     * r and z (both products, {@code b_i* + b_h*}), the recurrent part of n ({@code W_hn h + b_hn})
+     * and its input part ({@code W_in x + b_in}).
+     */
+    @Override
+    protected int stepRows() {
+        return 4 * hiddenSize;
+    }
+
+    @Override
+    protected void stepBias(float[] b) {
+        int H = hiddenSize;
+        float[] bi = biasIh.w();
+        float[] bh = biasHh.w();
+        for (int j = 0; j < 2 * H; j++) {
+            b[j] = bi[j] + bh[j];
+        }
+        System.arraycopy(bh, 2 * H, b, 2 * H, H);
+        System.arraycopy(bi, 2 * H, b, 3 * H, H);
+    }
+
+    @Override
+    protected int inputBlock(int g) {
+        return g == 2 ? -1 : g == 3 ? 2 : g;
+    }
+
+    @Override
+    protected int hiddenBlock(int g) {
+        return g == 3 ? -1 : g;
+    }
+
     @Override
     public void step(float[] x, int xOff, int N, float[] h, float[] c) {
-        int H = hiddenSize;
-        sx = grow(sx, N * gh);
-        sh = grow(sh, N * gh);
-        Kernels.broadcastRows(biasIh.w(), sx, 0, N, gh);
-        Kernels.broadcastRows(biasHh.w(), sh, 0, N, gh);
-        gemm.gemm(false, true, N, gh, inputSize, 1f, x, xOff, inputSize, weightIh.w(), 0, inputSize, 1f, sx, 0, gh);
-        gemm.gemm(false, true, N, gh, H, 1f, h, 0, H, weightHh.w(), 0, H, 1f, sh, 0, gh);
-        cell(sx, sh, 0, N, h, 0, h, 0);
+        // r = sigmoid(a_r + b_r), z = sigmoid(a_z + b_z), b_n and a_n
+        stepGates(x, xOff, N, h, GATE_ACTIVATIONS);
+        float[][] g = gateStep;
+        Kernels.gruUpdate(g[0], g[1], g[2], g[3], h, N * hiddenSize);
     }
 }

@@ -22,7 +22,8 @@ public final class LstmLayer extends RecurrentLayer {
     private float[] dhNext = new float[0]; // (N, H)
     private float[] dcNext = new float[0]; // (N, H)
     private float[] dc0 = new float[0];    // (N, H)
-    private float[] zStep = new float[0];  // (N, 4H) scratch for step()
+
+    private static final byte[] GATE_ACTIVATIONS = {SIGMOID, SIGMOID, TANH, SIGMOID};
 
     LstmLayer(int layerIndex, int inputSize, int hiddenSize, Gemm gemm) {
         super(CellType.LSTM, layerIndex, inputSize, hiddenSize, gemm);
@@ -127,35 +128,10 @@ public final class LstmLayer extends RecurrentLayer {
 
     @Override
     public void step(float[] x, int xOff, int N, float[] h, float[] c) {
-        int H = hiddenSize;
-        zStep = grow(zStep, N * gh);
-        float[] bi = biasIh.w();
-        float[] bh = biasHh.w();
-        for (int n = 0; n < N; n++) {
-            int r = n * gh;
-            for (int j = 0; j < gh; j++) {
-                zStep[r + j] = bi[j] + bh[j];
-            }
-        }
-        gemm.gemm(false, true, N, gh, inputSize, 1f, x, xOff, inputSize, weightIh.w(), 0, inputSize, 1f, zStep, 0, gh);
-        gemm.gemm(false, true, N, gh, H, 1f, h, 0, H, weightHh.w(), 0, H, 1f, zStep, 0, gh);
-        // c and h are updated in place: c_prev is read before c is written, element by element;
-        // tanh(c) is staged in h and then multiplied by o.
-        for (int n = 0; n < N; n++) {
-            int r = n * gh;
-            Kernels.sigmoid(zStep, r, 2 * H);
-            Kernels.tanh(zStep, r + 2 * H, H);
-            Kernels.sigmoid(zStep, r + 3 * H, H);
-            int s = n * H;
-            for (int j = 0; j < H; j++) {
-                float cv = zStep[r + H + j] * c[s + j] + zStep[r + j] * zStep[r + 2 * H + j];
-                c[s + j] = cv;
-                h[s + j] = cv;
-            }
-            Kernels.tanh(h, s, H);
-            for (int j = 0; j < H; j++) {
-                h[s + j] *= zStep[r + 3 * H + j];
-            }
-        }
+        int NH = N * hiddenSize;
+        // i, f, g, o of all N streams, biases included, activated
+        stepGates(x, xOff, N, h, GATE_ACTIVATIONS);
+        float[][] g = gateStep;
+        Kernels.lstmUpdate(g[0], g[1], g[2], g[3], c, h, NH);
     }
 }

@@ -7,7 +7,9 @@ import java.util.Arrays;
 /**
  * A named parameter tensor and its gradient, both float32 and row-major. The name follows
  * PyTorch's state_dict naming ({@code rnn.weight_ih_l0}, {@code head.bias}) and the shape is
- * PyTorch's (a bias is one-dimensional); storage is an EJML matrix (a bias is a 1 x n row).
+ * PyTorch's (a bias is one-dimensional, a convolution weight (out, in, k, k)); storage is an EJML
+ * matrix: a bias is a 1 x n row, a tensor of more dimensions is shape[0] x (product of the rest),
+ * which is its row-major layout.
  *
  * <p>Gradients are accumulated with {@code +=} by the backward passes; zeroing them is its own
  * step ({@link #zeroGrad()}), done by the training loop.
@@ -15,7 +17,7 @@ import java.util.Arrays;
 public final class Param {
     public final String name;
     private final int[] shape;
-    /** The values: (rows x cols), a bias is 1 x n. */
+    /** The values: (rows x cols), a bias is 1 x n, an (a, b, c, d) tensor is a x (b c d). */
     public final FMatrixRMaj value;
     /** d(loss)/d(value), same layout. */
     public final FMatrixRMaj grad;
@@ -25,10 +27,13 @@ public final class Param {
     public Param(String name, int... shape) {
         this.name = name;
         this.shape = shape.clone();
-        int rows = shape.length == 2 ? shape[0] : 1;
-        int cols = shape.length == 2 ? shape[1] : shape[0];
-        if (shape.length < 1 || shape.length > 2) {
-            throw new IllegalArgumentException(name + ": parameters are 1-D or 2-D, got " + Arrays.toString(shape));
+        if (shape.length < 1 || shape.length > 4) {
+            throw new IllegalArgumentException(name + ": parameters are 1-D to 4-D, got " + Arrays.toString(shape));
+        }
+        int rows = shape.length == 1 ? 1 : shape[0];
+        int cols = 1;
+        for (int i = shape.length == 1 ? 0 : 1; i < shape.length; i++) {
+            cols *= shape[i];
         }
         this.value = new FMatrixRMaj(rows, cols);
         this.grad = new FMatrixRMaj(rows, cols);

@@ -8,7 +8,9 @@ public final class RnnLayer extends RecurrentLayer {
     private final boolean relu;
     private float[] dz = new float[0];     // (T*N, H)
     private float[] dhNext = new float[0]; // (N, H)
-    private float[] zStep = new float[0];  // (N, H) scratch for step()
+
+    private static final byte[] TANH_ACTIVATION = {TANH};
+    private static final byte[] RELU_ACTIVATION = {RELU};
 
     RnnLayer(CellType type, int layerIndex, int inputSize, int hiddenSize, Gemm gemm) {
         super(type, layerIndex, inputSize, hiddenSize, gemm);
@@ -76,18 +78,7 @@ public final class RnnLayer extends RecurrentLayer {
 
     @Override
     public void step(float[] x, int xOff, int N, float[] h, float[] c) {
-        int H = hiddenSize;
-        zStep = grow(zStep, N * H);
-        float[] bi = biasIh.w();
-        float[] bh = biasHh.w();
-        for (int n = 0; n < N; n++) {
-            for (int j = 0; j < H; j++) {
-                zStep[n * H + j] = bi[j] + bh[j];
-            }
-        }
-        gemm.gemm(false, true, N, H, inputSize, 1f, x, xOff, inputSize, weightIh.w(), 0, inputSize, 1f, zStep, 0, H);
-        gemm.gemm(false, true, N, H, H, 1f, h, 0, H, weightHh.w(), 0, H, 1f, zStep, 0, H);
-        activate(zStep, 0, N * H);
-        System.arraycopy(zStep, 0, h, 0, N * H);
+        stepGates(x, xOff, N, h, relu ? RELU_ACTIVATION : TANH_ACTIVATION);
+        System.arraycopy(gateStep[0], 0, h, 0, N * hiddenSize);
     }
 }

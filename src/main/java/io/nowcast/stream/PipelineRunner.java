@@ -35,6 +35,15 @@ import java.util.function.LongSupplier;
  *     fresh (zero) state before it is stepped; counted as a gap reset.</li>
  * </ul>
  *
+ * <h2>Live prediction error</h2>
+ * Each stream's state keeps the values its last prediction gave for one step ahead. When the
+ * stream's next sample is stepped, the absolute error of each of those values against the sample's
+ * is recorded ({@link Meters#ERROR}); a stream that restarts (new, after a gap or a model error)
+ * has no prediction to compare. A predicted value is compared with the input value of the same
+ * name (the model's {@code targets} among its {@code input_features}), or, for a model with
+ * unnamed targets and as many of them as inputs, with the input at the same position; a model
+ * whose outputs match no input (a denoiser of other quantities, a bare hidden state) records none.
+ *
  * <h2>Model errors</h2>
  * If the batched step throws, every row of that round is stepped again alone from its stored
  * state, which the failed step did not touch; a row that throws alone, or whose output or new state
@@ -78,6 +87,10 @@ public final class PipelineRunner {
     private final int H;
     private final int layers;
     private final boolean cell;
+    private final Meters.PipelineMeters meters;
+    // live prediction error: predicted value k is out[row * W + errOut[k]], compared with input errIn[k]
+    private final int[] errOut;
+    private final int[] errIn;
 
     // work space, grown to the largest batch seen and then reused
     private int[] next = new int[0];                 // (samples) next pending sample of the same stream, -1: none
@@ -112,18 +125,30 @@ public final class PipelineRunner {
      */
     public PipelineRunner(String name, Forecaster model, StreamStateStore store, boolean dropLate, long gapMs,
                           LongSupplier clockMs) {
-        this(name, model, model::step, store, dropLate, gapMs, clockMs);
+        this(name, model, model::step, store, dropLate, gapMs, clockMs, Meters.PipelineMeters.none(name));
+    }
+
+    /** With its meters (the processor resolves them once per pipeline). */
+    public PipelineRunner(String name, Forecaster model, StreamStateStore store, boolean dropLate, long gapMs,
+                          LongSupplier clockMs, Meters.PipelineMeters meters) {
+        this(name, model, model::step, store, dropLate, gapMs, clockMs, meters);
     }
 
     /** With another step function in place of the model's (tests: a model that fails on chosen rows). */
     PipelineRunner(String name, Forecaster model, Step step, StreamStateStore store, boolean dropLate, long gapMs,
                    LongSupplier clockMs) {
+        this(name, model, step, store, dropLate, gapMs, clockMs, Meters.PipelineMeters.none(name));
+    }
+
+    private PipelineRunner(String name, Forecaster model, Step step, StreamStateStore store, boolean dropLate, long gapMs,
+                           LongSupplier clockMs, Meters.PipelineMeters meters) {
         this(name, model.spec(), model.outputWidth(), model.net().hiddenSize, model.net().numLayers(),
-                model.net().cell.hasCell(), step, store, dropLate, gapMs, clockMs);
+                model.net().cell.hasCell(), step, store, dropLate, gapMs, clockMs, meters);
     }
 
     private PipelineRunner(String name, ModelSpec spec, int width, int hidden, int layers, boolean cell, Step step,
-                           StreamStateStore store, boolean dropLate, long gapMs, LongSupplier clockMs) {
+                           StreamStateStore store, boolean dropLate, long gapMs, LongSupplier clockMs,
+                           Meters.PipelineMeters meters) {
         this.name = name;
         this.spec = spec;
         this.model = step;
@@ -138,6 +163,10 @@ public final class PipelineRunner {
         this.H = hidden;
         this.layers = layers;
         this.cell = cell;
+        this.meters = meters;
+        int[][] pairs = errorPairs(spec, D, O);
+        this.errOut = pairs[0];
+        this.errIn = pairs[1];
         if (store.layers() != layers || store.hiddenSize() != H || store.hasCell() != cell) {
             throw new IllegalArgumentException("pipeline " + name + ": the state store is for " + store.layers()
                     + " layers of " + store.hiddenSize() + (store.hasCell() ? " with" : " without")
@@ -153,10 +182,11 @@ public final class PipelineRunner {
      * {@code dimension} values (model {@code "pass-through"}, version {@code "1"}). Everything else is
      * the same as with a model: grouping by stream, rounds, event-time order, gap resets, the store's
      * bounds, the encoding. The store keeps one float per stream, which stays 0: make it with
-     * {@link #passThroughStore}.
+     * {@link #passThroughStore}. The live error compares each echoed value with the stream's next
+     * sample: the error of predicting "no change".
      */
     public static PipelineRunner passThrough(String name, int dimension, StreamStateStore store, boolean dropLate,
-                                             long gapMs, LongSupplier clockMs) {
+                                             long gapMs, LongSupplier clockMs, Meters.PipelineMeters meters) {
         if (dimension < 1) {
             throw new IllegalArgumentException("pipeline " + name + ": a pass-through needs at least one value per sample");
         }
@@ -168,13 +198,54 @@ public final class PipelineRunner {
         spec.hiddenSize = 1;
         spec.head = ModelSpec.Head.LINEAR;
         Step echo = (in, state, out, scratch) -> System.arraycopy(in, 0, out, 0, state.batch * dimension);
-        return new PipelineRunner(name, spec, dimension, 1, 1, false, echo, store, dropLate, gapMs, clockMs);
+        return new PipelineRunner(name, spec, dimension, 1, 1, false, echo, store, dropLate, gapMs, clockMs,
+                meters);
+    }
+
+    /** A pass-through runner without meters (tests). */
+    public static PipelineRunner passThrough(String name, int dimension, StreamStateStore store, boolean dropLate,
+                                             long gapMs, LongSupplier clockMs) {
+        return passThrough(name, dimension, store, dropLate, gapMs, clockMs, Meters.PipelineMeters.none(name));
     }
 
     /** The state store a {@link #passThrough} runner needs: one layer of one value, no cell. */
     public static StreamStateStore passThroughStore(int maxStreams, long idleTtlMs,
                                                     StreamStateStore.EvictionListener listener) {
         return new StreamStateStore(1, 1, false, maxStreams, idleTtlMs, listener);
+    }
+
+    /**
+     * Which outputs are compared with which inputs for the live error: {out offsets, input indexes},
+     * the one-step-ahead value of each target that is also an input.
+     */
+    static int[][] errorPairs(ModelSpec spec, int D, int O) {
+        int horizon = Math.max(1, spec.horizon);
+        int targets = O / horizon;
+        int[] out = new int[targets];
+        int[] in = new int[targets];
+        int n = 0;
+        if (spec.head != ModelSpec.Head.NONE) {
+            if (!spec.targets.isEmpty() && !spec.inputFeatures.isEmpty()) {
+                for (int k = 0; k < spec.targets.size() && k < targets; k++) {
+                    int i = spec.inputFeatures.indexOf(spec.targets.get(k));
+                    if (i >= 0) {
+                        out[n] = k * horizon;
+                        in[n++] = i;
+                    }
+                }
+            } else if (targets == D) {
+                for (int k = 0; k < targets; k++) {
+                    out[n] = k * horizon;
+                    in[n++] = k;
+                }
+            }
+        }
+        return new int[][] {Arrays.copyOf(out, n), Arrays.copyOf(in, n)};
+    }
+
+    /** Predicted values per prediction that the live error compares with the next sample. */
+    public int errorValues() {
+        return errIn.length;
     }
 
     public String name() {
@@ -257,6 +328,7 @@ public final class PipelineRunner {
                     if (gapMs > 0 && e.lastEventTime != StreamStateStore.NO_TIME && t - e.lastEventTime > gapMs) {
                         e.resetState();
                         gapResets++;
+                        meters.gapResets.increment();
                     }
                     gather(e, rows);
                     System.arraycopy(batch.get(idx).values(), 0, input, rows * D, D);
@@ -295,6 +367,7 @@ public final class PipelineRunner {
             if (e.lastEventTime != StreamStateStore.NO_TIME && t < e.lastEventTime) {
                 if (dropLate) {
                     lateDropped++;
+                    meters.dropped.increment();
                 } else {
                     outOfOrder++;
                     output.rejected(idx, RejectReason.OUT_OF_ORDER, "event time " + t + " is " + (e.lastEventTime - t)
@@ -312,9 +385,12 @@ public final class PipelineRunner {
         RecurrentState rows = state.firstRows(N);
         batchedSteps++;
         rowsStepped += N;
+        meters.stepRows.record(N);
         try {
             // out (N, W) = model(input (N, D), state rows [0, N)), the states updated in place
+            long t0 = System.nanoTime();
             model.step(input, rows, out, scratch);
+            meters.step.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
             for (int r = 0; r < N; r++) {
                 rowError[r] = null;
             }
@@ -359,6 +435,14 @@ public final class PipelineRunner {
             long t = batch.get(idx).eventTime();
             String problem = rowError[r] != null ? "the model failed: " + rowError[r] : nonFinite(r);
             e.lastEventTime = t;
+            if (e.predicted != null && e.hasPrediction) {
+                // |sample - what the stream's last prediction said it would be|, per value
+                float[] v = batch.get(idx).values();
+                for (int k = 0; k < errIn.length; k++) {
+                    meters.error.record(Math.abs(v[errIn[k]] - e.predicted[k]));
+                }
+            }
+            e.hasPrediction = false;
             if (problem != null) {
                 e.resetState();
                 modelErrors++;
@@ -369,7 +453,17 @@ public final class PipelineRunner {
             e.steps++;
             byte[] value = codec.encode(e.stream, t, e.steps, out, r * W,
                     head == ModelSpec.Head.GAUSSIAN ? out : null, r * W + O, 1, O);
+            if (errIn.length > 0) {
+                if (e.predicted == null || e.predicted.length != errIn.length) {
+                    e.predicted = new float[errIn.length];
+                }
+                for (int k = 0; k < errIn.length; k++) {
+                    e.predicted[k] = out[r * W + errOut[k]];
+                }
+                e.hasPrediction = true;
+            }
             predictions++;
+            meters.predictions.increment();
             output.prediction(idx, e.stream, value);
         }
     }

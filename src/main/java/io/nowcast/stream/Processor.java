@@ -1,5 +1,8 @@
 package io.nowcast.stream;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.nowcast.codec.RejectReason;
 import io.nowcast.codec.RejectedException;
 import io.nowcast.codec.Sample;
@@ -96,6 +99,12 @@ import java.util.function.LongSupplier;
  * after the producer's retries, a commit refused because the group moved on, an authorisation
  * error) ends {@code run} with a {@link ProcessorException}, the batches not yet committed left
  * uncommitted.
+ *
+ * <h2>Metrics and probes</h2>
+ * The processor registers the meters of {@link Meters} with the {@link MeterRegistry} it is given
+ * (none by default), resolved once per pipeline, plus its Kafka clients' metrics
+ * ({@link KafkaClientMetrics}, closed with the clients). The registry may be read from any thread.
+ * {@link #alive()} and {@link #ready()} answer the health and readiness probes, from any thread.
  */
 public final class Processor implements AutoCloseable {
     static final String H_REASON = "nowcast.reason";
@@ -129,9 +138,13 @@ public final class Processor implements AutoCloseable {
         }
     }
 
+    /** {@link #alive()} is false once a turn of the loop has taken longer than this. */
+    static final long LIVENESS_NANOS = TimeUnit.SECONDS.toNanos(60);
+
     /** One pipeline: its codec, runner and the current batch's samples and records. */
     private final class Pipeline implements PipelineRunner.Output {
         final ProcessorConfig.Pipeline config;
+        final Meters.PipelineMeters meters;
         final byte[] name;
         final SampleCodec codec;
         final PipelineRunner runner;
@@ -149,15 +162,17 @@ public final class Processor implements AutoCloseable {
                     announceEviction(this, stream, cause, last, steps);
             if (model == null) {
                 this.codec = new SampleCodec(config.inputSize(), config.maxRecordBytes());
+                this.meters = new Meters.PipelineMeters(registry, config.name(), ProcessorConfig.PASS_THROUGH, "1");
                 this.runner = PipelineRunner.passThrough(config.name(), config.inputSize(),
                         PipelineRunner.passThroughStore(maxStreams, ttl, evictions), config.dropLate(), config.gapMs(),
-                        clockMs);
+                        clockMs, meters);
                 return;
             }
             this.codec = new SampleCodec(model.spec().inputSize, config.maxRecordBytes());
+            this.meters = new Meters.PipelineMeters(registry, config.name(), model.spec().name, model.spec().version);
             StreamStateStore store = new StreamStateStore(model.net().numLayers(), model.net().hiddenSize,
                     model.net().cell.hasCell(), maxStreams, ttl, evictions);
-            this.runner = new PipelineRunner(config.name(), model, store, config.dropLate(), config.gapMs(), clockMs);
+            this.runner = new PipelineRunner(config.name(), model, store, config.dropLate(), config.gapMs(), clockMs, meters);
         }
 
         void add(Sample s, ConsumerRecord<byte[], byte[]> r, int source) {
@@ -177,6 +192,8 @@ public final class Processor implements AutoCloseable {
         @Override
         public void prediction(int index, String stream, byte[] value) {
             ConsumerRecord<byte[], byte[]> in = records.get(index);
+            long ms = System.currentTimeMillis() - samples.get(index).eventTime();
+            meters.latency.record(Math.max(0, ms), TimeUnit.MILLISECONDS);
             byte[] key = in.key() != null ? in.key() : utf8(stream);
             committer.send(new ProducerRecord<>(config.outputTopic(), null, in.timestamp(), key, value), false);
         }
@@ -189,6 +206,11 @@ public final class Processor implements AutoCloseable {
 
     private final ProcessorConfig config;
     private final LongSupplier clockMs;
+    private final MeterRegistry registry;
+    private final Meters.ProcessMeters meters;
+    private final KafkaClientMetrics consumerMetrics;
+    private final KafkaClientMetrics producerMetrics;
+    private volatile long lastPollNanos;
     private final Consumer<byte[], byte[]> consumer;
     private final OutputCommitter committer;
     private final List<Pipeline> pipelines = new ArrayList<>();
@@ -201,13 +223,13 @@ public final class Processor implements AutoCloseable {
     private final CountDownLatch finished = new CountDownLatch(1);
     private final Object lifecycle = new Object();
     private volatile boolean running = true;
-    private boolean started;
+    private volatile boolean started;
     private boolean closed;
     private volatile Stats stats;
     private long polls;
     private long records;
     private long commits;
-    private int partitions;
+    private volatile int partitions;
 
     /**
      * @param config the configuration; {@code bootstrap.servers} must be set (an embedded broker
@@ -216,16 +238,30 @@ public final class Processor implements AutoCloseable {
      *               pass-through pipeline ({@code model=pass-through}) has none.
      */
     public Processor(ProcessorConfig config, Map<String, Forecaster> models) {
-        this(config, models, monotonicMillis());
+        this(config, models, new CompositeMeterRegistry());
+    }
+
+    /**
+     * @param registry where the processor's meters ({@link Meters}) and its Kafka clients' metrics
+     *                 are registered
+     */
+    public Processor(ProcessorConfig config, Map<String, Forecaster> models, MeterRegistry registry) {
+        this(config, models, monotonicMillis(), registry);
     }
 
     /** With another clock for the idle time-to-live (processing time, milliseconds). */
     Processor(ProcessorConfig config, Map<String, Forecaster> models, LongSupplier clockMs) {
+        this(config, models, clockMs, new CompositeMeterRegistry());
+    }
+
+    Processor(ProcessorConfig config, Map<String, Forecaster> models, LongSupplier clockMs, MeterRegistry registry) {
         if (config.bootstrapServers.isBlank()) {
             throw new IllegalArgumentException(config.source + ": bootstrap.servers is empty; start a broker first");
         }
         this.config = config;
         this.clockMs = clockMs;
+        this.registry = registry;
+        this.meters = new Meters.ProcessMeters(registry);
         for (ProcessorConfig.Pipeline p : config.pipelines) {
             Forecaster m = null;
             if (!p.passThrough()) {
@@ -255,6 +291,10 @@ public final class Processor implements AutoCloseable {
         }
         this.consumer = c;
         this.committer = new AtLeastOnceCommitter(p, c);
+        this.consumerMetrics = new KafkaClientMetrics(c);
+        this.producerMetrics = new KafkaClientMetrics(p);
+        consumerMetrics.bindTo(registry);
+        producerMetrics.bindTo(registry);
         consumer.subscribe(new ArrayList<>(byTopic.keySet()), new ConsumerRebalanceListener() {
             // with the eager protocol every partition is revoked and most come straight back: a
             // stream's state is dropped only if its partition is not assigned again
@@ -339,6 +379,7 @@ public final class Processor implements AutoCloseable {
         try {
             Duration timeout = Duration.ofMillis(config.pollTimeoutMs);
             while (running) {
+                lastPollNanos = System.nanoTime();
                 ConsumerRecords<byte[], byte[]> batch;
                 try {
                     batch = consumer.poll(timeout);
@@ -349,6 +390,8 @@ public final class Processor implements AutoCloseable {
                     continue;
                 }
                 polls++;
+                lastPollNanos = System.nanoTime();
+                meters.pollRecords.record(batch.count());
                 processBatch(batch);
             }
             committer.settle();
@@ -374,8 +417,7 @@ public final class Processor implements AutoCloseable {
         }
         if (batch.isEmpty()) {
             if (expired > 0) {
-                Stats s = snapshot();
-                committer.commit(Map.of(), () -> stats = s); // the announcements
+                commit(Map.of()); // the announcements
             }
             // nothing new: commit what is left
             committer.settle();
@@ -384,6 +426,7 @@ public final class Processor implements AutoCloseable {
         for (ConsumerRecord<byte[], byte[]> r : batch) {
             records++;
             Pipeline p = byTopic.get(r.topic());
+            p.meters.recordsIn.increment();
             Sample s;
             try {
                 s = p.codec.decode(r.key(), r.value(), r.timestamp());
@@ -412,13 +455,26 @@ public final class Processor implements AutoCloseable {
             offsets.put(tp, new OffsetAndMetadata(last.offset() + 1, last.leaderEpoch(), ""));
         }
         commits++;
-        Stats s = snapshot();
-        committer.commit(offsets, () -> stats = s);
+        commit(offsets);
         if (batch.count() < config.pollMaxRecords) {
             // caught up with the input: nothing to overlap with, so send the outputs now rather than
             // after the producer's linger.ms, and commit
             committer.settle();
         }
+    }
+
+    /**
+     * Hands the batch to the committer; once its outputs are durable and its offsets committed
+     * (perhaps while the next batch is processed) the stats snapshot taken now is published and the
+     * time from here to there recorded as the commit latency.
+     */
+    private void commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        long t0 = System.nanoTime();
+        Stats s = snapshot();
+        committer.commit(offsets, () -> {
+            stats = s;
+            meters.commit.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+        });
     }
 
     /** A number for the record's partition; records come partition by partition, so the last one is cached. */
@@ -457,6 +513,7 @@ public final class Processor implements AutoCloseable {
 
     private void deadLetter(ConsumerRecord<byte[], byte[]> r, Pipeline p, RejectReason reason, String message) {
         deadLetters.merge(reason, 1L, Long::sum);
+        p.meters.deadLetters[reason.ordinal()].increment();
         RecordHeaders h = new RecordHeaders(r.headers().toArray());
         h.add(H_REASON, utf8(reason.id));
         h.add(H_ERROR, utf8(message));
@@ -468,6 +525,7 @@ public final class Processor implements AutoCloseable {
     }
 
     private void announceEviction(Pipeline p, String stream, StreamStateStore.Cause cause, long lastEventTime, long steps) {
+        p.meters.evictions[cause.ordinal()].increment();
         if (config.evictionsTopic.isEmpty()) {
             return;
         }
@@ -521,6 +579,7 @@ public final class Processor implements AutoCloseable {
             cap += r.store().evictions(StreamStateStore.Cause.CAPACITY);
             idle += r.store().evictions(StreamStateStore.Cause.IDLE);
             streams += r.store().size();
+            p.meters.activeStreams.set(r.store().size());
             steps += r.batchedSteps();
             rows += r.rowsStepped();
         }
@@ -528,6 +587,7 @@ public final class Processor implements AutoCloseable {
         for (RejectReason reason : RejectReason.values()) {
             dl.put(reason, deadLetters.getOrDefault(reason, 0L));
         }
+        meters.partitions.set(partitions);
         return new Stats(polls, records, predictions, Map.copyOf(dl), late, gaps, cap, idle, streams, steps, rows, commits,
                 partitions);
     }
@@ -535,6 +595,28 @@ public final class Processor implements AutoCloseable {
     /** Counts as of the last commit; safe from any thread. */
     public Stats stats() {
         return stats;
+    }
+
+    /**
+     * Whether the loop is running and its current turn (poll, process, commit) started less than
+     * {@link #LIVENESS_NANOS} ago: the health probe. False before {@link #run()} and after it returns. Any thread.
+     */
+    public boolean alive() {
+        return running && started && finished.getCount() > 0 && System.nanoTime() - lastPollNanos < LIVENESS_NANOS;
+    }
+
+    /**
+     * Whether the processor is alive and owns input partitions, whose stream states are then ready
+     * (they live in memory and start fresh): the readiness probe. Any thread. Once states are
+     * restored from a changelog, the restore of the assigned partitions will gate this too.
+     */
+    public boolean ready() {
+        return alive() && partitions > 0;
+    }
+
+    /** The registry the processor's meters are in. */
+    public MeterRegistry registry() {
+        return registry;
     }
 
     /** Ends the loop after the batch in progress; returns at once. Any thread. */
@@ -579,6 +661,8 @@ public final class Processor implements AutoCloseable {
             // closing: nothing left to do about it
         } finally {
             committer.close();
+            consumerMetrics.close();
+            producerMetrics.close();
         }
     }
 

@@ -44,6 +44,11 @@ public final class ProcessorConfig {
             "How long one poll waits for records.");
     public static final ConfigKey EMBEDDED_PARTITIONS = ConfigKey.integer("embedded.topic.partitions", "4", 1, 1000,
             "With the embedded broker (bootstrap.servers empty): partitions of each input and output topic it creates.");
+    public static final ConfigKey HTTP_HOST = ConfigKey.string("http.host", "127.0.0.1",
+            "Address the HTTP endpoints (/metrics, /health, /ready) listen on; 0.0.0.0 for every interface"
+                    + " (in a container).");
+    public static final ConfigKey HTTP_PORT = ConfigKey.integer("http.port", "8080", 0, 65535,
+            "Port of the HTTP endpoints; 0 picks a free port (printed at start).");
 
     /** Keys of one pipeline, under {@code pipeline.NAME.}. */
     public static final ConfigKey P_INPUTS = ConfigKey.topics("input.topics", null,
@@ -69,7 +74,7 @@ public final class ProcessorConfig {
             "Largest input record value accepted; larger ones are dead-lettered as oversized.");
 
     public static final List<ConfigKey> PROCESS_KEYS = List.of(BOOTSTRAP, APPLICATION_ID, PIPELINES, DEAD_LETTER_TOPIC,
-            MAX_STREAMS, IDLE_TTL, EVICTIONS_TOPIC, POLL_MAX_RECORDS, POLL_TIMEOUT, EMBEDDED_PARTITIONS);
+            MAX_STREAMS, IDLE_TTL, EVICTIONS_TOPIC, POLL_MAX_RECORDS, POLL_TIMEOUT, EMBEDDED_PARTITIONS, HTTP_HOST, HTTP_PORT);
     public static final List<ConfigKey> PIPELINE_KEYS = List.of(P_INPUTS, P_OUTPUT, P_MODEL, P_INPUT_SIZE, P_LATE, P_GAP,
             P_MAX_BYTES);
 
@@ -95,6 +100,8 @@ public final class ProcessorConfig {
     public final int pollMaxRecords;
     public final long pollTimeoutMs;
     public final int embeddedPartitions;
+    public final String httpHost;
+    public final int httpPort;
     public final List<Pipeline> pipelines;
     /** kafka.* settings for every client, consumer.* and producer.* for one side, prefixes removed. */
     public final Map<String, String> kafkaCommon;
@@ -113,6 +120,8 @@ public final class ProcessorConfig {
         this.pollMaxRecords = (Integer) v.get(POLL_MAX_RECORDS.name);
         this.pollTimeoutMs = (Long) v.get(POLL_TIMEOUT.name);
         this.embeddedPartitions = (Integer) v.get(EMBEDDED_PARTITIONS.name);
+        this.httpHost = (String) v.get(HTTP_HOST.name);
+        this.httpPort = (Integer) v.get(HTTP_PORT.name);
         this.pipelines = List.copyOf(pipelines);
         this.kafkaCommon = Map.copyOf(common);
         this.kafkaConsumer = Map.copyOf(consumer);

@@ -80,6 +80,13 @@ public final class StreamStateStore {
         /** Pending samples of the current batch: indexes into the batch, a linked list through the runner's array. */
         int head = -1;
         int tail = -1;
+        /**
+         * The one-step-ahead values of the stream's last prediction that the next sample is compared
+         * with (the runner's live error), valid if {@code hasPrediction}; made by the runner, kept
+         * when the entry is reused.
+         */
+        float[] predicted;
+        boolean hasPrediction;
 
         Entry(int size) {
             this.vectors = new float[size];
@@ -105,6 +112,7 @@ public final class StreamStateStore {
         void resetState() {
             Arrays.fill(vectors, 0f);
             steps = 0;
+            hasPrediction = false;
         }
     }
 
@@ -171,6 +179,7 @@ public final class StreamStateStore {
             e.stream = stream;
             e.lastEventTime = NO_TIME;
             e.steps = 0;
+            e.hasPrediction = false;
             e.batch = -1;
             e.source = -1;
             e.head = -1;

@@ -4,8 +4,12 @@ package io.nowcast.tensor;
  * Element-wise kernels on float arrays, written as straight loops without branches so that the
  * JIT compiles them to SIMD code. {@code tanh} is a rational approximation (odd degree-13
  * numerator over even degree-6 denominator on the input clamped to [-7.905, 7.905], the form used
- * by Eigen and XLA) whose absolute error against {@link Math#tanh} is below 1e-6 in float32;
- * sigmoid is {@code 0.5 + 0.5 tanh(x / 2)}, so both share the one fast path.
+ * by Eigen and XLA, evaluated with fused multiply-adds where the hardware has them) whose absolute error against
+ * {@link Math#tanh} is below 1e-6 in float32; sigmoid is {@code 0.5 + 0.5 tanh(x / 2)}, so both
+ * share the one fast path. The clamp stays {@code Math.min/max}: it compiles to a few more
+ * instructions than a bare vminps (Java's NaN and -0.0 rules) but vectorises, and the cheaper
+ * branch-free alternatives either do not vectorise on JDK 17 (bit tricks, copySign, signum) or
+ * break for very large inputs ({@code (|x + C| - |x - C|) / 2} gives 0 for |x| > 2^24 C).
  */
 public final class Kernels {
     private static final float CLAMP = 7.90531110763549805f;
@@ -21,29 +25,52 @@ public final class Kernels {
     private static final float B4 = 1.18534705686654e-04f;
     private static final float B6 = 1.19825839466702e-06f;
 
+    /**
+     * Whether multiply-adds are fused in hardware. Math.fma is one instruction then (and
+     * vectorised), but without the intrinsic it falls back to exact BigDecimal arithmetic, orders
+     * of magnitude slower: the kernels then use a separate multiply and add (results differ in
+     * the last bit). A static final, so the JIT folds the choice away.
+     */
+    private static final boolean FMA = hardwareFma();
+
     private Kernels() {
+    }
+
+    private static boolean hardwareFma() {
+        try {
+            com.sun.management.HotSpotDiagnosticMXBean vm =
+                    java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            return vm != null && Boolean.parseBoolean(vm.getVMOption("UseFMA").getValue());
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /** {@code a * b + c}, fused when the hardware does it (see {@link #FMA}). */
+    private static float madd(float a, float b, float c) {
+        return FMA ? Math.fma(a, b, c) : a * b + c;
     }
 
     /** tanh of one value, same approximation as the array form. */
     public static float tanh(float v) {
         float x = Math.max(-CLAMP, Math.min(CLAMP, v));
         float x2 = x * x;
-        float p = x2 * A13 + A11;
-        p = p * x2 + A9;
-        p = p * x2 + A7;
-        p = p * x2 + A5;
-        p = p * x2 + A3;
-        p = p * x2 + A1;
+        float p = madd(x2, A13, A11);
+        p = madd(p, x2, A9);
+        p = madd(p, x2, A7);
+        p = madd(p, x2, A5);
+        p = madd(p, x2, A3);
+        p = madd(p, x2, A1);
         p = p * x;
-        float q = x2 * B6 + B4;
-        q = q * x2 + B2;
-        q = q * x2 + B0;
+        float q = madd(x2, B6, B4);
+        q = madd(q, x2, B2);
+        q = madd(q, x2, B0);
         return p / q;
     }
 
     /** sigmoid of one value: {@code 1 / (1 + e^-x) = 0.5 + 0.5 tanh(x / 2)}. */
     public static float sigmoid(float v) {
-        return 0.5f + 0.5f * tanh(0.5f * v);
+        return madd(tanh(0.5f * v), 0.5f, 0.5f);
     }
 
     /** {@code x[off..off+n) = tanh(x[off..off+n))}, in place. */
@@ -51,16 +78,16 @@ public final class Kernels {
         for (int i = off, end = off + n; i < end; i++) {
             float v = Math.max(-CLAMP, Math.min(CLAMP, x[i]));
             float x2 = v * v;
-            float p = x2 * A13 + A11;
-            p = p * x2 + A9;
-            p = p * x2 + A7;
-            p = p * x2 + A5;
-            p = p * x2 + A3;
-            p = p * x2 + A1;
+            float p = madd(x2, A13, A11);
+            p = madd(p, x2, A9);
+            p = madd(p, x2, A7);
+            p = madd(p, x2, A5);
+            p = madd(p, x2, A3);
+            p = madd(p, x2, A1);
             p = p * v;
-            float q = x2 * B6 + B4;
-            q = q * x2 + B2;
-            q = q * x2 + B0;
+            float q = madd(x2, B6, B4);
+            q = madd(q, x2, B2);
+            q = madd(q, x2, B0);
             x[i] = p / q;
         }
     }
@@ -70,17 +97,72 @@ public final class Kernels {
         for (int i = off, end = off + n; i < end; i++) {
             float v = Math.max(-CLAMP, Math.min(CLAMP, 0.5f * x[i]));
             float x2 = v * v;
-            float p = x2 * A13 + A11;
-            p = p * x2 + A9;
-            p = p * x2 + A7;
-            p = p * x2 + A5;
-            p = p * x2 + A3;
-            p = p * x2 + A1;
+            float p = madd(x2, A13, A11);
+            p = madd(p, x2, A9);
+            p = madd(p, x2, A7);
+            p = madd(p, x2, A5);
+            p = madd(p, x2, A3);
+            p = madd(p, x2, A1);
             p = p * v;
-            float q = x2 * B6 + B4;
-            q = q * x2 + B2;
-            q = q * x2 + B0;
-            x[i] = 0.5f + 0.5f * (p / q);
+            float q = madd(x2, B6, B4);
+            q = madd(q, x2, B2);
+            q = madd(q, x2, B0);
+            x[i] = madd(p / q, 0.5f, 0.5f);
+        }
+    }
+
+    /*
+     * The loops below are shaped for C2's auto-vectoriser as it is in JDK 17, which is picky; each
+     * shape was checked in the generated code (packed vmulps/vdivps on zmm registers):
+     *  - every array in a loop that stores must be indexed with the same expression (all from 0,
+     *    or all with the same offset variable): an access at base + j next to one at other + j
+     *    makes the two "not comparable", the vectoriser assumes a dependence and gives up;
+     *  - at most one tanh (or sigmoid) per loop body, and no second pair of like operations
+     *    combined with it (tanh(a * b + c * d) stays scalar, tanh(a + b * c) is vectorised).
+     * Hence the split into separate gate arrays and the short passes.
+     */
+
+    /**
+     * Copies {@code blocks.length} column blocks of width w out of a rows x ld matrix at srcOff:
+     * block b of row r goes to {@code blocks[b][r * w ...]}. Used to split a step's gate
+     * pre-activations into one array per gate (System.arraycopy, no vectoriser involved).
+     */
+    public static void splitColumns(float[] src, int srcOff, int ld, int rows, int w, float[][] blocks, int count) {
+        for (int r = 0; r < rows; r++) {
+            int o = srcOff + r * ld;
+            for (int b = 0; b < count; b++) {
+                System.arraycopy(src, o + b * w, blocks[b], r * w, w);
+            }
+        }
+    }
+
+    /**
+     * LSTM state update from activated gates, element-wise over {@code [0, n)} of every array:
+     * {@code c = f c + i g}, {@code h = o tanh(c)}, c and h in place.
+     */
+    public static void lstmUpdate(float[] i, float[] f, float[] g, float[] o, float[] c, float[] h, int n) {
+        for (int k = 0; k < n; k++) {
+            float cv = f[k] * c[k] + i[k] * g[k];
+            c[k] = cv;
+            h[k] = cv;
+        }
+        for (int k = 0; k < n; k++) {
+            h[k] = o[k] * tanh(h[k]);
+        }
+    }
+
+    /**
+     * GRU state update element-wise over {@code [0, n)}: from activated r and u and the
+     * pre-activations {@code bn = W_hn h + b_hn}, {@code an = W_in x + b_in},
+     * {@code n = tanh(an + r bn)} (into an) and {@code h = (1 - u) n + u h} in place.
+     */
+    public static void gruUpdate(float[] r, float[] u, float[] bn, float[] an, float[] h, int n) {
+        for (int k = 0; k < n; k++) {
+            an[k] = tanh(an[k] + r[k] * bn[k]);
+        }
+        for (int k = 0; k < n; k++) {
+            float nv = an[k];
+            h[k] = nv + u[k] * (h[k] - nv);
         }
     }
 

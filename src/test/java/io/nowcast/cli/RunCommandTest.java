@@ -77,6 +77,7 @@ class RunCommandTest {
                 "pipelines=walk",
                 "state.evictions.topic=evictions",
                 "embedded.topic.partitions=2",
+                "http.port=0",
                 "pipeline.walk.input.topics=walk.in",
                 "pipeline.walk.output.topic=walk.out",
                 "pipeline.walk.model=" + model));
@@ -151,6 +152,7 @@ class RunCommandTest {
         assertTrue(out.contains("embedded broker, bootstrap servers: " + b.bootstrapServers()), out);
         assertTrue(out.contains("created topics: walk.in, walk.out, nowcast.dead-letters, evictions"), out);
         assertTrue(out.contains("pipeline walk: walk.in -> walk.out, model run-test v1"), out);
+        assertTrue(out.contains("metrics: " + cmd.endpoints().uri() + "/metrics"), out);
 
         Map<String, Object> pc = new HashMap<>();
         pc.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers());

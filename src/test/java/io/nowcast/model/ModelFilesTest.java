@@ -486,4 +486,56 @@ class ModelFilesTest {
         ModelFileException e = assertThrows(ModelFileException.class, () -> ModelFiles.load(file));
         assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("'nowcast'"), e.getMessage());
     }
+
+    // ------------------------------------------------------------------------------------------
+    // forecaster targets and horizon
+
+    @Test
+    void targetsAndHorizonRoundTrip() throws IOException {
+        ModelSpec spec = forecasterSpec(CellType.LSTM, 1, ModelSpec.Head.GAUSSIAN, true, 8);
+        spec.outputSize = 4;
+        spec.outputMean = new float[] {0f, 0f, 1f, 1f};
+        spec.outputStd = new float[] {1f, 1f, 2f, 2f};
+        spec.targets = new ArrayList<>(List.of("px", "py"));
+        spec.horizon = 2;
+        spec.outputFeatures = new ArrayList<>(List.of("px+1", "px+2", "py+1", "py+2"));
+        RecurrentNet net = netFor(spec, 9);
+        Path file = dir.resolve("h2.safetensors");
+        ModelFiles.save(file, spec, net);
+        Model m = ModelFiles.load(file);
+        assertSameSpec(spec, m.spec());
+        assertEquals(List.of("px", "py"), m.spec().targets);
+        assertEquals(2, m.spec().horizon);
+    }
+
+    @Test
+    void aFileWithoutHorizonHasHorizonOne() throws IOException {
+        Parts p = Parts.forecaster();
+        p.meta.remove("horizon");
+        p.meta.remove("targets");
+        Model m = ModelFiles.load(p.write(dir.resolve("nohorizon.safetensors")));
+        assertEquals(1, m.spec().horizon);
+        assertTrue(m.spec().targets.isEmpty());
+    }
+
+    @Test
+    void targetsTimesHorizonMustBeTheOutputSize() throws IOException {
+        refused("targets.safetensors", Parts.forecaster(), p -> p.meta.putArray("targets").add("a").add("b").add("c"),
+                "'targets'", "3 targets x horizon 1", "found 2");
+        refused("horizon-targets.safetensors", Parts.forecaster(), p -> {
+            p.meta.putArray("targets").add("a").add("b");
+            p.meta.put("horizon", 2);
+        }, "'targets'", "2 targets x horizon 2 = 4", "found 2");
+        refused("horizon-multiple.safetensors", Parts.forecaster(), p -> p.meta.put("horizon", 3),
+                "'horizon'", "not a multiple");
+    }
+
+    @Test
+    void badHorizon() throws IOException {
+        refused("horizon0.safetensors", Parts.forecaster(), p -> p.meta.put("horizon", 0), "'horizon'", "[1, 65536]");
+        refused("horizon-text.safetensors", Parts.forecaster(), p -> p.meta.put("horizon", "2"), "'horizon'");
+        ModelSpec spec = charSpec("abc", CellType.GRU, 1);
+        refused("char-horizon.safetensors", new Parts(spec, netFor(spec, 1)), p -> p.meta.put("horizon", 2),
+                "'horizon'", "expected 1");
+    }
 }

@@ -1,0 +1,34 @@
+package io.nowcast.cli;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import picocli.CommandLine;
+
+/** One run of a command line with its output and errors captured. */
+record CliRun(int exit, String out, String err) {
+    /** Runs {@code nowcast ARGS} as {@link Main#run} would, without System.exit. */
+    static CliRun main(String... args) {
+        return on(Main.newCommandLine(), args);
+    }
+
+    /** Runs one command object (so that a test can reach into it), with Main's error handling. */
+    static CliRun command(Object command, String... args) {
+        CommandLine cl = new CommandLine(command);
+        cl.setExecutionExceptionHandler(Main.newCommandLine().getExecutionExceptionHandler());
+        return on(cl, args);
+    }
+
+    private static CliRun on(CommandLine cl, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int exit = cl.execute(args);
+        return new CliRun(exit, out.toString(), err.toString());
+    }
+
+    /** The output lines that are not empty. */
+    java.util.List<String> lines() {
+        return out.lines().filter(l -> !l.isBlank()).toList();
+    }
+}

@@ -1,0 +1,57 @@
+package io.nowcast.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** nowcast demo end to end: a real embedded broker, producers, the processor, the live display. */
+class DemoCommandTest {
+    @Test
+    void demoShowsLivePredictionsThatBeatTheLastValue() {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        int code;
+        try {
+            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+            code = Main.run("demo", "--seconds", "12", "--pedestrians", "50", "--sensors", "5", "--speedup", "4", "--http-port", "0");
+        } finally {
+            System.setOut(saved);
+        }
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, out);
+        // the last report of each pipeline
+        Matcher ped = last(Pattern.compile("pedestrians +(\\d+) samples in, +(\\d+) predictions out \\| next-step RMSE: "
+                + "model ([0-9.]+) m, last value ([0-9.]+) m \\((\\d+) scored\\)"), out);
+        Matcher sen = last(Pattern.compile("sensors +(\\d+) samples in, +(\\d+) predictions out \\| next-step RMSE: "
+                + "model ([0-9.]+), last value ([0-9.]+) \\((\\d+) scored\\)"), out);
+        assertTrue(Long.parseLong(ped.group(2)) > 1000, out);
+        assertTrue(Long.parseLong(sen.group(2)) > 100, out);
+        assertTrue(Long.parseLong(ped.group(5)) > 500, "predictions were scored against the next sample: " + out);
+        assertTrue(Double.parseDouble(ped.group(3)) < Double.parseDouble(ped.group(4)),
+                "the bundled track model beats carrying the last displacement forward: " + ped.group());
+        assertTrue(Double.parseDouble(sen.group(3)) < Double.parseDouble(sen.group(4)),
+                "the bundled sensor model beats the last value: " + sen.group());
+        assertTrue(out.contains(", 0 dead letters"), out);
+        assertTrue(out.contains("predicted next dx="), out);
+    }
+
+    private static Matcher last(Pattern p, String s) {
+        Matcher m = p.matcher(s);
+        Matcher found = null;
+        int at = 0;
+        while (m.find(at)) {
+            found = p.matcher(s);
+            found.find(m.start());
+            at = m.end();
+        }
+        assertTrue(found != null, "no line matching " + p + " in:\n" + s);
+        return found;
+    }
+}
