@@ -36,11 +36,23 @@ public final class PredictionCodec {
     }
 
     /**
-     * @param values (horizon * width) row-major predictions
+     * @param values (horizon * width) row-major predictions: step by step, each step's values side by side
      * @param std    same layout, or null
      */
     public byte[] encode(String stream, long eventTime, long step, float[] values, int valuesOff, float[] std, int stdOff,
                          int horizon, int width) {
+        return encode(stream, eventTime, step, values, valuesOff, std, stdOff, horizon, width, false);
+    }
+
+    /**
+     * @param targetMajor the values (and std) are laid out target by target, each target's
+     *                    {@code horizon} steps side by side (a forecaster's outputs {@code c+1..c+H}),
+     *                    instead of step by step; written out step by step all the same
+     */
+    public byte[] encode(String stream, long eventTime, long step, float[] values, int valuesOff, float[] std, int stdOff,
+                         int horizon, int width, boolean targetMajor) {
+        int stepStride = targetMajor ? 1 : width;
+        int valueStride = targetMajor ? horizon : 1;
         len = 0;
         put(STREAM);
         string(stream);
@@ -50,16 +62,16 @@ public final class PredictionCodec {
         put(STEP);
         number(step);
         put(PREDICTIONS);
-        array(values, valuesOff, horizon, width);
+        array(values, valuesOff, horizon, width, stepStride, valueStride);
         if (std != null) {
             put(STD);
-            array(std, stdOff, horizon, width);
+            array(std, stdOff, horizon, width, stepStride, valueStride);
         }
         put((byte) '}');
         return Arrays.copyOf(buf, len);
     }
 
-    private void array(float[] v, int off, int horizon, int width) {
+    private void array(float[] v, int off, int horizon, int width, int stepStride, int valueStride) {
         put((byte) '[');
         for (int h = 0; h < horizon; h++) {
             if (h > 0) {
@@ -70,7 +82,7 @@ public final class PredictionCodec {
                 if (j > 0) {
                     put((byte) ',');
                 }
-                float f = v[off + h * width + j];
+                float f = v[off + h * stepStride + j * valueStride];
                 if (Float.isFinite(f)) {
                     // the shortest decimal that reads back as f (Float.toString's format, as from Java 19)
                     ascii(NumberOutput.toString(f, true));

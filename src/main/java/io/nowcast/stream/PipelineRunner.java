@@ -84,6 +84,7 @@ public final class PipelineRunner {
     private final int D;   // input size
     private final int W;   // output row width
     private final int O;   // predicted values per row (W for a model without a head)
+    private final int horizon; // steps ahead per prediction: O = targets * horizon, target by target
     private final int H;
     private final int layers;
     private final boolean cell;
@@ -160,6 +161,7 @@ public final class PipelineRunner {
         this.D = spec.inputSize;
         this.W = width;
         this.O = spec.head == ModelSpec.Head.NONE ? W : spec.outputSize;
+        this.horizon = spec.horizon > 1 && O % spec.horizon == 0 ? spec.horizon : 1;
         this.H = hidden;
         this.layers = layers;
         this.cell = cell;
@@ -452,7 +454,7 @@ public final class PipelineRunner {
             scatter(r, e);
             e.steps++;
             byte[] value = codec.encode(e.stream, t, e.steps, out, r * W,
-                    head == ModelSpec.Head.GAUSSIAN ? out : null, r * W + O, 1, O);
+                    head == ModelSpec.Head.GAUSSIAN ? out : null, r * W + O, horizon, O / horizon, true);
             if (errIn.length > 0) {
                 if (e.predicted == null || e.predicted.length != errIn.length) {
                     e.predicted = new float[errIn.length];

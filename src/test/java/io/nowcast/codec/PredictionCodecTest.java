@@ -55,6 +55,16 @@ class PredictionCodecTest {
     }
 
     @Test
+    void aForecastersTargetByTargetOutputsGoOutStepByStep() throws Exception {
+        PredictionCodec c = new PredictionCodec("m", "1");
+        // outputs dx+1, dx+2, dx+3, dy+1, dy+2, dy+3, then their standard deviations, after 2 other values
+        float[] v = {9f, 9f, 1f, 2f, 3f, 10f, 20f, 30f, 0.1f, 0.2f, 0.3f, 1.5f, 2.5f, 3.5f};
+        String s = new String(c.encode("a", 5, 1, v, 2, v, 8, 3, 2, true), StandardCharsets.UTF_8);
+        assertEquals("{\"stream\":\"a\",\"time\":5,\"model\":\"m\",\"model_version\":\"1\",\"step\":1,"
+                + "\"predictions\":[[1.0,10.0],[2.0,20.0],[3.0,30.0]],\"std\":[[0.1,1.5],[0.2,2.5],[0.3,3.5]]}", s);
+    }
+
+    @Test
     void anyStreamIdIsEscapedAndWrittenAsUtf8() throws Exception {
         PredictionCodec c = new PredictionCodec("m", "1");
         float[] v = {1f};
