@@ -24,7 +24,8 @@ import picocli.CommandLine;
  * canvases show the data lines in their colours, the stream charts the actual and predicted
  * values and the 2-sigma band of the Gaussian track model, the frame panel the cameras' images;
  * a few seconds later the charts and images have changed with the new data. The screenshot is
- * saved as target/dashboard.png (and where -Dnowcast.dashboard.screenshot=FILE says).
+ * saved as target/dashboard.png (and where -Dnowcast.dashboard.screenshot=FILE says, taken
+ * -Dnowcast.dashboard.screenshot.wait=SECONDS later).
  *
  * <p>Skipped only when no Chromium is found (.ci/run installs Debian's chromium).
  */
@@ -164,6 +165,8 @@ class DashboardBrowserTest {
                 assertNotEquals(first.get("images").get(0).get("src").asText(), second.get("images").get(0).get("src").asText(),
                         "a newer frame is shown");
 
+                // for the README's picture: more history in the charts (-Dnowcast.dashboard.screenshot.wait=SECONDS)
+                Thread.sleep(1000L * Integer.getInteger("nowcast.dashboard.screenshot.wait", 0));
                 byte[] png = browser.screenshot();
                 Files.write(target.resolve("dashboard.png"), png);
                 String copy = System.getProperty("nowcast.dashboard.screenshot", "");
