@@ -27,7 +27,9 @@ import java.util.function.LongSupplier;
  *
  * <p>Threads: the tap runs in the processor's loop thread; every other method may be called from
  * any thread (the HTTP server's). The watched table is replaced, never changed in place, so the
- * tap reads it without a lock; each ring has its own lock, held for one copy.
+ * tap reads it without a lock; each ring has its own lock, held by the tap for one copy and by a
+ * reader while it writes one answer (at most {@link #RING} points), so only a watched stream's
+ * prediction can wait for it.
  */
 final class LiveStreams implements PredictionTap.Factory {
     static final int RECENT_SLOTS = 4096;

@@ -166,14 +166,21 @@
 
   const FIELD = {};
 
+  let overviewBusy = false;
   async function pollOverview() {
+    if (overviewBusy) return;      // a slow answer is not asked for twice
+    overviewBusy = true;
     try {
       const o = await api('/api/overview?' + q({ after: state.last }));
       const first = state.overview === null;
       o.fields.forEach((f, i) => { FIELD[f] = i; });
       state.overview = o;
-      state.points.push(...o.points);
-      if (o.points.length) state.last = o.points[o.points.length - 1].seq;
+      for (const p of o.points) {
+        if (p.seq > state.last) {
+          state.points.push(p);
+          state.last = p.seq;
+        }
+      }
       const cutoff = o.now - WINDOW_MS - 5000;
       while (state.points.length && state.points[0].t < cutoff) state.points.shift();
       status(o);
@@ -183,6 +190,8 @@
       fail(e);
       $('status').textContent = 'disconnected';
       $('status').className = 'pill bad';
+    } finally {
+      overviewBusy = false;
     }
   }
 
@@ -304,7 +313,7 @@
     el.className = 'watch';
     el.innerHTML = '<header><b>' + esc(stream) + '</b><span class="muted">' + esc(pipeline) +
       (auto ? ' (picked automatically)' : '') + '</span><button type="button">&times;</button></header><div class="body"></div>';
-    const w = { pipeline, stream, auto, meta: null, points: [], last: 0, lastNewMs: Date.now(), el, canvases: [] };
+    const w = { pipeline, stream, auto, meta: null, points: [], last: 0, lastNewMs: Date.now(), el, canvases: [], busy: false };
     el.querySelector('button').onclick = () => unwatch(w);
     $('watched').appendChild(el);
     state.watches.push(w);
@@ -317,6 +326,8 @@
   }
 
   async function pollWatch(w) {
+    if (w.busy) return;
+    w.busy = true;
     try {
       const r = await api('/api/stream?' + q({ pipeline: w.pipeline, stream: w.stream, after: w.last }));
       if (!w.meta) {
@@ -326,15 +337,18 @@
           '<div class="muted">this model predicts no values that can be charted</div>';
         w.canvases = Array.from(body.querySelectorAll('canvas'));
       }
-      if (r.points.length) {
-        w.points.push(...r.points);
-        w.last = r.last;
+      const fresh = r.points.filter((p) => p.seq > w.last);
+      if (fresh.length) {
+        w.points.push(...fresh);
+        w.last = fresh[fresh.length - 1].seq;
         w.lastNewMs = Date.now();
         if (w.points.length > STREAM_POINTS) w.points.splice(0, w.points.length - STREAM_POINTS);
       }
       drawWatch(w);
     } catch (e) {
       fail(e);
+    } finally {
+      w.busy = false;
     }
   }
 
@@ -411,8 +425,10 @@
     }
   }
 
+  let framesBusy = false;
   async function pollFrames() {
-    if (!state.camera) return;
+    if (!state.camera || framesBusy) return;
+    framesBusy = true;
     try {
       const r = await api('/api/frames?' + q({ camera: state.camera }));
       const row = $('frame-row');
@@ -437,6 +453,8 @@
       $('frames-note').textContent = r.problem || '';
     } catch (e) {
       fail(e);
+    } finally {
+      framesBusy = false;
     }
   }
 
