@@ -73,7 +73,8 @@ public final class Endpoints implements AutoCloseable {
 
     /**
      * As {@link #start(String, int, PrometheusMeterRegistry, BooleanSupplier, BooleanSupplier)}, and
-     * serves the dashboard (null: none), which {@link #close()} then closes.
+     * serves the dashboard (null: none), which {@link #close()} then closes (or this method, if the
+     * address cannot be bound).
      */
     public static Endpoints start(String host, int port, PrometheusMeterRegistry registry, BooleanSupplier alive,
                                   BooleanSupplier ready, Dashboard dashboard) throws IOException {
@@ -81,6 +82,9 @@ public final class Endpoints implements AutoCloseable {
         try {
             s = HttpServer.create(new InetSocketAddress(host, port), 16);
         } catch (java.net.BindException e) {
+            if (dashboard != null) {
+                dashboard.close();
+            }
             throw new java.net.BindException("cannot listen on " + host + ":" + port + " (" + e.getMessage()
                     + "); set http.host and http.port (0: any free port)");
         }
