@@ -165,6 +165,28 @@ class DashboardBrowserTest {
                 assertNotEquals(first.get("images").get(0).get("src").asText(), second.get("images").get(0).get("src").asText(),
                         "a newer frame is shown");
 
+                // the picker: a stream picked by name gets its own chart, with the server's values
+                browser.evaluate("document.getElementById('pick-pipeline').value = 'sensors';"
+                        + "document.getElementById('pick-stream').value = 'sensor-1';"
+                        + "document.getElementById('watch').click(); true");
+                JsonNode picked = null;
+                while (System.nanoTime() < deadline && picked == null) {
+                    Thread.sleep(300);
+                    for (JsonNode w : report(browser).get("watches")) {
+                        if (w.get("stream").asText().equals("sensor-1") && w.get("points").asInt() >= 3
+                                && w.get("canvases").get(0).get("counts").get(0).asInt() > 30) {
+                            picked = w;
+                        }
+                    }
+                }
+                assertTrue(picked != null, "sensor-1, picked by name, is charted");
+                JsonNode pagePoint = JSON.readTree(browser.evaluate("JSON.stringify(window.nowcastDashboard.watches"
+                        + ".find((w) => w.stream === 'sensor-1').points.at(-1))").asText());
+                JsonNode served = JSON.readTree(http.send(HttpRequest.newBuilder(page.resolve(
+                        "/api/stream?pipeline=sensors&stream=sensor-1&after=" + (pagePoint.get("seq").asLong() - 1))).build(),
+                        HttpResponse.BodyHandlers.ofString()).body()).get("points").get(0);
+                assertEquals(served, pagePoint, "the page charts what the server sent for sensor-1");
+
                 // for the README's picture: more history in the charts (-Dnowcast.dashboard.screenshot.wait=SECONDS)
                 Thread.sleep(1000L * Integer.getInteger("nowcast.dashboard.screenshot.wait", 0));
                 byte[] png = browser.screenshot();
