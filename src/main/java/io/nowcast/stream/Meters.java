@@ -168,7 +168,9 @@ public final class Meters {
         sb.append("`http.host` and `http.port` in [configuration.md](configuration.md)). In Prometheus the dots\n");
         sb.append("become underscores, counters end in `_total`, timers are in seconds (`_seconds_count`,\n");
         sb.append("`_seconds_sum`, `_seconds_max`, `_seconds_bucket`) and summaries have `_count`, `_sum` and\n");
-        sb.append("`_max`: `nowcast.model.step` is `nowcast_model_step_seconds_bucket{pipeline=\"tracks\"}`.\n\n");
+        sb.append("`_max`: `nowcast.model.step` is `nowcast_model_step_seconds_bucket{pipeline=\"tracks\"}`. A\n");
+        sb.append("gauge's base unit is appended unless its name ends with it: `nowcast.input.lag` is\n");
+        sb.append("`nowcast_input_lag_records`, `nowcast.active.streams` stays `nowcast_active_streams`.\n\n");
         sb.append("Tags are bounded: `pipeline` is a name from the configuration, `reason` one of\n");
         RejectReason[] reasons = RejectReason.values();
         for (int i = 0; i < reasons.length; i++) {
