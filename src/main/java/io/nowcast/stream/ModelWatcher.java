@@ -74,6 +74,7 @@ final class ModelWatcher {
     private long nextCheckMs = Long.MIN_VALUE;
     private boolean listingFailed;
     private String lastRefusal;
+    private long loadNanos;
 
     /**
      * @param pipeline  the pipeline's name, for messages
@@ -127,8 +128,10 @@ final class ModelWatcher {
             return null; // the configured model itself
         }
         Forecaster f;
+        long t0 = System.nanoTime();
         try {
             f = check(newest.file());
+            loadNanos = System.nanoTime() - t0;
         } catch (ModelFileException | RuntimeException e) {
             meters.modelsRefused.increment();
             String why = String.valueOf(e instanceof ModelFileException ? e.getMessage() : e.toString());
@@ -159,8 +162,9 @@ final class ModelWatcher {
         meters.modelsSwapped.increment();
         meters.modelResets.increment(s.streamsReset());
         meters.modelInUse(f.spec().name, f.spec().version);
-        LOG.info("pipeline {}: model {} version {} from {} in use from the next batch (was {} version {}); {}", pipeline,
-                f.spec().name, f.spec().version, servingFile, was.name, was.version, s.statesKept()
+        LOG.info("pipeline {}: model {} version {} from {} (loaded and checked in {} ms) in use from the next batch"
+                        + " (was {} version {}); {}", pipeline, f.spec().name, f.spec().version, servingFile,
+                String.format(java.util.Locale.ROOT, "%.1f", loadNanos / 1e6), was.name, was.version, s.statesKept()
                         ? "the states of " + s.runner().store().size() + " streams kept"
                         : "the states of " + s.streamsReset() + " streams reset (the new model's state is "
                                 + f.net().numLayers() + " layers of " + f.net().hiddenSize + " " + f.spec().cell.id

@@ -333,4 +333,21 @@ class ModelSwapTest {
         checkOutput("refused-out", (Forecaster) ModelFiles.load(models.resolve("walk-v7.safetensors")),
                 (Forecaster) ModelFiles.load(models.resolve("walk-v11.safetensors")), true, 2 * PART, 2 * PART);
     }
+
+    @Test
+    void aStartingProcessorServesTheFoldersNewestVersionFromItsFirstBatch() throws Exception {
+        Path models = dir.resolve("start-models");
+        ProcessorConfig c = setUpPipeline("start", models);
+        // the configured file is version 7; a version 8 already waits in the folder
+        drop(TestModels.version(TestModels.lstm2x16(29), "8"), models, "walk-v8.safetensors");
+        KafkaTestKit.produce(broker, part("start-in", 0, LENGTH));
+        MeterRegistry reg = new SimpleMeterRegistry();
+        try (KafkaTestKit.Running r = start(c, models, reg)) {
+            r.awaitHandled(STREAMS * LENGTH, Duration.ofSeconds(60));
+        }
+        assertEquals(1, counter(reg, "nowcast.model.updates", "result", "swapped"));
+        assertEquals(0, counter(reg, "nowcast.model.reset.streams"), "no stream was held yet");
+        Forecaster v8 = (Forecaster) ModelFiles.load(models.resolve("walk-v8.safetensors"));
+        checkOutput("start-out", v8, v8, true, 0, 0);
+    }
 }
