@@ -61,7 +61,7 @@ public final class Meters {
     public static final Def MODEL = new Def("nowcast.model.loaded", Meter.Type.GAUGE, null,
             List.of(PIPELINE, "model", "version"), "1 for the model in use by the pipeline, tagged with its name and"
                     + " version; when a new version is swapped in, the old one's series is removed.");
-    public static final Def MODEL_UPDATES = new Def("nowcast.model.updates", Meter.Type.COUNTER, "files",
+    public static final Def MODEL_FILES = new Def("nowcast.model.files", Meter.Type.COUNTER, "files",
             List.of(PIPELINE, "result"), "New model files found in the pipeline's model.dir, by result: swapped (in use"
                     + " from the next batch) or refused (damaged or not fit for the pipeline; the log names the file and"
                     + " the problem, and the old model goes on).");
@@ -78,7 +78,7 @@ public final class Meters {
 
     /** All definitions, in the order of the catalogue. */
     public static final List<Def> ALL = List.of(RECORDS_IN, PREDICTIONS, DEAD_LETTERS, DROPPED, STEP, STEP_ROWS, LATENCY,
-            ERROR, ACTIVE_STREAMS, EVICTIONS, GAP_RESETS, MODEL, MODEL_UPDATES, MODEL_RESETS, COMMIT, POLL_RECORDS, PARTITIONS);
+            ERROR, ACTIVE_STREAMS, EVICTIONS, GAP_RESETS, MODEL, MODEL_FILES, MODEL_RESETS, COMMIT, POLL_RECORDS, PARTITIONS);
 
     private Meters() {
     }
@@ -145,8 +145,8 @@ public final class Meters {
                 evictions[c.ordinal()] = counter(r, EVICTIONS, t.and("cause", c.id));
             }
             gapResets = counter(r, GAP_RESETS, t);
-            modelsSwapped = counter(r, MODEL_UPDATES, t.and("result", "swapped"));
-            modelsRefused = counter(r, MODEL_UPDATES, t.and("result", "refused"));
+            modelsSwapped = counter(r, MODEL_FILES, t.and("result", "swapped"));
+            modelsRefused = counter(r, MODEL_FILES, t.and("result", "refused"));
             modelResets = counter(r, MODEL_RESETS, t);
             modelInUse(model, version);
         }

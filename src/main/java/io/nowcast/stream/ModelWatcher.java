@@ -42,7 +42,7 @@ import java.util.Objects;
  * feature names (when both the serving and the new model name them), and with a model name or
  * version other than the serving model's, so that predictions say which of the two made them. A
  * file that fails is refused: one log line at WARN names the file and the problem,
- * {@link Meters#MODEL_UPDATES} counts it ({@code result=refused}) and the serving model goes on. A
+ * {@link Meters#MODEL_FILES} counts it ({@code result=refused}) and the serving model goes on. A
  * file that passes is returned, and from then on it is the serving model.
  *
  * <p>At start the configured {@code model} file is the serving one: if the folder's greatest file is

@@ -245,12 +245,12 @@ class ModelSwapTest {
             KafkaTestKit.produce(broker, part("kept-in", 0, PART));
             r.awaitHandled(STREAMS * PART, Duration.ofSeconds(60));
             assertEquals(Set.of("walk-lstm:7=1.0"), loaded(reg));
-            assertEquals(0, counter(reg, "nowcast.model.updates", "result", "swapped"), "the configured file is not swapped in");
+            assertEquals(0, counter(reg, "nowcast.model.files", "result", "swapped"), "the configured file is not swapped in");
             // the new version arrives while the second part flows
             Thread producer = produceInSteps("kept-in", PART, 2 * PART);
             r.awaitHandled(STREAMS * PART + 5 * STREAMS, Duration.ofSeconds(60));
             drop(TestModels.version(TestModels.lstm2x16(29), "8"), models, "walk-v8.safetensors");
-            awaitCounter(r, reg, 1, "nowcast.model.updates", "result", "swapped");
+            awaitCounter(r, reg, 1, "nowcast.model.files", "result", "swapped");
             producer.join();
             KafkaTestKit.produce(broker, part("kept-in", 2 * PART, LENGTH));
             Processor.Stats s = r.awaitHandled(STREAMS * LENGTH, Duration.ofSeconds(60));
@@ -258,7 +258,7 @@ class ModelSwapTest {
             assertEquals(0, s.deadLettersTotal());
         }
         assertEquals(Set.of("walk-lstm:8=1.0"), loaded(reg), "the gauge names the version in use only");
-        assertEquals(0, counter(reg, "nowcast.model.updates", "result", "refused"));
+        assertEquals(0, counter(reg, "nowcast.model.files", "result", "refused"));
         assertEquals(0, counter(reg, "nowcast.model.reset.streams"));
         checkOutput("kept-out", (Forecaster) ModelFiles.load(models.resolve("walk-v7.safetensors")),
                 (Forecaster) ModelFiles.load(models.resolve("walk-v8.safetensors")), true, PART, 2 * PART);
@@ -275,7 +275,7 @@ class ModelSwapTest {
             Thread producer = produceInSteps("reset-in", PART, 2 * PART);
             r.awaitHandled(STREAMS * PART + 5 * STREAMS, Duration.ofSeconds(60));
             drop(TestModels.gru2x8(31), models, "walk-v8.safetensors");
-            awaitCounter(r, reg, 1, "nowcast.model.updates", "result", "swapped");
+            awaitCounter(r, reg, 1, "nowcast.model.files", "result", "swapped");
             producer.join();
             KafkaTestKit.produce(broker, part("reset-in", 2 * PART, LENGTH));
             Processor.Stats s = r.awaitHandled(STREAMS * LENGTH, Duration.ofSeconds(60));
@@ -301,7 +301,7 @@ class ModelSwapTest {
             Path good = TestModels.save(TestModels.version(TestModels.lstm2x16(29), "8"), dir.resolve("refused-v8.bin"));
             byte[] bytes = Files.readAllBytes(good);
             dropBytes(java.util.Arrays.copyOf(bytes, bytes.length / 2), models, "walk-v8.safetensors");
-            awaitCounter(r, reg, 1, "nowcast.model.updates", "result", "refused");
+            awaitCounter(r, reg, 1, "nowcast.model.files", "result", "refused");
             // a model of three inputs for samples of two
             Forecaster three = TestModels.lstm2x16(5);
             Forecaster wide = new Forecaster(three.spec(), new io.nowcast.nn.RecurrentNet(io.nowcast.nn.CellType.LSTM, 3, 16, 1,
@@ -312,22 +312,22 @@ class ModelSwapTest {
             wide.spec().inputMean = new float[] {0, 0, 0};
             wide.spec().inputStd = new float[] {1, 1, 1};
             drop(wide, models, "walk-v9.safetensors");
-            awaitCounter(r, reg, 2, "nowcast.model.updates", "result", "refused");
+            awaitCounter(r, reg, 2, "nowcast.model.files", "result", "refused");
             // the version in use again, under a new file name
             drop(TestModels.lstm2x16(13), models, "walk-v10.safetensors");
-            awaitCounter(r, reg, 3, "nowcast.model.updates", "result", "refused");
+            awaitCounter(r, reg, 3, "nowcast.model.files", "result", "refused");
             KafkaTestKit.produce(broker, part("refused-in", PART, 2 * PART));
             r.awaitHandled(2 * STREAMS * PART, Duration.ofSeconds(60));
             assertEquals(Set.of("walk-lstm:7=1.0"), loaded(reg));
-            assertEquals(0, counter(reg, "nowcast.model.updates", "result", "swapped"));
+            assertEquals(0, counter(reg, "nowcast.model.files", "result", "swapped"));
             // then a good one
             drop(TestModels.version(TestModels.lstm2x16(29), "8"), models, "walk-v11.safetensors");
-            awaitCounter(r, reg, 1, "nowcast.model.updates", "result", "swapped");
+            awaitCounter(r, reg, 1, "nowcast.model.files", "result", "swapped");
             KafkaTestKit.produce(broker, part("refused-in", 2 * PART, LENGTH));
             Processor.Stats s = r.awaitHandled(STREAMS * LENGTH, Duration.ofSeconds(60));
             assertEquals(0, s.deadLettersTotal());
         }
-        assertEquals(3, counter(reg, "nowcast.model.updates", "result", "refused"));
+        assertEquals(3, counter(reg, "nowcast.model.files", "result", "refused"));
         assertEquals(Set.of("walk-lstm:8=1.0"), loaded(reg));
         // the switch is exactly at the third part: everything before it was served by version 7
         checkOutput("refused-out", (Forecaster) ModelFiles.load(models.resolve("walk-v7.safetensors")),
@@ -345,7 +345,7 @@ class ModelSwapTest {
         try (KafkaTestKit.Running r = start(c, models, reg)) {
             r.awaitHandled(STREAMS * LENGTH, Duration.ofSeconds(60));
         }
-        assertEquals(1, counter(reg, "nowcast.model.updates", "result", "swapped"));
+        assertEquals(1, counter(reg, "nowcast.model.files", "result", "swapped"));
         assertEquals(0, counter(reg, "nowcast.model.reset.streams"), "no stream was held yet");
         Forecaster v8 = (Forecaster) ModelFiles.load(models.resolve("walk-v8.safetensors"));
         checkOutput("start-out", v8, v8, true, 0, 0);

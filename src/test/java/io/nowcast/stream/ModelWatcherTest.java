@@ -35,7 +35,7 @@ class ModelWatcherTest {
     }
 
     private double refused() {
-        return registry.get(Meters.MODEL_UPDATES.name()).tags("result", "refused").counter().count();
+        return registry.get(Meters.MODEL_FILES.name()).tags("result", "refused").counter().count();
     }
 
     private void drop(Forecaster f, String name) throws Exception {
