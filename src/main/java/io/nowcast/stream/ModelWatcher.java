@@ -19,6 +19,12 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Watches one pipeline's {@code model.dir} for new versions of its model and loads and checks them;
@@ -46,11 +52,16 @@ import java.util.Objects;
  * file that passes is returned, and from then on it is the serving model.
  *
  * <p>At start the configured {@code model} file is the serving one: if the folder's greatest file is
- * that same file, nothing is loaded; if it is another, it is loaded at the first check, before the
- * first batch, so that a restarted processor serves the newest version at once.
+ * that same file, nothing is loaded; if it is another, it is loaded at the first check, in the
+ * caller's thread, before the first batch, so that a restarted processor serves the newest version
+ * from its first prediction.
  *
- * <p>Loading runs in the caller's thread (the processor's loop, between batches): the batch after a
- * new file appears waits for it to be read. Not thread-safe.
+ * <h2>Threads</h2>
+ * Listing the folder runs in the caller's thread (the processor's loop, between batches); loading and
+ * checking a file (but the first, at start) runs in a background thread, one file at a time, while the loop goes on with the
+ * serving model; the loop takes the result at its next call after the load has finished. So the
+ * loop waits for a directory listing every {@code model.check.ms}, never for a model file to be
+ * read. The watcher itself is not thread-safe: one caller.
  */
 final class ModelWatcher {
     private static final Logger LOG = LoggerFactory.getLogger(ModelWatcher.class);
@@ -62,6 +73,21 @@ final class ModelWatcher {
     /** A file as last looked at. */
     private record Seen(Path file, long size, long modified) {
     }
+
+    /** A model loaded and checked, and how long that took. */
+    private record Loaded(Forecaster model, long nanos) {
+    }
+
+    /**
+     * Where files are loaded: one daemon thread for every pipeline and processor of the JVM, started
+     * when a file is to be loaded and ended after 10 s without one.
+     */
+    private static final ThreadPoolExecutor LOADER = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "nowcast-model-loader");
+                t.setDaemon(true);
+                return t;
+            });
 
     private final String pipeline;
     private final Path dir;
@@ -75,6 +101,12 @@ final class ModelWatcher {
     private boolean listingFailed;
     private String lastRefusal;
     private long loadNanos;
+    private final Executor loader;
+    /** The file being loaded and checked in the background, or null. */
+    private CompletableFuture<Loaded> loading;
+    private Seen loadingFile;
+    /** Whether poll was called before: the first call loads in the caller's thread, before the first batch. */
+    private boolean started;
 
     /**
      * @param pipeline  the pipeline's name, for messages
@@ -86,6 +118,13 @@ final class ModelWatcher {
      */
     ModelWatcher(String pipeline, Path dir, long checkMs, int inputSize, Path initialFile, ModelSpec initial,
                  Meters.PipelineMeters meters) {
+        this(pipeline, dir, checkMs, inputSize, initialFile, initial, meters, LOADER);
+    }
+
+    /** With another executor for the loads (tests: one that runs them when told). */
+    ModelWatcher(String pipeline, Path dir, long checkMs, int inputSize, Path initialFile, ModelSpec initial,
+                 Meters.PipelineMeters meters, Executor loader) {
+        this.loader = loader;
         this.pipeline = pipeline;
         this.dir = dir;
         this.checkMs = checkMs;
@@ -96,11 +135,62 @@ final class ModelWatcher {
     }
 
     /**
-     * Lists the folder if {@code model.check.ms} has passed since the last time, and returns its new
-     * greatest file's model if it loads and passes the checks (from then on the serving model), else
-     * null. Call it between batches.
+     * Lists the folder if {@code model.check.ms} has passed since the last time and no file is being
+     * loaded; a new greatest file is handed to the loader thread. Returns the model of a file whose
+     * load has finished and that passed the checks (from then on the serving model); null while
+     * nothing new is there, while a file loads, and when one was refused. Call it between batches.
      */
     Forecaster poll(long nowMs) {
+        if (loading == null) {
+            Seen newest = newFile(nowMs);
+            if (newest == null) {
+                started = true;
+                return null;
+            }
+            ModelSpec against = serving;
+            loadingFile = newest;
+            loading = CompletableFuture.supplyAsync(() -> {
+                long t0 = System.nanoTime();
+                try {
+                    return new Loaded(check(newest.file(), against), System.nanoTime() - t0);
+                } catch (ModelFileException e) {
+                    throw new CompletionException(e);
+                }
+            }, started ? loader : Runnable::run);
+        }
+        if (!loading.isDone()) {
+            return null; // the old model goes on meanwhile
+        }
+        started = true;
+        CompletableFuture<Loaded> done = loading;
+        Seen file = loadingFile;
+        loading = null;
+        loadingFile = null;
+        Loaded l;
+        try {
+            l = done.join();
+        } catch (CompletionException | java.util.concurrent.CancellationException e) {
+            Throwable c = e.getCause() != null ? e.getCause() : e;
+            meters.modelsRefused.increment();
+            String why = String.valueOf(c instanceof ModelFileException ? c.getMessage() : c.toString());
+            String prefix = file.file() + ": ";
+            lastRefusal = "pipeline " + pipeline + ": refused the model file " + file.file() + ": "
+                    + (why.startsWith(prefix) ? why.substring(prefix.length()) : why) + "; model " + serving.name
+                    + " version " + serving.version + " goes on";
+            LOG.warn(lastRefusal);
+            return null;
+        }
+        loadNanos = l.nanos();
+        serving = l.model().spec();
+        servingFile = file.file();
+        return l.model();
+    }
+
+    /**
+     * The folder's greatest file if {@code model.check.ms} has passed since the last listing and it
+     * is neither the file looked at last nor the serving one; else null.
+     */
+    private Seen newFile(long nowMs) {
         if (nowMs < nextCheckMs) {
             return null;
         }
@@ -127,24 +217,7 @@ final class ModelWatcher {
         if (newest.file().equals(servingFile)) {
             return null; // the configured model itself
         }
-        Forecaster f;
-        long t0 = System.nanoTime();
-        try {
-            f = check(newest.file());
-            loadNanos = System.nanoTime() - t0;
-        } catch (ModelFileException | RuntimeException e) {
-            meters.modelsRefused.increment();
-            String why = String.valueOf(e instanceof ModelFileException ? e.getMessage() : e.toString());
-            String prefix = newest.file() + ": ";
-            lastRefusal = "pipeline " + pipeline + ": refused the model file " + newest.file() + ": "
-                    + (why.startsWith(prefix) ? why.substring(prefix.length()) : why) + "; model " + serving.name
-                    + " version " + serving.version + " goes on";
-            LOG.warn(lastRefusal);
-            return null;
-        }
-        serving = f.spec();
-        servingFile = newest.file();
-        return f;
+        return newest;
     }
 
     /**
@@ -162,7 +235,8 @@ final class ModelWatcher {
         meters.modelsSwapped.increment();
         meters.modelResets.increment(s.streamsReset());
         meters.modelInUse(f.spec().name, f.spec().version);
-        LOG.info("pipeline {}: model {} version {} from {} (loaded and checked in {} ms) in use from the next batch"
+        LOG.info("pipeline {}: model {} version {} from {} (loaded and checked in {} ms) in use from the next"
+                        + " batch"
                         + " (was {} version {}); {}", pipeline, f.spec().name, f.spec().version, servingFile,
                 String.format(java.util.Locale.ROOT, "%.1f", loadNanos / 1e6), was.name, was.version, s.statesKept()
                         ? "the states of " + s.runner().store().size() + " streams kept"
@@ -172,8 +246,8 @@ final class ModelWatcher {
         return s.runner();
     }
 
-    /** The model of the file, if it is fit for the pipeline; else why not. */
-    private Forecaster check(Path file) throws ModelFileException {
+    /** The model of the file, if it is fit for the pipeline whose serving model is {@code serving}; else why not. */
+    private Forecaster check(Path file, ModelSpec serving) throws ModelFileException {
         Model m = ModelFiles.load(file);
         ModelSpec s = m.spec();
         if (!(m instanceof Forecaster)) {

@@ -31,7 +31,8 @@ class ModelWatcherTest {
         v7 = TestModels.save(TestModels.lstm2x16(13), dir.resolve("walk-v7.safetensors"));
         registry = new SimpleMeterRegistry();
         meters = new Meters.PipelineMeters(registry, "walk", "walk-lstm", "7");
-        watcher = new ModelWatcher("walk", dir, 100, 2, v7, TestModels.lstm2x16(13).spec(), meters);
+        // loads run at once in the polling thread here; theLoopGoesOnWhileAFileLoads has them wait
+        watcher = new ModelWatcher("walk", dir, 100, 2, v7, TestModels.lstm2x16(13).spec(), meters, Runnable::run);
     }
 
     private double refused() {
@@ -115,5 +116,38 @@ class ModelWatcherTest {
         ModelWatcher w = new ModelWatcher("walk", dir.resolve("gone"), 100, 2, v7, TestModels.lstm2x16(13).spec(), meters);
         assertNull(w.poll(0));
         assertEquals(0, refused(), "no file was refused");
+    }
+
+    @Test
+    void theLoopGoesOnWhileAFileLoads() throws Exception {
+        List<Runnable> loads = new ArrayList<>();
+        ModelWatcher w = new ModelWatcher("walk", dir, 100, 2, v7, TestModels.lstm2x16(13).spec(), meters, loads::add);
+        assertNull(w.poll(0));
+        drop(TestModels.version(TestModels.lstm2x16(29), "8"), "walk-v8.safetensors");
+        assertNull(w.poll(100), "handed to the loader");
+        assertEquals(1, loads.size());
+        drop(TestModels.version(TestModels.lstm2x16(30), "9"), "walk-v9.safetensors");
+        assertNull(w.poll(200), "still loading: the serving model goes on");
+        assertNull(w.poll(300));
+        assertEquals(1, loads.size(), "one file at a time");
+        loads.remove(0).run();
+        Forecaster f = w.poll(310);
+        assertNotNull(f, "taken at the next call once loaded");
+        assertEquals("8", f.spec().version);
+        assertNull(w.poll(350), "before model.check.ms");
+        assertNull(w.poll(400), "v9 handed to the loader");
+        loads.remove(0).run();
+        assertEquals("9", w.poll(401).spec().version);
+    }
+
+    @Test
+    void atStartANewerFileIsLoadedAtOnceBeforeTheFirstBatch() throws Exception {
+        List<Runnable> loads = new ArrayList<>();
+        drop(TestModels.version(TestModels.lstm2x16(29), "8"), "walk-v8.safetensors");
+        ModelWatcher w = new ModelWatcher("walk", dir, 100, 2, v7, TestModels.lstm2x16(13).spec(), meters, loads::add);
+        Forecaster f = w.poll(0);
+        assertNotNull(f, "the first call loads in its own thread");
+        assertEquals("8", f.spec().version);
+        assertTrue(loads.isEmpty());
     }
 }
