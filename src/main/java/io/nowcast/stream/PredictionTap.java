@@ -31,7 +31,10 @@ public interface PredictionTap {
     PredictionTap NONE = (stream, eventTime, sample, out, off) -> {
     };
 
-    /** Makes the tap of each pipeline, once, before the processor runs. */
+    /**
+     * Makes the tap of each pipeline: before the processor runs, and again in the loop thread when
+     * a pipeline's model is swapped for another version (whose outputs may be laid out differently).
+     */
     @FunctionalInterface
     interface Factory {
         /**

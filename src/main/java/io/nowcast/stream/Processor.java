@@ -50,6 +50,10 @@ import java.util.function.LongSupplier;
  * {@code read_committed}); one producer (idempotent, {@code acks=all}) writes everything. Each turn:
  * <ol>
  * <li>poll up to {@code poll.max.records} records;</li>
+ * <li>swap in a new model version for each pipeline with a {@code model.dir} that has one
+ *     ({@link ModelWatcher}), so that a batch is stepped by one model throughout: its predictions
+ *     name the model and version that made them, the streams' states are kept if they fit the new
+ *     model and reset (counted) if not;</li>
  * <li>evict the streams idle for {@code state.idle.ttl.ms} (announced if
  *     {@code state.evictions.topic} is set);</li>
  * <li>decode each record with its pipeline's {@link SampleCodec} (dimension = the model's input
@@ -147,7 +151,10 @@ public final class Processor implements AutoCloseable {
         final Meters.PipelineMeters meters;
         final byte[] name;
         final SampleCodec codec;
-        final PipelineRunner runner;
+        /** Replaced by a model swap between batches. */
+        PipelineRunner runner;
+        /** Null if the pipeline has no model.dir. */
+        final ModelWatcher watcher;
         final List<Sample> samples = new ArrayList<>();
         final List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         int[] sources = new int[64];
@@ -166,6 +173,7 @@ public final class Processor implements AutoCloseable {
                 this.runner = PipelineRunner.passThrough(config.name(), config.inputSize(),
                         PipelineRunner.passThroughStore(maxStreams, ttl, evictions), config.dropLate(), config.gapMs(),
                         clockMs, meters);
+                this.watcher = null;
                 return;
             }
             this.codec = new SampleCodec(model.spec().inputSize, config.maxRecordBytes());
@@ -173,6 +181,8 @@ public final class Processor implements AutoCloseable {
             StreamStateStore store = new StreamStateStore(model.net().numLayers(), model.net().hiddenSize,
                     model.net().cell.hasCell(), maxStreams, ttl, evictions);
             this.runner = new PipelineRunner(config.name(), model, store, config.dropLate(), config.gapMs(), clockMs, meters);
+            this.watcher = config.modelDir() == null ? null : new ModelWatcher(config.name(), config.modelDir(),
+                    config.modelCheckMs(), model.spec().inputSize, config.model(), model.spec(), meters);
         }
 
         void add(Sample s, ConsumerRecord<byte[], byte[]> r, int source) {
@@ -233,6 +243,7 @@ public final class Processor implements AutoCloseable {
     // readiness: false from an assignment until the states of its partitions are restored
     private volatile boolean restored;
     private volatile StateRestore restore = assigned -> { };
+    private PredictionTap.Factory taps;   // asked again for a pipeline whose model is swapped
 
     /**
      * Brings back the stream states of partitions newly assigned to this instance, in the loop
@@ -411,6 +422,7 @@ public final class Processor implements AutoCloseable {
                 polls++;
                 lastPollNanos = System.nanoTime();
                 meters.pollRecords.record(batch.count());
+                swapModels();
                 processBatch(batch);
                 updateLag();
             }
@@ -425,6 +437,20 @@ public final class Processor implements AutoCloseable {
             running = false;
             closeClients();
             finished.countDown();
+        }
+    }
+
+    /** Between batches: each pipeline with a model.dir takes a new model version if one has arrived ({@link ModelWatcher}). */
+    private void swapModels() {
+        for (Pipeline p : pipelines) {
+            if (p.watcher != null) {
+                PipelineRunner before = p.runner;
+                p.runner = p.watcher.update(before, clockMs.getAsLong());
+                if (p.runner != before && taps != null) {
+                    // the new model's outputs may mean something else: its tap is made afresh
+                    p.runner.tap(taps.forPipeline(p.config.name(), p.runner.spec()));
+                }
+            }
         }
     }
 
@@ -659,7 +685,8 @@ public final class Processor implements AutoCloseable {
 
     /**
      * Gives each pipeline the tap the factory makes for it, which then sees every prediction
-     * ({@link PredictionTap}). Call before {@link #run()}.
+     * ({@link PredictionTap}); after a model swap the factory is asked again, in the loop thread,
+     * for the new model. Call before {@link #run()}.
      */
     public void tap(PredictionTap.Factory factory) {
         synchronized (lifecycle) {
@@ -670,6 +697,7 @@ public final class Processor implements AutoCloseable {
         for (Pipeline p : pipelines) {
             p.runner.tap(factory.forPipeline(p.config.name(), p.runner.spec()));
         }
+        this.taps = factory;
     }
 
     /** Replaces the restore step of {@link StateRestore} (tests: a restore that takes its time). */

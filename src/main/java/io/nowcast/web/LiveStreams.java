@@ -47,11 +47,28 @@ final class LiveStreams implements PredictionTap.Factory {
         this.clockMs = clockMs;
     }
 
+    /**
+     * The tap of a pipeline. Asked again after a model swap: if the new model's outputs are laid out
+     * as the old one's (targets, horizon, deviations), the same tap goes on, watches and all; else a
+     * new one takes over the names seen, and the watches start again (their rings restart at 1).
+     */
     @Override
     public PredictionTap forPipeline(String pipeline, ModelSpec spec) {
-        Pipeline p = new Pipeline(pipeline, spec);
-        pipelines.put(pipeline, p);
-        return p;
+        synchronized (watches) {
+            Pipeline p = new Pipeline(pipeline, spec);
+            Pipeline old = pipelines.get(pipeline);
+            if (old != null && old.sameLayout(p)) {
+                old.model = p.model;
+                old.version = p.version;
+                return old;
+            }
+            if (old != null) {
+                System.arraycopy(old.recent, 0, p.recent, 0, RECENT_SLOTS);
+                System.arraycopy(old.recentTime, 0, p.recentTime, 0, RECENT_SLOTS);
+            }
+            pipelines.put(pipeline, p);
+            return p;
+        }
     }
 
     /** The pipelines tapped, in the processor's order. */
@@ -196,8 +213,8 @@ final class LiveStreams implements PredictionTap.Factory {
     /** One pipeline's tap: what its predictions mean, the recent names and the watched streams. */
     static final class Pipeline implements PredictionTap {
         final String name;
-        final String model;
-        final String version;
+        volatile String model;
+        volatile String version;
         /** Charted values per prediction: the targets (K), each {@code horizon} steps ahead. */
         final List<String> targets;
         final int horizon;
@@ -241,6 +258,11 @@ final class LiveStreams implements PredictionTap.Factory {
             this.sigma = spec.head == ModelSpec.Head.GAUSSIAN;
             this.actualIndex = idx.stream().mapToInt(Integer::intValue).toArray();
             this.outputs = targets.size() * h;
+        }
+
+        boolean sameLayout(Pipeline o) {
+            return targets.equals(o.targets) && horizon == o.horizon && sigma == o.sigma && outputs == o.outputs
+                    && java.util.Arrays.equals(actualIndex, o.actualIndex);
         }
 
         @Override

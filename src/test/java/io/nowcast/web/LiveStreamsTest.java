@@ -156,6 +156,35 @@ class LiveStreamsTest {
     }
 
     @Test
+    void aSwappedModelKeepsTheWatchesIfItsOutputsMeanTheSameElseStartsThemAgain() {
+        LiveStreams live = new LiveStreams(() -> 0L);
+        ModelSpec v1 = gaussianModel().spec();
+        io.nowcast.stream.PredictionTap t1 = live.forPipeline("walk", v1);
+        float[] out = {1f, 2f, 0.1f, 0.2f};
+        t1.prediction("a", 5, new float[] {0f, 0f}, out, 0);
+        LiveStreams.Watch w = live.watch("walk", "a");
+        t1.prediction("a", 6, new float[] {0f, 0f}, out, 0);
+        assertEquals(1, w.size());
+
+        ModelSpec v2 = gaussianModel().spec();
+        v2.version = "4";
+        io.nowcast.stream.PredictionTap t2 = live.forPipeline("walk", v2);
+        assertTrue(t1 == t2, "same targets, horizon and deviations: the same tap");
+        assertEquals("4", live.pipeline("walk").version);
+        assertTrue(live.pipeline("walk").watched.containsKey("a"));
+
+        ModelSpec linear = gaussianModel().spec();
+        linear.head = ModelSpec.Head.LINEAR;
+        io.nowcast.stream.PredictionTap t3 = live.forPipeline("walk", linear);
+        assertFalse(t3 == t1, "no deviations any more: a new tap");
+        assertEquals(0, live.watchedCount(), "the watches start again");
+        assertEquals(List.of("a"), live.recent("walk", "", 10, false), "the names seen are kept");
+        LiveStreams.Watch again = live.watch("walk", "a");
+        t3.prediction("a", 7, new float[] {0f, 0f}, new float[] {1f, 2f}, 0);
+        assertEquals(1, again.size());
+    }
+
+    @Test
     void naturalOrder() {
         List<String> v = new ArrayList<>(List.of("ped-10", "ped-9", "ped-100", "cam", "ped-09", "ped-1"));
         v.sort(LiveStreams::natural);

@@ -330,6 +330,13 @@
     w.busy = true;
     try {
       const r = await api('/api/stream?' + q({ pipeline: w.pipeline, stream: w.stream, after: w.last }));
+      const layout = (m) => JSON.stringify([m.targets, m.horizon, m.sigma]);
+      if (r.last < w.last || (w.meta && layout(w.meta) !== layout(r))) {
+        // the server's ring started again (a model swap, or the watch had ended): start over
+        w.meta = null;
+        w.points = [];
+        w.last = 0;
+      }
       if (!w.meta) {
         w.meta = r;
         const body = w.el.querySelector('.body');
