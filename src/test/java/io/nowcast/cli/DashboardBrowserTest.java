@@ -107,9 +107,11 @@ class DashboardBrowserTest {
             try (Chromium browser = Chromium.start(chromium, target.resolve("chromium"), 1400, 1700)) {
                 browser.navigate(page);
                 JsonNode first = null;
+                // until the lines are long enough to count (the overview's first points are a few
+                // pixels wide): each check below fails if that never happens
                 while (System.nanoTime() < deadline) {
                     first = report(browser);
-                    if (drawn(first)) {
+                    if (drawn(first) && pipelineLines(first)) {
                         break;
                     }
                     Thread.sleep(500);
@@ -205,6 +207,18 @@ class DashboardBrowserTest {
     private static JsonNode report(Chromium browser) throws Exception {
         JsonNode v = browser.evaluate("typeof window.nowcastDashboard === 'object' ? " + REPORT + " : '{}'");
         return JSON.readTree(v.asText());
+    }
+
+    /** Whether the throughput and latency charts show both pipelines' lines (over 40 pixels of each colour). */
+    private static boolean pipelineLines(JsonNode r) {
+        for (int chart : new int[] {0, 1}) {
+            for (int p = 0; p < 2; p++) {
+                if (r.get("charts").get(chart).get("counts").get(p).asInt() <= 40) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** Whether the page shows what the test looks at: overview points, two stream charts with points, two frames. */
