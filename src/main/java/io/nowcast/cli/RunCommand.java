@@ -26,9 +26,10 @@ import java.util.concurrent.TimeUnit;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Run the stream processor: read samples from each pipeline's input topics, run its model on every",
-                "sample batched across streams, write predictions, dead letters and evictions to Kafka (at-least-once).",
+                "sample batched across streams, write predictions, dead letters and evictions to Kafka (exactly-once by",
+                "default, see processing.guarantee; stream states in the changelog <application.id>-<pipeline>-state).",
                 "With an empty bootstrap.servers an embedded single-node broker is started in this process and the",
-                "topics are created on it. Runs until Ctrl-C or SIGTERM, which finish and commit the batch in progress.",
+                "topics are created on it. Runs until Ctrl-C or SIGTERM, which commit the work in progress and leave the group.",
                 "Serves /metrics (Prometheus), /health and /ready at http.host:http.port (docs/metrics.md).",
                 "The configuration keys are described in docs/configuration.md."})
 final class RunCommand implements java.util.concurrent.Callable<Integer> {

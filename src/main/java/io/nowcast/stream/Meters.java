@@ -66,12 +66,21 @@ public final class Meters {
                     + "(the next batch is processed meanwhile).");
     public static final Def POLL_RECORDS = new Def("nowcast.poll.records", Meter.Type.DISTRIBUTION_SUMMARY, "records",
             List.of(), "Records returned by one poll (polls that return nothing included).");
+    public static final Def RESTORE = new Def("nowcast.state.restore", Meter.Type.TIMER, "seconds",
+            List.of(PIPELINE), "Time to restore the stream states of newly assigned partitions from the pipeline's"
+                    + " changelog (exactly_once), from the assignment to the last record read; the partitions' records"
+                    + " are processed after it.");
+    public static final Def RESTORED = new Def("nowcast.state.restored.streams", Meter.Type.COUNTER, "streams",
+            List.of(PIPELINE), "Stream states restored from the pipeline's changelog (exactly_once).");
+    public static final Def CHANGELOG = new Def("nowcast.state.changelog.records", Meter.Type.COUNTER, "records",
+            List.of(PIPELINE), "State records (one per changed stream per transaction) and tombstones (evictions)"
+                    + " written to the pipeline's changelog (exactly_once).");
     public static final Def PARTITIONS = new Def("nowcast.assigned.partitions", Meter.Type.GAUGE, "partitions",
             List.of(), "Input partitions assigned to this instance.");
 
     /** All definitions, in the order of the catalogue. */
     public static final List<Def> ALL = List.of(RECORDS_IN, PREDICTIONS, DEAD_LETTERS, DROPPED, STEP, STEP_ROWS, LATENCY,
-            ERROR, ACTIVE_STREAMS, EVICTIONS, GAP_RESETS, MODEL, COMMIT, POLL_RECORDS, PARTITIONS);
+            ERROR, ACTIVE_STREAMS, EVICTIONS, GAP_RESETS, MODEL, RESTORE, RESTORED, CHANGELOG, COMMIT, POLL_RECORDS, PARTITIONS);
 
     private Meters() {
     }
@@ -108,6 +117,9 @@ public final class Meters {
         final AtomicLong activeStreams;
         final Counter[] evictions;       // by StreamStateStore.Cause ordinal
         final Counter gapResets;
+        final Timer restore;
+        final Counter restoredStreams;
+        final Counter stateRecords;
 
         PipelineMeters(MeterRegistry r, String pipeline, String model, String version) {
             Tags t = Tags.of(PIPELINE, pipeline);
@@ -130,6 +142,9 @@ public final class Meters {
                 evictions[c.ordinal()] = counter(r, EVICTIONS, t.and("cause", c.id));
             }
             gapResets = counter(r, GAP_RESETS, t);
+            restore = timer(r, RESTORE, t);
+            restoredStreams = counter(r, RESTORED, t);
+            stateRecords = counter(r, CHANGELOG, t);
             gauge(r, MODEL, t.and("model", model).and("version", version)).set(1);
         }
 
