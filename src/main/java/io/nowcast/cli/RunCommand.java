@@ -87,13 +87,17 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             out.println("metrics: " + web.uri() + "/metrics, health: " + web.uri() + "/health, ready: " + web.uri() + "/ready");
             out.println("Ctrl-C stops the processor.");
             out.flush();
-            // Ctrl-C (SIGINT) or SIGTERM: finish and commit the batch, close the clients, then the broker
+            // Ctrl-C (SIGINT) or SIGTERM: finish and commit the work in progress, leave the group, then the broker
             Processor stopping = p;
             EmbeddedBroker closing = b;
+            CountDownLatch reported = new CountDownLatch(1);
             hook = new Thread(() -> {
                 stopping.stop();
                 try {
-                    stopping.awaitStopped(30, TimeUnit.SECONDS);
+                    // the JVM ends when this hook returns: let the loop's thread say that it stopped
+                    if (stopping.awaitStopped(30, TimeUnit.SECONDS)) {
+                        reported.await(5, TimeUnit.SECONDS);
+                    }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -119,8 +123,13 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 }, statsEvery, statsEvery, TimeUnit.SECONDS);
             }
             started.countDown();
-            p.run();
-            System.err.println("stopped: " + progress(p.stats()));
+            try {
+                p.run();
+                System.err.println("stopped: " + progress(p.stats()));
+                System.err.flush();
+            } finally {
+                reported.countDown();
+            }
             return 0;
         } finally {
             if (ticker != null) {
