@@ -440,7 +440,7 @@ class ProcessorFaultTest {
         try (Reader reader = new Reader(name + "-out"); Admin admin = admin()) {
             Child first = new Child(config, name);
             all.add(first);
-            try (Feed feed = new Feed(name + "-in", 0, 60, 50)) {
+            try (Feed feed = new Feed(name + "-in", 0, 100, 100)) {
                 reader.await(STREAMS * 20, Duration.ofSeconds(120), all);
                 // stopped while samples keep coming
                 first.term();
@@ -453,17 +453,17 @@ class ProcessorFaultTest {
                 consumed += o.offset();
             }
             assertEquals(predicted, consumed, "predictions committed = input offsets committed");
-            assertTrue(predicted < STREAMS * 60L, "stopped mid-stream: " + predicted);
+            assertTrue(predicted < STREAMS * 100L, "stopped mid-stream: " + predicted);
             ConsumerGroupDescription g = admin.describeConsumerGroups(List.of(name)).all().get().get(name);
             assertTrue(g.members().isEmpty(), "left the group: " + g.members());
             Child second = new Child(config, name);
             all.add(second);
-            try (Feed feed = new Feed(name + "-in", 60, 100, 20)) {
+            try (Feed feed = new Feed(name + "-in", 100, 140, 20)) {
                 feed.await();
             }
-            reader.await(STREAMS * 100, Duration.ofSeconds(120), all);
+            reader.await(STREAMS * 140, Duration.ofSeconds(120), all);
             second.term();
-            assertExactlyOnce(name, reader.drain(), 100);
+            assertExactlyOnce(name, reader.drain(), 140);
         } finally {
             for (Child c : all) {
                 c.kill9();
