@@ -10,6 +10,7 @@ import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.header.Header;
@@ -54,8 +55,11 @@ import java.util.function.LongSupplier;
  *     changelog, so the aborted work is done again exactly once.</li>
  * </ul>
  * A dead letter larger than the producer's {@code max.request.size} less 16 KiB is written
- * without its value (header {@code nowcast.value.omitted} gives its size), so that a huge poison
- * record cannot abort every transaction.
+ * without its value (header {@code nowcast.value.omitted} gives its size). One that the broker
+ * refuses as too large for the dead-letter topic aborts its transaction once: the committer
+ * remembers its source record, and when the rewound loop dead-letters it again it is written
+ * without its value. So a huge poison record cannot abort every transaction. After
+ * {@link #MAX_ABORTS} aborted transactions in a row the error is taken as fatal.
  */
 final class ExactlyOnceCommitter implements OutputCommitter {
     /** The open transaction was aborted; nothing of it is visible. The processor rewinds. */
@@ -77,6 +81,7 @@ final class ExactlyOnceCommitter implements OutputCommitter {
     }
 
     private static final int DEAD_LETTER_MARGIN = 16 * 1024;
+    static final int MAX_ABORTS = 10;
 
     private final Producer<byte[], byte[]> producer;
     private final Consumer<byte[], byte[]> consumer;
@@ -91,6 +96,9 @@ final class ExactlyOnceCommitter implements OutputCommitter {
     private volatile KafkaException sendFailure;
     private boolean dead;
     private long transactions;
+    private int abortsInARow;
+    /** Source records (topic/partition/offset) of dead letters the broker refused as too large. */
+    private final java.util.Set<String> tooLarge = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * @param producer       transactional, {@code initTransactions} already called
@@ -137,9 +145,14 @@ final class ExactlyOnceCommitter implements OutputCommitter {
     @Override
     public void send(ProducerRecord<byte[], byte[]> record, boolean deadLetter) {
         ensureOpen();
-        ProducerRecord<byte[], byte[]> r = deadLetter && size(record) > deadLetterLimit ? withoutValue(record) : record;
+        String source = deadLetter ? source(record) : null;
+        ProducerRecord<byte[], byte[]> r = deadLetter && record.value() != null
+                && (size(record) > deadLetterLimit || tooLarge.contains(source)) ? withoutValue(record) : record;
         try {
             producer.send(r, (meta, e) -> {
+                if (e instanceof RecordTooLargeException && source != null && r.value() != null) {
+                    tooLarge.add(source);
+                }
                 if (e != null && sendFailure == null) {
                     sendFailure = e instanceof KafkaException k ? k : new KafkaException(e);
                 }
@@ -195,6 +208,7 @@ final class ExactlyOnceCommitter implements OutputCommitter {
         open = false;
         offsets.clear();
         transactions++;
+        abortsInARow = 0;
         runCallbacks();
     }
 
@@ -211,11 +225,13 @@ final class ExactlyOnceCommitter implements OutputCommitter {
         KafkaException cause = sendFailure != null && !(e instanceof AbortedException) ? sendFailure : e;
         offsets.clear();
         committed.clear();
-        if (fatal(e) || fatal(cause)) {
+        if (fatal(e) || fatal(cause) || ++abortsInARow > MAX_ABORTS) {
             dead = true;
             open = false;
-            return new ProcessorFencedException(what + ": " + e.getMessage() + " (this instance stops; nothing of its"
-                    + " open transaction is committed)", e);
+            return new ProcessorFencedException(what + ": " + e.getMessage()
+                    + (abortsInARow > MAX_ABORTS ? " (" + MAX_ABORTS + " transactions aborted in a row)" : "")
+                    + (cause != e ? " (a write failed: " + cause.getMessage() + ")" : "")
+                    + "; this instance stops, nothing of its open transaction is committed", e);
         }
         if (e instanceof AbortedException a) {
             return a;
@@ -275,6 +291,16 @@ final class ExactlyOnceCommitter implements OutputCommitter {
     /** Transactions committed so far. */
     long transactions() {
         return transactions;
+    }
+
+    /** The source record of a dead letter, from the headers the processor gives it. */
+    private static String source(ProducerRecord<byte[], byte[]> r) {
+        return header(r, Processor.H_TOPIC) + "/" + header(r, Processor.H_PARTITION) + "/" + header(r, Processor.H_OFFSET);
+    }
+
+    private static String header(ProducerRecord<byte[], byte[]> r, String key) {
+        Header h = r.headers().lastHeader(key);
+        return h == null || h.value() == null ? "" : new String(h.value(), StandardCharsets.UTF_8);
     }
 
     private static int size(ProducerRecord<byte[], byte[]> r) {

@@ -115,7 +115,8 @@ import org.slf4j.LoggerFactory;
  * fencing is aborted and the loop rewinds (states restored, positions back to the committed
  * offsets); fencing (another instance took this one's transactional.id or group.instance.id)
  * ends {@link #run()} with a {@link ProcessorException}, without another write. The counts of
- * {@link #stats()} include work that was aborted and done again.
+ * {@link #stats()} are rolled back with an aborted transaction (the meters are not: they count
+ * the work done, aborted work included).
  *
  * <h2>Guarantees: at-least-once ({@code processing.guarantee=at_least_once})</h2>
  * Offsets are committed only after every output of the batch has been acknowledged by all
@@ -362,6 +363,7 @@ public final class Processor implements AutoCloseable {
         }
         this.consumer = c;
         this.producer = p;
+        this.committedCounts = counts();
         this.committer = config.exactlyOnce
                 ? new ExactlyOnceCommitter(p, c, config.commitIntervalMs, this::flushStates, maxRequestSize(config))
                 : new AtLeastOnceCommitter(p, c);
@@ -563,8 +565,12 @@ public final class Processor implements AutoCloseable {
     private void commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
         long t0 = System.nanoTime();
         Stats s = snapshot();
+        Counts c = config.exactlyOnce ? counts() : null;
         committer.commit(offsets, () -> {
             stats = s;
+            if (c != null) {
+                committedCounts = c;
+            }
             meters.commit.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
         });
     }
@@ -860,6 +866,9 @@ public final class Processor implements AutoCloseable {
      */
     private void rewind(ExactlyOnceCommitter.AbortedException e) {
         LOG.warn("{}; rewinding to the last committed offsets and states", e.getMessage());
+        if (committedCounts != null) {
+            restoreCounts(committedCounts);
+        }
         for (Pipeline p : pipelines) {
             p.runner.store().removeIf(x -> true);
             p.dirty.clear();
@@ -881,6 +890,31 @@ public final class Processor implements AutoCloseable {
         }
         restore(owned);
         held.addAll(owned);
+    }
+
+    /** The loop's counts as of a commit, to roll back to when a transaction is aborted. */
+    private record Counts(long polls, long records, long commits, EnumMap<RejectReason, Long> deadLetters, long[][] runners) {
+    }
+
+    private Counts committedCounts;
+
+    private Counts counts() {
+        long[][] r = new long[pipelines.size()][];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = pipelines.get(i).runner.counts();
+        }
+        return new Counts(polls, records, commits, new EnumMap<>(deadLetters), r);
+    }
+
+    private void restoreCounts(Counts c) {
+        polls = c.polls();
+        records = c.records();
+        commits = c.commits();
+        deadLetters.clear();
+        deadLetters.putAll(c.deadLetters());
+        for (int i = 0; i < c.runners().length; i++) {
+            pipelines.get(i).runner.restoreCounts(c.runners()[i]);
+        }
     }
 
     /** A number for the record's partition; records come partition by partition, so the last one is cached. */
