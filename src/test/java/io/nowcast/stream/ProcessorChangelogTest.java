@@ -122,6 +122,48 @@ class ProcessorChangelogTest {
     }
 
     @Test
+    void statesWrittenToTheChangelogAreRestoredBeforeReadyAndBeforeTheFirstRecord() throws Exception {
+        // 20,000 states written as the format document says, by another writer than the processor
+        ProcessorConfig c = setUpPipeline("restore", 2);
+        broker.createTopic("restore-p-state", 2, Map.of("cleanup.policy", "compact"));
+        int n = 20_000;
+        StreamStateStore scratch = new StreamStateStore(1, 16, true, n + 1, 0, null);
+        List<ProducerRecord<byte[], byte[]>> states = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            StreamStateStore.Entry e = scratch.acquire("s" + i, 0);
+            java.util.Arrays.fill(e.vectors, 0.01f * (i % 7));
+            e.steps = 41;
+            e.lastEventTime = 999;
+            states.add(new ProducerRecord<>("restore-p-state", i % 2, utf8("s" + i),
+                    StateChangelog.encode(e, 1, 16, true, utf8("walk-lstm"), utf8("7"))));
+        }
+        KafkaTestKit.produce(broker, states);
+        // the samples of s0 and s1 are on partitions 0 and 1 of the input, as their states
+        KafkaTestKit.produce(broker, List.of(
+                new ProducerRecord<>("restore-in", 0, utf8("s0"), utf8("{\"time\":1000,\"values\":[0,0.5]}")),
+                new ProducerRecord<>("restore-in", 1, utf8("s1"), utf8("{\"time\":1000,\"values\":[0,0.5]}"))));
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        Processor processor = new Processor(c, Map.of("p", walk), registry);
+        try (KafkaTestKit.Running r = new KafkaTestKit.Running(processor)) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!processor.ready()) {
+                assertTrue(System.nanoTime() < deadline, "not ready after 60 s");
+                assertTrue(!r.done.isDone(), "the processor stopped");
+                Thread.sleep(1);
+            }
+            assertEquals(n, registry.get(Meters.RESTORED.name()).counter().count(), "ready only once restored");
+            assertEquals(1, registry.get(Meters.RESTORE.name()).timer().count());
+            r.awaitHandled(2, Duration.ofSeconds(60));
+        }
+        for (ConsumerRecord<byte[], byte[]> out : KafkaTestKit.readAll(broker, "restore-out")) {
+            String v = new String(out.value(), StandardCharsets.UTF_8);
+            assertTrue(v.contains("\"step\":42"), "the stream went on from its restored 41 steps: " + v);
+        }
+        assertEquals(2, KafkaTestKit.readAll(broker, "restore-out").size());
+    }
+
+    @Test
     void aBadRecordInTheChangelogStopsTheProcessorSayingWhere() throws Exception {
         ProcessorConfig c = setUpPipeline("bad", 1);
         broker.createTopic("bad-p-state", 1, Map.of("cleanup.policy", "compact"));
