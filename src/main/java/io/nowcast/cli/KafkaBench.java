@@ -70,7 +70,10 @@ import java.util.stream.Stream;
  *     the wall clock when its prediction is read back (by a {@code read_committed} consumer in
  *     this JVM) minus that event time, which the prediction carries. Milliseconds.</li>
  * </ol>
- * The throughput runs are repeated {@code --rounds} times, each on newly preloaded topics, the
+ * Every pipeline runs once per {@code --guarantees} entry (exactly_once and at_least_once by
+ * default) in every round, so that the cost of exactly-once is a ratio of two runs of the same
+ * session. A restore phase ({@code --restore-streams}) measures how fast a processor restores
+ * stream states from its changelog. The throughput runs are repeated {@code --rounds} times, each on newly preloaded topics, the
  * order of the pipelines alternating; round 1 starts with the LSTM in a JVM that has only started
  * the broker and written the samples (as the anchor's single run does), the summary takes the
  * medians of the later rounds. One JSON line per pipeline, round and phase, and a summary line with
@@ -81,7 +84,9 @@ import java.util.stream.Stream;
         description = {"The stream processor through an embedded Kafka broker: an LSTM pipeline beside the",
                 "pass-through ceiling (the same path with no model). Throughput: N preloaded samples, timed from the",
                 "processor's start until every prediction is read back (read_committed). Latency: samples at a fixed",
-                "rate, read-back time minus each sample's event time (its produce time). One JSON line each."})
+                "rate, read-back time minus each sample's event time (its produce time). Each pipeline once per",
+                "processing guarantee (exactly_once beside at_least_once, as a ratio); restore: streams restored per",
+                "second from a changelog written by an exactly_once run. One JSON line each."})
 final class KafkaBench implements Callable<Integer> {
     static final String LSTM = "lstm";
     static final String PASS = ProcessorConfig.PASS_THROUGH;
@@ -118,6 +123,18 @@ final class KafkaBench implements Callable<Integer> {
             description = "which pipelines to run, in this order: lstm, pass-through (default: ${DEFAULT-VALUE})")
     List<String> pipelines;
 
+    @Option(names = "--guarantees", defaultValue = "exactly_once,at_least_once", split = ",",
+            description = "processing.guarantee of the runs, each pipeline run once per guarantee in every round"
+                    + " (default: ${DEFAULT-VALUE}); the summary gives each median and the exactly_once / at_least_once"
+                    + " ratio")
+    List<String> guarantees;
+
+    @Option(names = "--restore-streams", defaultValue = "100000",
+            description = "restore speed: this many streams (one sample each) through an exactly_once processor, then a"
+                    + " second processor of the same application restores them from the changelog; 0 skips it"
+                    + " (default: ${DEFAULT-VALUE})")
+    int restoreStreams;
+
     @Option(names = "--rounds", defaultValue = "5",
             description = "throughput runs per pipeline, each on newly preloaded topics; the order of the pipelines"
                     + " alternates, and the summary (medians, ratio) leaves out round 1, whose first run warms up the"
@@ -150,6 +167,15 @@ final class KafkaBench implements Callable<Integer> {
             throw new IllegalArgumentException("--samples, --streams, --partitions, --input, --hidden, --poll, --rate"
                     + " and --rounds must be at least 1, --latency-seconds at least 0");
         }
+        for (String g : guarantees) {
+            if (!g.equals(ProcessorConfig.EXACTLY_ONCE) && !g.equals(ProcessorConfig.AT_LEAST_ONCE)) {
+                throw new IllegalArgumentException("--guarantees: unknown guarantee '" + g + "' (expected "
+                        + ProcessorConfig.EXACTLY_ONCE + " or " + ProcessorConfig.AT_LEAST_ONCE + ")");
+            }
+        }
+        if (restoreStreams < 0) {
+            throw new IllegalArgumentException("--restore-streams must be at least 0");
+        }
         for (String k : pipelines) {
             if (!k.equals(LSTM) && !k.equals(PASS)) {
                 throw new IllegalArgumentException("--pipelines: unknown pipeline '" + k + "' (expected " + LSTM + " or "
@@ -171,6 +197,7 @@ final class KafkaBench implements Callable<Integer> {
             ModelFiles.save(modelFile, lstm(input, hidden, seed));
             b.createTopic(DEAD_LETTERS, 1, Map.of());
             List<String> kinds = List.copyOf(new java.util.LinkedHashSet<>(pipelines));
+            List<String> gs = List.copyOf(new java.util.LinkedHashSet<>(guarantees));
             Map<String, List<Double>> warm = new LinkedHashMap<>();
             for (int round = 1; round <= rounds; round++) {
                 // the first run in this JVM also pays for warming up the Kafka path: the order
@@ -180,13 +207,21 @@ final class KafkaBench implements Callable<Integer> {
                     java.util.Collections.reverse(order);
                 }
                 for (String k : order) {
-                    String phase = "r" + round;
-                    b.createTopic(topic(k, phase, "samples"), partitions, Map.of());
-                    b.createTopic(topic(k, phase, "predictions"), partitions, Map.of());
-                    preload(b, topic(k, phase, "samples"));
-                    double perSecond = throughput(b, k, phase, round, modelFile, out);
-                    if (round > 1 || rounds == 1) {
-                        warm.computeIfAbsent(k, x -> new ArrayList<>()).add(perSecond);
+                    // the guarantees side by side, their order alternating too
+                    List<String> gOrder = new ArrayList<>(gs);
+                    if (round % 2 == 0) {
+                        java.util.Collections.reverse(gOrder);
+                    }
+                    for (String g : gOrder) {
+                        guarantee = g;
+                        String phase = shortName(g) + "-r" + round;
+                        b.createTopic(topic(k, phase, "samples"), partitions, Map.of());
+                        b.createTopic(topic(k, phase, "predictions"), partitions, Map.of());
+                        preload(b, topic(k, phase, "samples"));
+                        double perSecond = throughput(b, k, phase, round, modelFile, out);
+                        if (round > 1 || rounds == 1) {
+                            warm.computeIfAbsent(k + "_" + g, x -> new ArrayList<>()).add(perSecond);
+                        }
                     }
                 }
             }
@@ -196,15 +231,31 @@ final class KafkaBench implements Callable<Integer> {
                 summary.append(String.format(Locale.ROOT, ",\"%s_samples_per_s\":%.0f", e.getKey().replace('-', '_'),
                         median(e.getValue())));
             }
-            if (warm.size() == 2) {
-                summary.append(String.format(Locale.ROOT, ",\"ratio_%s_to_%s\":%.3f", LSTM, PASS.replace('-', '_'),
-                        median(warm.get(LSTM)) / median(warm.get(PASS))));
+            for (String g : gs) {
+                if (warm.containsKey(LSTM + "_" + g) && warm.containsKey(PASS + "_" + g)) {
+                    summary.append(String.format(Locale.ROOT, ",\"ratio_%s_to_%s_%s\":%.3f", LSTM, PASS.replace('-', '_'), g,
+                            median(warm.get(LSTM + "_" + g)) / median(warm.get(PASS + "_" + g))));
+                }
+            }
+            for (String k : kinds) {
+                String eos = k + "_" + ProcessorConfig.EXACTLY_ONCE;
+                String alo = k + "_" + ProcessorConfig.AT_LEAST_ONCE;
+                if (warm.containsKey(eos) && warm.containsKey(alo)) {
+                    summary.append(String.format(Locale.ROOT, ",\"ratio_%s_exactly_once_to_at_least_once\":%.3f",
+                            k.replace('-', '_'), median(warm.get(eos)) / median(warm.get(alo))));
+                }
             }
             out.println(summary.append('}'));
             out.flush();
+            if (restoreStreams > 0) {
+                restore(b, kinds.contains(LSTM) ? LSTM : PASS, modelFile, out);
+            }
             if (latencySeconds > 0) {
                 for (String k : kinds) {
-                    latency(b, k, modelFile, out);
+                    for (String g : gs) {
+                        guarantee = g;
+                        latency(b, k, modelFile, out);
+                    }
                 }
             }
         } finally {
@@ -238,6 +289,13 @@ final class KafkaBench implements Callable<Integer> {
         return "bench." + kind + (phase.isEmpty() ? "" : "." + phase) + "." + what;
     }
 
+    /** The processing.guarantee of the processors being started. */
+    private String guarantee = ProcessorConfig.EXACTLY_ONCE;
+
+    static String shortName(String guarantee) {
+        return guarantee.equals(ProcessorConfig.EXACTLY_ONCE) ? "eos" : "alo";
+    }
+
     /** The processor's configuration for one pipeline and phase, as a config file would give it. */
     ProcessorConfig config(EmbeddedBroker b, String kind, String phase, Path modelFile) throws Exception {
         Map<String, String> m = new LinkedHashMap<>();
@@ -246,7 +304,8 @@ final class KafkaBench implements Callable<Integer> {
         m.put("pipelines", kind);
         m.put("dead.letter.topic", DEAD_LETTERS);
         m.put("poll.max.records", Integer.toString(poll));
-        m.put("state.max.streams", Integer.toString(Math.max(streams, 100_000)));
+        m.put("state.max.streams", Integer.toString(Math.max(Math.max(streams, restoreStreams), 100_000)));
+        m.put("processing.guarantee", guarantee);
         String p = "pipeline." + kind + ".";
         m.put(p + "input.topics", topic(kind, phase, "samples"));
         m.put(p + "output.topic", topic(kind, phase, "predictions"));
@@ -303,7 +362,11 @@ final class KafkaBench implements Callable<Integer> {
         volatile Throwable failure;
 
         Running(ProcessorConfig c, Map<String, Forecaster> models) {
-            processor = new Processor(c, models);
+            this(c, models, new io.micrometer.core.instrument.composite.CompositeMeterRegistry());
+        }
+
+        Running(ProcessorConfig c, Map<String, Forecaster> models, io.micrometer.core.instrument.MeterRegistry registry) {
+            processor = new Processor(c, models, registry);
             thread = new Thread(() -> {
                 try {
                     processor.run();
@@ -369,11 +432,11 @@ final class KafkaBench implements Callable<Integer> {
             run.check();
             s = run.processor.stats();
         }
-        out.printf(Locale.ROOT, "{\"bench\":\"kafka\",\"pipeline\":\"%s\",\"phase\":\"throughput\",\"round\":%d,\"model\":\"%s\","
+        out.printf(Locale.ROOT, "{\"bench\":\"kafka\",\"pipeline\":\"%s\",\"guarantee\":\"%s\",\"phase\":\"throughput\",\"round\":%d,\"model\":\"%s\","
                         + "\"samples\":%d,\"streams\":%d,\"partitions\":%d,\"input\":%d,\"hidden\":%d,\"poll\":%d,"
                         + "\"received\":%d,\"seconds\":%.2f,\"samples_per_s\":%.0f,\"polls\":%d,\"rows_per_step\":%.1f,"
                         + "\"dead_letters\":%d,\"cpu_s\":%.2f,\"cpu_us_per_sample\":%.2f,\"load_avg\":%.2f%s}%n",
-                kind, round, describe(kind, models), samples, streams, partitions, input, kind.equals(PASS) ? 0 : hidden, poll,
+                kind, guarantee, round, describe(kind, models), samples, streams, partitions, input, kind.equals(PASS) ? 0 : hidden, poll,
                 got, seconds, got / seconds, s.polls(), s.batchedSteps() == 0 ? 0.0 : s.rowsStepped() / (double) s.batchedSteps(),
                 s.deadLettersTotal(), cpu0 / 1e9, cpu0 / 1e3 / got, load, settingsJson());
         out.flush();
@@ -405,11 +468,12 @@ final class KafkaBench implements Callable<Integer> {
 
     /** Samples at a fixed rate through a fresh processor; prints the latency percentiles. */
     private void latency(EmbeddedBroker b, String kind, Path modelFile, PrintStream out) throws Exception {
-        String in = topic(kind, "live", "samples");
-        String outTopic = topic(kind, "live", "predictions");
+        String live = shortName(guarantee) + "-live";
+        String in = topic(kind, live, "samples");
+        String outTopic = topic(kind, live, "predictions");
         b.createTopic(in, partitions, Map.of());
         b.createTopic(outTopic, partitions, Map.of());
-        ProcessorConfig c = config(b, kind, "live", modelFile);
+        ProcessorConfig c = config(b, kind, live, modelFile);
         Map<String, Forecaster> models = RunCommand.loadModels(c);
         long total = (long) rate * latencySeconds;
         if (total > Integer.MAX_VALUE - 8) {
@@ -506,14 +570,86 @@ final class KafkaBench implements Callable<Integer> {
         int n = count[0];
         long[] sorted = Arrays.copyOf(latencies, n);
         Arrays.sort(sorted);
-        out.printf(Locale.ROOT, "{\"bench\":\"kafka\",\"pipeline\":\"%s\",\"phase\":\"latency\",\"rate\":%d,"
+        out.printf(Locale.ROOT, "{\"bench\":\"kafka\",\"pipeline\":\"%s\",\"guarantee\":\"%s\",\"phase\":\"latency\",\"rate\":%d,"
                         + "\"seconds\":%d,\"sent\":%d,\"sent_per_s\":%.0f,\"received\":%d,\"p50_ms\":%d,\"p99_ms\":%d,"
                         + "\"max_ms\":%d,\"mean_ms\":%.2f,\"rows_per_step\":%.1f,\"dead_letters\":%d,\"load_avg\":%.2f,"
                         + "\"latency\":\"wall clock when the prediction is read back minus the sample's event time"
                         + " (the wall clock when it was produced)\"}%n",
-                kind, rate, latencySeconds, total, total / sendSeconds, n, percentile(sorted, 0.50),
+                kind, guarantee, rate, latencySeconds, total, total / sendSeconds, n, percentile(sorted, 0.50),
                 percentile(sorted, 0.99), n == 0 ? -1 : sorted[n - 1], mean(sorted),
                 s.batchedSteps() == 0 ? 0.0 : s.rowsStepped() / (double) s.batchedSteps(), s.deadLettersTotal(), load);
+        out.flush();
+    }
+
+    /**
+     * Restore speed: {@code --restore-streams} streams, one sample each, through an exactly_once
+     * processor, which leaves one state record per stream in the changelog; then a second processor
+     * of the same application is started, and the time its restore took (the meter
+     * {@code nowcast.state.restore}, from the assignment to the last changelog record read) gives
+     * the streams restored per second.
+     */
+    private void restore(EmbeddedBroker b, String kind, Path modelFile, PrintStream out) throws Exception {
+        guarantee = ProcessorConfig.EXACTLY_ONCE;
+        String phase = "restore";
+        String in = topic(kind, phase, "samples");
+        b.createTopic(in, partitions, Map.of());
+        b.createTopic(topic(kind, phase, "predictions"), partitions, Map.of());
+        Map<String, Object> pc = new HashMap<>();
+        pc.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers());
+        pc.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        pc.put(ProducerConfig.BATCH_SIZE_CONFIG, 262_144);
+        Random r = new Random(11);
+        StringBuilder sb = new StringBuilder(128);
+        float[] v = new float[input];
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(pc, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < restoreStreams; i++) {
+                for (int j = 0; j < input; j++) {
+                    v[j] = (float) r.nextGaussian();
+                }
+                p.send(new ProducerRecord<>(in, ("s" + i).getBytes(StandardCharsets.UTF_8), sample(sb, i, EPOCH, v)));
+            }
+            p.flush();
+        }
+        ProcessorConfig c = config(b, kind, phase, modelFile);
+        Map<String, Forecaster> models = RunCommand.loadModels(c);
+        long written = 0;
+        try (Running first = new Running(c, models, new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
+            while (first.processor.stats().predictions() < restoreStreams) {
+                first.check();
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("restore: " + first.processor.stats().predictions() + " of "
+                            + restoreStreams + " samples processed after 600 s");
+                }
+                Thread.sleep(20);
+            }
+            first.close();
+            first.check();
+            written = (long) first.processor.registry().get("nowcast.state.changelog.records").counter().count();
+        }
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        double seconds;
+        double restored;
+        try (Running second = new Running(c, RunCommand.loadModels(c), registry)) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
+            io.micrometer.core.instrument.Timer t = registry.get("nowcast.state.restore").timer();
+            while (t.count() == 0 || !second.processor.ready()) {
+                second.check();
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("restore: not restored after 600 s");
+                }
+                Thread.sleep(5);
+            }
+            seconds = t.totalTime(TimeUnit.NANOSECONDS) / 1e9;
+            restored = registry.get("nowcast.state.restored.streams").counter().count();
+        }
+        out.printf(Locale.ROOT, "{\"bench\":\"kafka\",\"pipeline\":\"%s\",\"phase\":\"restore\",\"streams\":%d,"
+                        + "\"partitions\":%d,\"hidden\":%d,\"changelog_records\":%d,\"restored\":%.0f,\"seconds\":%.3f,"
+                        + "\"streams_per_s\":%.0f,\"restore\":\"nowcast.state.restore: from the assignment to the last"
+                        + " changelog record read, the stable offsets checked first\"}%n",
+                kind, restoreStreams, partitions, kind.equals(PASS) ? 0 : hidden, written, restored, seconds,
+                restored / seconds);
         out.flush();
     }
 

@@ -27,9 +27,10 @@ import java.util.concurrent.TimeUnit;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Run the stream processor: read samples from each pipeline's input topics, run its model on every",
-                "sample batched across streams, write predictions, dead letters and evictions to Kafka (at-least-once).",
+                "sample batched across streams, write predictions, dead letters and evictions to Kafka (exactly-once by",
+                "default, see processing.guarantee; stream states in the changelog <application.id>-<pipeline>-state).",
                 "With an empty bootstrap.servers an embedded single-node broker is started in this process and the",
-                "topics are created on it. Runs until Ctrl-C or SIGTERM, which finish and commit the batch in progress.",
+                "topics are created on it. Runs until Ctrl-C or SIGTERM, which commit the work in progress and leave the group.",
                 "Serves /metrics (Prometheus), /health and /ready at http.host:http.port (docs/metrics.md).",
                 "The configuration keys are described in docs/configuration.md."})
 final class RunCommand implements java.util.concurrent.Callable<Integer> {
@@ -88,13 +89,17 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             out.println("metrics: " + web.uri() + "/metrics, health: " + web.uri() + "/health, ready: " + web.uri() + "/ready");
             out.println("Ctrl-C stops the processor.");
             out.flush();
-            // Ctrl-C (SIGINT) or SIGTERM: finish and commit the batch, close the clients, then the broker
+            // Ctrl-C (SIGINT) or SIGTERM: finish and commit the work in progress, leave the group, then the broker
             Processor stopping = p;
             EmbeddedBroker closing = b;
+            CountDownLatch reported = new CountDownLatch(1);
             hook = new Thread(() -> {
                 stopping.stop();
                 try {
-                    stopping.awaitStopped(30, TimeUnit.SECONDS);
+                    // the JVM ends when this hook returns: let the loop's thread say that it stopped
+                    if (stopping.awaitStopped(30, TimeUnit.SECONDS)) {
+                        reported.await(5, TimeUnit.SECONDS);
+                    }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -120,8 +125,13 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 }, statsEvery, statsEvery, TimeUnit.SECONDS);
             }
             started.countDown();
-            p.run();
-            System.err.println("stopped: " + progress(p.stats()));
+            try {
+                p.run();
+                System.err.println("stopped: " + progress(p.stats()));
+                System.err.flush();
+            } finally {
+                reported.countDown();
+            }
             return 0;
         } finally {
             if (ticker != null) {

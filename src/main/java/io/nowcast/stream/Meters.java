@@ -70,19 +70,29 @@ public final class Meters {
                     + " the problem, and the old model goes on).");
     public static final Def MODEL_RESETS = new Def("nowcast.model.reset.streams", Meter.Type.COUNTER, "streams",
             List.of(PIPELINE), "Stream states reset to fresh by a model swap, because the new model's state has another"
-                    + " shape (cell type, layers or hidden size) than the old one's; states that fit are kept.");
+                    + " shape (cell type, layers or hidden size) than the old one's (states that fit are kept), or"
+                    + " dropped on restore from the changelog for the same reason.");
     public static final Def COMMIT = new Def("nowcast.commit", Meter.Type.TIMER, "seconds",
             List.of(), "Time from the end of a batch until its outputs are acknowledged and its offsets committed "
                     + "(the next batch is processed meanwhile).");
     public static final Def POLL_RECORDS = new Def("nowcast.poll.records", Meter.Type.DISTRIBUTION_SUMMARY, "records",
             List.of(), "Records returned by one poll (polls that return nothing included).");
+    public static final Def RESTORE = new Def("nowcast.state.restore", Meter.Type.TIMER, "seconds",
+            List.of(PIPELINE), "Time to restore the stream states of newly assigned partitions from the pipeline's"
+                    + " changelog (exactly_once), from the assignment to the last record read; the partitions' records"
+                    + " are processed after it.");
+    public static final Def RESTORED = new Def("nowcast.state.restored.streams", Meter.Type.COUNTER, "streams",
+            List.of(PIPELINE), "Stream states restored from the pipeline's changelog (exactly_once).");
+    public static final Def CHANGELOG = new Def("nowcast.state.changelog.records", Meter.Type.COUNTER, "records",
+            List.of(PIPELINE), "State records (one per changed stream per transaction) and tombstones (evictions)"
+                    + " written to the pipeline's changelog (exactly_once).");
     public static final Def PARTITIONS = new Def("nowcast.assigned.partitions", Meter.Type.GAUGE, "partitions",
             List.of(), "Input partitions assigned to this instance.");
 
     /** All definitions, in the order of the catalogue. */
     public static final List<Def> ALL = List.of(RECORDS_IN, PREDICTIONS, DEAD_LETTERS, DROPPED, STEP, STEP_ROWS, LATENCY,
-            ERROR, ACTIVE_STREAMS, LAG, EVICTIONS, GAP_RESETS, MODEL, MODEL_FILES, MODEL_RESETS, COMMIT, POLL_RECORDS,
-            PARTITIONS);
+            ERROR, ACTIVE_STREAMS, LAG, EVICTIONS, GAP_RESETS, MODEL, MODEL_FILES, MODEL_RESETS, RESTORE, RESTORED,
+            CHANGELOG, COMMIT, POLL_RECORDS, PARTITIONS);
 
     private Meters() {
     }
@@ -126,6 +136,9 @@ public final class Meters {
         private final MeterRegistry registry;
         private final Tags tags;
         private Gauge model;
+        final Timer restore;
+        final Counter restoredStreams;
+        final Counter stateRecords;
 
         PipelineMeters(MeterRegistry r, String pipeline, String model, String version) {
             Tags t = Tags.of(PIPELINE, pipeline);
@@ -154,6 +167,9 @@ public final class Meters {
             modelsSwapped = counter(r, MODEL_FILES, t.and("result", "swapped"));
             modelsRefused = counter(r, MODEL_FILES, t.and("result", "refused"));
             modelResets = counter(r, MODEL_RESETS, t);
+            restore = timer(r, RESTORE, t);
+            restoredStreams = counter(r, RESTORED, t);
+            stateRecords = counter(r, CHANGELOG, t);
             modelInUse(model, version);
         }
 

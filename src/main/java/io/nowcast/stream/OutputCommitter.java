@@ -23,8 +23,8 @@ import java.util.Map;
  * read again by whoever owns their partitions next.
  *
  * <p>{@link AtLeastOnceCommitter} commits a batch's offsets through the consumer once all of its
- * outputs are acknowledged. An exactly-once committer replaces it with a transaction: begin =
- * {@code beginTransaction}, commit = {@code sendOffsetsToTransaction} + {@code commitTransaction}.
+ * outputs are acknowledged. {@link ExactlyOnceCommitter} writes the outputs of several batches and
+ * their offsets in one transaction ({@code sendOffsetsToTransaction} + {@code commitTransaction}).
  */
 interface OutputCommitter extends AutoCloseable {
     void begin();
@@ -41,6 +41,15 @@ interface OutputCommitter extends AutoCloseable {
 
     /** Finishes every batch given to {@link #commit}: its outputs durable, its offsets committed. */
     void settle();
+
+    /**
+     * The loop has caught up with its input (a poll gave fewer records than it may): at-least-once
+     * settles at once, so that no output waits; exactly-once keeps its transaction open until its
+     * commit interval is over.
+     */
+    default void caughtUp() {
+        settle();
+    }
 
     /**
      * Forgets the offsets of the partitions this instance lost without a chance to commit them

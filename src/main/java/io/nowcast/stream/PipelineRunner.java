@@ -602,6 +602,22 @@ public final class PipelineRunner {
         capacity = c;
     }
 
+    /** The counts below, for {@link #restoreCounts} (the processor rolls them back with an aborted transaction). */
+    long[] counts() {
+        return new long[] {samples, predictions, outOfOrder, lateDropped, gapResets, modelErrors, batchedSteps, rowsStepped};
+    }
+
+    void restoreCounts(long[] c) {
+        samples = c[0];
+        predictions = c[1];
+        outOfOrder = c[2];
+        lateDropped = c[3];
+        gapResets = c[4];
+        modelErrors = c[5];
+        batchedSteps = c[6];
+        rowsStepped = c[7];
+    }
+
     /** Samples given to {@link #process}. */
     public long samples() {
         return samples;

@@ -8,6 +8,15 @@ import io.nowcast.codec.RejectedException;
 import io.nowcast.codec.Sample;
 import io.nowcast.codec.SampleCodec;
 import io.nowcast.model.Forecaster;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -18,7 +27,13 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -35,10 +50,15 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The stream processor: reads the samples of every pipeline's input topics, runs each pipeline's
@@ -47,7 +67,8 @@ import java.util.function.LongSupplier;
  *
  * <h2>The loop</h2>
  * One consumer reads all pipelines' input topics (group {@code application.id}, auto-commit off,
- * {@code read_committed}); one producer (idempotent, {@code acks=all}) writes everything. Each turn:
+ * {@code read_committed}); one producer (idempotent, {@code acks=all}; transactional with
+ * exactly-once) writes everything. Each turn:
  * <ol>
  * <li>poll up to {@code poll.max.records} records;</li>
  * <li>swap in a new model version for each pipeline with a {@code model.dir} that has one
@@ -62,7 +83,9 @@ import java.util.function.LongSupplier;
  * <li>give each pipeline its samples in poll order ({@link PipelineRunner#process}): predictions
  *     to the pipeline's output topic (key = stream id), out-of-order samples and model errors to
  *     the dead-letter topic;</li>
- * <li>commit ({@link OutputCommitter}): the batch's offsets are committed synchronously once
+ * <li>commit ({@link OutputCommitter}). With exactly-once, the batch's offsets join the open
+ *     transaction, which commits once it is {@code commit.interval.ms} old. With at-least-once,
+ *     the batch's offsets are committed synchronously once
  *     every one of its outputs is acknowledged. While the loop is behind (a poll gives
  *     {@code poll.max.records}), that is checked at the end of the next batch, so the broker
  *     acknowledges a batch while the loop processes the next one; once it has caught up (a
@@ -77,19 +100,43 @@ import java.util.function.LongSupplier;
  * sample with {@code late.policy=drop}) a count, and its offset is committed with the rest of the
  * batch: a bad record never stalls its partition.
  *
- * <h2>Guarantees (at-least-once)</h2>
+ * <h2>Guarantees: exactly-once ({@code processing.guarantee=exactly_once}, the default)</h2>
+ * Outputs (predictions, dead letters, eviction announcements), the state of every stream they
+ * changed and the input offsets go to Kafka in one transaction ({@link ExactlyOnceCommitter}),
+ * committed every {@code commit.interval.ms}, on an empty poll, before partitions are revoked and
+ * on {@link #stop()}. Each pipeline's states live in a compacted changelog topic
+ * {@code <application.id>-<pipeline>-state} ({@link StateChangelog}, {@code schemas/state-changelog.md})
+ * with the partition count of its input: a stream's state goes to the partition its samples come
+ * from, written once per stream per transaction; an eviction writes a tombstone. The topic is
+ * made at start if missing, and refused if it exists with another partition count or cleanup
+ * policy. When partitions are assigned, the states of their streams are read from the changelog
+ * ({@code read_committed}, from the beginning to the end, after any transaction still open on it has
+ * ended) before any of their records is processed; {@link #ready()} is false meanwhile. A record
+ * the processor cannot read stops it with a message naming the topic, partition and offset. So a
+ * {@code read_committed} reader of the outputs sees one prediction per input sample, and after a
+ * crash, a restart or a rebalance every stream goes on from the state it had at the last commit,
+ * with the numbers an uninterrupted run gives. A transaction that fails for any other reason than
+ * fencing is aborted and the loop rewinds (states restored, positions back to the committed
+ * offsets); fencing (another instance took this one's transactional.id or group.instance.id)
+ * ends {@link #run()} with a {@link ProcessorException}, without another write. The counts of
+ * {@link #stats()} are rolled back with an aborted transaction (the meters are not: they count
+ * the work done, aborted work included).
+ *
+ * <h2>Guarantees: at-least-once ({@code processing.guarantee=at_least_once})</h2>
  * Offsets are committed only after every output of the batch has been acknowledged by all
  * in-sync replicas, so nothing that was read is lost. After a crash, or a fatal error, the records
  * polled since the last commit (at most the last two batches) are read again: their predictions,
- * dead letters and eviction announcements can appear twice. Stream states live in memory only (the changelog comes with
- * exactly-once), so after a restart every stream starts from a fresh state: the re-read samples
- * and the ones after them get predictions with {@code step} counted from 1 again, which differ
- * from those an uninterrupted run would have made. When the group takes partitions away from this
- * instance, the states of the streams last seen on them are dropped (not announced as evictions),
- * so that a partition that comes back later does not resume from a state that is out of date; a
- * partition revoked and assigned again in the same rebalance keeps its streams' states.
- * Per stream, predictions are written in the order of the stream's samples (all go to the output
- * topic with the stream id as key, so to one partition).
+ * dead letters and eviction announcements can appear twice. Stream states live in memory only, so
+ * after a restart every stream starts from a fresh state: the re-read samples and the ones after
+ * them get predictions with {@code step} counted from 1 again, which differ from those an
+ * uninterrupted run would have made.
+ *
+ * <p>In both modes, when the group takes partitions away from this instance, the states of the
+ * streams last seen on them are dropped (not announced as evictions), so that a partition that
+ * comes back later does not resume from a state that is out of date; a partition revoked and
+ * assigned again in the same rebalance keeps its streams' states. Per stream, predictions are
+ * written in the order of the stream's samples (all go to the output topic with the stream id as
+ * key, so to one partition).
  *
  * <h2>Lifecycle and threads</h2>
  * The constructor makes the clients (a bad client setting fails here) and subscribes; nothing is
@@ -144,6 +191,9 @@ public final class Processor implements AutoCloseable {
 
     /** {@link #alive()} is false once a turn of the loop has taken longer than this. */
     static final long LIVENESS_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /** How long a restore waits for another instance's open transaction on the changelog to end. */
+    static final long RESTORE_WAIT_NANOS = TimeUnit.MINUTES.toNanos(5);
+    private static final Logger LOG = LoggerFactory.getLogger(Processor.class);
 
     /** One pipeline: its codec, runner and the current batch's samples and records. */
     private final class Pipeline implements PipelineRunner.Output {
@@ -158,6 +208,12 @@ public final class Processor implements AutoCloseable {
         final List<Sample> samples = new ArrayList<>();
         final List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         int[] sources = new int[64];
+        /** exactly_once: the changelog topic, and the streams whose state changed in the open transaction. */
+        final String changelog;
+        final Set<String> dirty = new HashSet<>();
+        /** The serving model's name and version, written into its state records (changed by a swap). */
+        byte[] modelName;
+        byte[] modelVersion;
 
         /** {@code model} is null for a pass-through pipeline. */
         Pipeline(ProcessorConfig.Pipeline config, Forecaster model) {
@@ -165,8 +221,11 @@ public final class Processor implements AutoCloseable {
             this.name = utf8(config.name());
             int maxStreams = Processor.this.config.maxStreams;
             long ttl = Processor.this.config.idleTtlMs;
-            StreamStateStore.EvictionListener evictions = (stream, cause, last, steps) ->
-                    announceEviction(this, stream, cause, last, steps);
+            StreamStateStore.EvictionListener evictions = (stream, cause, last, steps, source) ->
+                    evicted(this, stream, cause, last, steps, source);
+            this.changelog = Processor.this.config.exactlyOnce ? Processor.this.config.changelogTopic(config) : null;
+            this.modelName = utf8(model == null ? ProcessorConfig.PASS_THROUGH : model.spec().name);
+            this.modelVersion = utf8(model == null ? "1" : String.valueOf(model.spec().version));
             if (model == null) {
                 this.codec = new SampleCodec(config.inputSize(), config.maxRecordBytes());
                 this.meters = new Meters.PipelineMeters(registry, config.name(), ProcessorConfig.PASS_THROUGH, "1");
@@ -206,11 +265,17 @@ public final class Processor implements AutoCloseable {
             meters.latency.record(Math.max(0, ms), TimeUnit.MILLISECONDS);
             byte[] key = in.key() != null ? in.key() : utf8(stream);
             committer.send(new ProducerRecord<>(config.outputTopic(), null, in.timestamp(), key, value), false);
+            if (changelog != null) {
+                dirty.add(stream);
+            }
         }
 
         @Override
         public void rejected(int index, RejectReason reason, String message) {
             deadLetter(records.get(index), this, reason, message);
+            if (changelog != null && reason == RejectReason.MODEL_ERROR) {
+                dirty.add(samples.get(index).stream()); // its state was reset
+            }
         }
     }
 
@@ -226,6 +291,14 @@ public final class Processor implements AutoCloseable {
     private final List<Pipeline> pipelines = new ArrayList<>();
     private final Map<String, Pipeline> byTopic = new HashMap<>();
     private final Map<TopicPartition, Integer> sourceIds = new HashMap<>();
+    /** Source id to partition. */
+    private final List<TopicPartition> sourceList = new ArrayList<>();
+    /** Input partitions whose streams' states this instance holds and are current. */
+    private final Set<TopicPartition> held = new HashSet<>();
+    private final KafkaProducer<byte[], byte[]> producer;
+    private Admin admin;
+    private KafkaConsumer<byte[], byte[]> restoreConsumer;
+    private volatile boolean restoring;
     private String lastTopic;
     private int lastPartition = -1;
     private int lastSource;
@@ -242,14 +315,13 @@ public final class Processor implements AutoCloseable {
     private volatile int partitions;
     // readiness: false from an assignment until the states of its partitions are restored
     private volatile boolean restored;
-    private volatile StateRestore restore = assigned -> { };
+    private volatile StateRestore restoreHook = assigned -> { };
     private PredictionTap.Factory taps;   // asked again for a pipeline whose model is swapped
 
     /**
-     * Brings back the stream states of partitions newly assigned to this instance, in the loop
-     * thread, inside the rebalance; {@link #ready()} is false until it returns. States live in
-     * memory only for now and a new partition's streams start fresh, so the processor's own step
-     * is empty; the changelog restore of exactly-once goes here.
+     * A step run after the changelog restore of partitions newly assigned to this instance, in the
+     * loop thread, inside the rebalance; {@link #ready()} is false until it returns. Empty but in
+     * tests (a restore that takes its time).
      */
     @FunctionalInterface
     interface StateRestore {
@@ -315,36 +387,26 @@ public final class Processor implements AutoCloseable {
             throw e;
         }
         this.consumer = c;
-        this.committer = new AtLeastOnceCommitter(p, c);
+        this.producer = p;
+        this.committedCounts = counts();
+        this.committer = config.exactlyOnce
+                ? new ExactlyOnceCommitter(p, c, config.commitIntervalMs, this::flushStates, maxRequestSize(config))
+                : new AtLeastOnceCommitter(p, c);
         this.consumerMetrics = new KafkaClientMetrics(c);
         this.producerMetrics = new KafkaClientMetrics(p);
         consumerMetrics.bindTo(registry);
         producerMetrics.bindTo(registry);
         consumer.subscribe(new ArrayList<>(byTopic.keySet()), new ConsumerRebalanceListener() {
-            // with the eager protocol every partition is revoked and most come straight back: a
-            // stream's state is dropped only if its partition is not assigned again
-            private final Set<TopicPartition> revoked = new HashSet<>();
-
             @Override
             public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-                // commit what is done while the partitions are still ours
+                // commit what is done while the partitions are still ours; with the eager protocol
+                // every partition is revoked and most come straight back: their states are kept
                 committer.settle();
-                revoked.addAll(partitions);
             }
 
             @Override
             public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-                restored = false;
-                Set<TopicPartition> owned = consumer.assignment();
-                Set<TopicPartition> fresh = new HashSet<>(partitions);
-                fresh.removeAll(revoked);
-                revoked.removeAll(owned);
-                dropStatesOf(revoked);
-                revoked.clear();
-                Processor.this.partitions = owned.size();
-                publishStats();
-                restore.restore(fresh);
-                restored = true;
+                reconcile();
             }
 
             @Override
@@ -352,6 +414,7 @@ public final class Processor implements AutoCloseable {
                 // another member may own them already
                 committer.forget(lost);
                 dropStatesOf(lost);
+                held.removeAll(lost);
                 Processor.this.partitions = consumer.assignment().size() - lost.size();
                 publishStats();
             }
@@ -370,8 +433,14 @@ public final class Processor implements AutoCloseable {
         s.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         s.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         s.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(c.pollMaxRecords));
+        if (!c.instanceId.isEmpty()) {
+            s.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, c.applicationId + "-" + c.instanceId);
+        }
         return s;
     }
+
+    /** The transaction timeout of the exactly-once producer unless producer.transaction.timeout.ms says otherwise. */
+    static final int DEFAULT_TRANSACTION_TIMEOUT_MS = 10_000;
 
     /**
      * The producer's batch.size unless producer.batch.size says otherwise: a poll's outputs leave in
@@ -387,9 +456,16 @@ public final class Processor implements AutoCloseable {
         s.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(DEFAULT_BATCH_BYTES));
         s.putAll(c.kafkaCommon);
         s.putAll(c.kafkaProducer);
+        if (c.exactlyOnce) {
+            s.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, Integer.toString(DEFAULT_TRANSACTION_TIMEOUT_MS));
+        }
         s.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers);
         s.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         s.put(ProducerConfig.ACKS_CONFIG, "all");
+        if (c.exactlyOnce) {
+            s.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, c.applicationId + "-"
+                    + (c.instanceId.isEmpty() ? UUID.randomUUID().toString() : c.instanceId));
+        }
         return s;
     }
 
@@ -407,24 +483,33 @@ public final class Processor implements AutoCloseable {
             started = true;
         }
         try {
+            lastPollNanos = System.nanoTime();
+            if (config.exactlyOnce) {
+                prepareExactlyOnce();
+            }
             Duration timeout = Duration.ofMillis(config.pollTimeoutMs);
             while (running) {
                 lastPollNanos = System.nanoTime();
                 ConsumerRecords<byte[], byte[]> batch;
                 try {
                     batch = consumer.poll(timeout);
+                    polls++;
+                    lastPollNanos = System.nanoTime();
+                    meters.pollRecords.record(batch.count());
+                    swapModels();
+                    processBatch(batch);
+                    updateLag();
                 } catch (WakeupException e) {
                     if (!running) {
                         break;
                     }
-                    continue;
+                } catch (KafkaException e) {
+                    ExactlyOnceCommitter.AbortedException aborted = causeOf(e, ExactlyOnceCommitter.AbortedException.class);
+                    if (aborted == null || causeOf(e, ProcessorException.class) != null) {
+                        throw e;
+                    }
+                    rewind(aborted);
                 }
-                polls++;
-                lastPollNanos = System.nanoTime();
-                meters.pollRecords.record(batch.count());
-                swapModels();
-                processBatch(batch);
-                updateLag();
             }
             committer.settle();
         } catch (ProcessorException e) {
@@ -432,6 +517,10 @@ public final class Processor implements AutoCloseable {
             throw e;
         } catch (RuntimeException e) {
             committer.abandon();
+            ProcessorException inner = causeOf(e, ProcessorException.class);
+            if (inner != null) {
+                throw inner;
+            }
             throw new ProcessorException("the processor stopped: " + e, e);
         } finally {
             running = false;
@@ -446,9 +535,13 @@ public final class Processor implements AutoCloseable {
             if (p.watcher != null) {
                 PipelineRunner before = p.runner;
                 p.runner = p.watcher.update(before, clockMs.getAsLong());
-                if (p.runner != before && taps != null) {
-                    // the new model's outputs may mean something else: its tap is made afresh
-                    p.runner.tap(taps.forPipeline(p.config.name(), p.runner.spec()));
+                if (p.runner != before) {
+                    p.modelName = utf8(p.runner.spec().name);
+                    p.modelVersion = utf8(String.valueOf(p.runner.spec().version));
+                    if (taps != null) {
+                        // the new model's outputs may mean something else: its tap is made afresh
+                        p.runner.tap(taps.forPipeline(p.config.name(), p.runner.spec()));
+                    }
                 }
             }
         }
@@ -503,9 +596,9 @@ public final class Processor implements AutoCloseable {
         commits++;
         commit(offsets);
         if (batch.count() < config.pollMaxRecords) {
-            // caught up with the input: nothing to overlap with, so send the outputs now rather than
-            // after the producer's linger.ms, and commit
-            committer.settle();
+            // caught up with the input: at-least-once sends the outputs now rather than after the
+            // producer's linger.ms, and commits; exactly-once commits at the end of its interval
+            committer.caughtUp();
         }
     }
 
@@ -535,10 +628,361 @@ public final class Processor implements AutoCloseable {
     private void commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
         long t0 = System.nanoTime();
         Stats s = snapshot();
+        Counts c = config.exactlyOnce ? counts() : null;
         committer.commit(offsets, () -> {
             stats = s;
+            if (c != null) {
+                committedCounts = c;
+            }
             meters.commit.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
         });
+    }
+
+    private static <T extends Throwable> T causeOf(Throwable e, Class<T> type) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+        }
+        return null;
+    }
+
+    private static int maxRequestSize(ProcessorConfig c) {
+        Object v = producerSettings(c).get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        try {
+            return v == null ? 1_048_576 : Integer.parseInt(v.toString().trim());
+        } catch (NumberFormatException e) {
+            return 1_048_576;
+        }
+    }
+
+    /**
+     * exactly_once, before the first poll: the producer's transactions (fencing a predecessor with
+     * the same transactional.id and aborting its open transaction) and each pipeline's changelog
+     * topic, made if missing and checked if present.
+     */
+    private void prepareExactlyOnce() {
+        Map<String, Object> a = new LinkedHashMap<>();
+        a.putAll(config.kafkaCommon);
+        a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers);
+        a.put(AdminClientConfig.CLIENT_ID_CONFIG, config.applicationId + "-admin");
+        admin = Admin.create(a);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.putAll(config.kafkaCommon);
+        r.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers);
+        r.put(ConsumerConfig.CLIENT_ID_CONFIG, config.applicationId + "-restore");
+        r.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        r.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        r.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
+        r.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        restoreConsumer = new KafkaConsumer<>(r, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        try {
+            for (Pipeline p : pipelines) {
+                prepareChangelog(p);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProcessorException("interrupted while preparing the changelog topics", e);
+        } catch (ExecutionException e) {
+            throw new ProcessorException("cannot prepare the changelog topics: " + e.getCause(), e.getCause());
+        }
+        producer.initTransactions();
+    }
+
+    /** Makes the pipeline's changelog topic (compacted, partitioned like its input) or checks the one there is. */
+    private void prepareChangelog(Pipeline p) throws InterruptedException, ExecutionException {
+        List<String> inputs = p.config.inputTopics();
+        int n = -1;
+        String first = null;
+        for (String t : inputs) {
+            TopicDescription d;
+            try {
+                d = admin.describeTopics(List.of(t)).allTopicNames().get().get(t);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                    throw new ProcessorException("pipeline " + p.config.name() + ": input topic '" + t + "' does not exist;"
+                            + " with exactly_once its partition count makes the changelog's, create it first", e);
+                }
+                throw e;
+            }
+            int k = d.partitions().size();
+            if (n >= 0 && k != n) {
+                throw new ProcessorException("pipeline " + p.config.name() + ": input topics '" + first + "' (" + n
+                        + " partitions) and '" + t + "' (" + k + ") differ; with exactly_once the state changelog is"
+                        + " partitioned like the input, so its input topics must have the same partition count", null);
+            }
+            n = k;
+            first = t;
+        }
+        String topic = p.changelog;
+        try {
+            admin.createTopics(List.of(new NewTopic(topic, Optional.of(n), Optional.empty())
+                    .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)))).all().get();
+            LOG.info("pipeline {}: created the state changelog topic {} ({} partitions, cleanup.policy=compact)",
+                    p.config.name(), topic, n);
+            return;
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw e;
+            }
+        }
+        int k = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();
+        ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        Config tc = admin.describeConfigs(List.of(res)).all().get().get(res);
+        ConfigEntry policy = tc.get(TopicConfig.CLEANUP_POLICY_CONFIG);
+        String pv = policy == null ? "" : policy.value();
+        if (k != n || !TopicConfig.CLEANUP_POLICY_COMPACT.equals(pv)) {
+            throw new ProcessorException("pipeline " + p.config.name() + ": the state changelog topic '" + topic
+                    + "' exists with " + k + " partitions and cleanup.policy=" + pv + "; expected " + n
+                    + " partitions (as the input topic '" + first + "') and cleanup.policy=compact. Delete it (every"
+                    + " stream then starts afresh) or fix it", null);
+        }
+    }
+
+    /**
+     * After an assignment: drops the states of the partitions no longer owned, restores (exactly_once)
+     * those of the partitions newly owned, before any of their records is processed.
+     */
+    private void reconcile() {
+        restored = false;
+        Set<TopicPartition> owned = consumer.assignment();
+        Set<TopicPartition> gone = new HashSet<>(held);
+        gone.removeAll(owned);
+        dropStatesOf(gone);
+        held.removeAll(gone);
+        Set<TopicPartition> fresh = new HashSet<>(owned);
+        fresh.removeAll(held);
+        partitions = owned.size();
+        publishStats();
+        if (config.exactlyOnce && !fresh.isEmpty()) {
+            restore(fresh);
+        }
+        restoreHook.restore(fresh);
+        held.addAll(fresh);
+        restored = true;
+        publishStats();
+    }
+
+    /** exactly_once: reads the states of the streams of these input partitions from the changelog. */
+    private void restore(Set<TopicPartition> fresh) {
+        restoring = true;
+        try {
+            for (Pipeline p : pipelines) {
+                Map<Integer, TopicPartition> byPartition = new HashMap<>();
+                for (TopicPartition tp : fresh) {
+                    if (byTopic.get(tp.topic()) == p) {
+                        byPartition.putIfAbsent(tp.partition(), tp);
+                    }
+                }
+                if (!byPartition.isEmpty()) {
+                    restore(p, byPartition);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProcessorException("interrupted while restoring stream states", e);
+        } catch (ExecutionException e) {
+            throw new ProcessorException("cannot restore stream states: " + e.getCause(), e.getCause());
+        } finally {
+            restoring = false;
+        }
+    }
+
+    private void restore(Pipeline p, Map<Integer, TopicPartition> byPartition) throws InterruptedException, ExecutionException {
+        long t0 = System.nanoTime();
+        List<TopicPartition> parts = new ArrayList<>();
+        for (int k : byPartition.keySet()) {
+            parts.add(new TopicPartition(p.changelog, k));
+        }
+        Map<TopicPartition, Long> end = awaitNoOpenTransactions(p, parts);
+        restoreConsumer.assign(parts);
+        restoreConsumer.seekToBeginning(parts);
+        StreamStateStore store = p.runner.store();
+        int errorValues = p.runner.errorValues();
+        long now = clockMs.getAsLong();
+        Set<String> live = new HashSet<>();
+        long read = 0;
+        long misfits = 0;
+        List<TopicPartition> pending = new ArrayList<>(parts);
+        pending.removeIf(tp -> end.get(tp) == 0);
+        while (!pending.isEmpty()) {
+            lastPollNanos = System.nanoTime();
+            for (ConsumerRecord<byte[], byte[]> r : restoreConsumer.poll(Duration.ofMillis(200))) {
+                if (r.offset() >= end.get(new TopicPartition(r.topic(), r.partition()))) {
+                    continue;
+                }
+                read++;
+                if (r.key() == null) {
+                    throw badRecord(p, r, "no key (the key is the stream id)");
+                }
+                String stream = new String(r.key(), StandardCharsets.UTF_8);
+                if (r.value() == null) {
+                    store.remove(stream);
+                    live.remove(stream);
+                    continue;
+                }
+                StateChangelog.State st;
+                try {
+                    st = StateChangelog.decode(r.value());
+                } catch (StateChangelog.BadRecordException e) {
+                    throw badRecord(p, r, e.getMessage());
+                }
+                if (st.layers() != store.layers() || st.hidden() != store.hiddenSize() || st.cell() != store.hasCell()) {
+                    // written by a model of another shape: the stream starts afresh
+                    misfits++;
+                    store.remove(stream);
+                    live.remove(stream);
+                    continue;
+                }
+                StreamStateStore.Entry e = store.restore(stream, now);
+                System.arraycopy(st.vectors(), 0, e.vectors, 0, e.vectors.length);
+                e.lastEventTime = st.lastEventTime();
+                e.steps = st.steps();
+                e.source = sourceId(byPartition.get(r.partition()));
+                e.hasPrediction = st.predicted().length == errorValues && errorValues > 0;
+                e.predicted = e.hasPrediction ? st.predicted() : null;
+                live.add(stream);
+            }
+            pending.removeIf(tp -> restoreConsumer.position(tp) >= end.get(tp));
+        }
+        restoreConsumer.assign(List.of());
+        long nanos = System.nanoTime() - t0;
+        p.meters.restore.record(nanos, TimeUnit.NANOSECONDS);
+        p.meters.restoredStreams.increment(live.size());
+        p.meters.modelResets.increment(misfits);
+        double secs = nanos / 1e9;
+        LOG.info("pipeline {}: restored {} streams of partitions {} from {} ({} records{}) in {} ms: {} streams/s",
+                p.config.name(), live.size(), new java.util.TreeSet<>(byPartition.keySet()), p.changelog, read,
+                misfits > 0 ? ", " + misfits + " states of another model shape dropped" : "",
+                String.format("%.1f", secs * 1e3), String.format("%.0f", live.size() / Math.max(secs, 1e-9)));
+    }
+
+    private ProcessorException badRecord(Pipeline p, ConsumerRecord<byte[], byte[]> r, String what) {
+        String key = r.key() == null ? "(none)" : "'" + new String(r.key(), StandardCharsets.UTF_8) + "'";
+        return new ProcessorException("pipeline " + p.config.name() + ": bad state record in changelog topic " + r.topic()
+                + " partition " + r.partition() + " offset " + r.offset() + " (key " + key + "): " + what
+                + "; expected a state record of format version " + StateChangelog.VERSION
+                + " (schemas/state-changelog.md). The processor does not start from a state it cannot read: remove"
+                + " the record (or the topic, and every stream starts afresh)", null);
+    }
+
+    /**
+     * The end offsets of the changelog partitions once no transaction is open on them (the last
+     * stable offset has reached the high watermark): an instance that died with a transaction open
+     * holds its partitions until that transaction is aborted, by its successor with the same
+     * transactional.id at once, or by the broker after the transaction timeout.
+     */
+    private Map<TopicPartition, Long> awaitNoOpenTransactions(Pipeline p, List<TopicPartition> parts)
+            throws InterruptedException, ExecutionException {
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        for (TopicPartition tp : parts) {
+            latest.put(tp, OffsetSpec.latest());
+        }
+        long deadline = System.nanoTime() + RESTORE_WAIT_NANOS;
+        boolean said = false;
+        while (true) {
+            Map<TopicPartition, Long> stable = new HashMap<>();
+            admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get()
+                    .forEach((tp, i) -> stable.put(tp, i.offset()));
+            Map<TopicPartition, Long> high = new HashMap<>();
+            admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED)).all().get()
+                    .forEach((tp, i) -> high.put(tp, i.offset()));
+            if (stable.equals(high)) {
+                return stable;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new ProcessorException("pipeline " + p.config.name() + ": a transaction on " + p.changelog
+                        + " stayed open for " + TimeUnit.NANOSECONDS.toSeconds(RESTORE_WAIT_NANOS) + " s (stable offsets "
+                        + stable + ", high watermarks " + high + ")", null);
+            }
+            if (!said) {
+                LOG.info("pipeline {}: waiting for an open transaction on {} to end before restoring (stable offsets {},"
+                        + " high watermarks {})", p.config.name(), p.changelog, stable, high);
+                said = true;
+            }
+            lastPollNanos = System.nanoTime();
+            Thread.sleep(100);
+        }
+    }
+
+    /** exactly_once, just before a transaction commits: the state of every stream it changed. */
+    private void flushStates() {
+        for (Pipeline p : pipelines) {
+            if (p.changelog == null || p.dirty.isEmpty()) {
+                continue;
+            }
+            StreamStateStore store = p.runner.store();
+            for (String stream : p.dirty) {
+                StreamStateStore.Entry e = store.peek(stream);
+                if (e == null || e.source() < 0) {
+                    continue; // evicted meanwhile: its tombstone is in the transaction
+                }
+                int partition = sourceList.get(e.source()).partition();
+                byte[] value = StateChangelog.encode(e, store.layers(), store.hiddenSize(), store.hasCell(), p.modelName,
+                        p.modelVersion);
+                committer.send(new ProducerRecord<>(p.changelog, partition, utf8(stream), value), false);
+                p.meters.stateRecords.increment();
+            }
+            p.dirty.clear();
+        }
+    }
+
+    /**
+     * exactly_once, after an aborted transaction: the states and positions are those of the last
+     * commit again (states restored from the changelog, positions from the committed offsets), so
+     * the aborted work is done again, once.
+     */
+    private void rewind(ExactlyOnceCommitter.AbortedException e) {
+        LOG.warn("{}; rewinding to the last committed offsets and states", e.getMessage());
+        if (committedCounts != null) {
+            restoreCounts(committedCounts);
+        }
+        for (Pipeline p : pipelines) {
+            p.runner.store().removeIf(x -> true);
+            p.dirty.clear();
+            p.clear();
+        }
+        held.clear();
+        Set<TopicPartition> owned = consumer.assignment();
+        if (owned.isEmpty()) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(owned);
+        for (TopicPartition tp : owned) {
+            OffsetAndMetadata o = committed.get(tp);
+            if (o == null) {
+                consumer.seekToBeginning(List.of(tp));
+            } else {
+                consumer.seek(tp, o);
+            }
+        }
+        restore(owned);
+        held.addAll(owned);
+    }
+
+    /** The loop's counts as of a commit, to roll back to when a transaction is aborted. */
+    private record Counts(long polls, long records, long commits, EnumMap<RejectReason, Long> deadLetters, long[][] runners) {
+    }
+
+    private Counts committedCounts;
+
+    private Counts counts() {
+        long[][] r = new long[pipelines.size()][];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = pipelines.get(i).runner.counts();
+        }
+        return new Counts(polls, records, commits, new EnumMap<>(deadLetters), r);
+    }
+
+    private void restoreCounts(Counts c) {
+        polls = c.polls();
+        records = c.records();
+        commits = c.commits();
+        deadLetters.clear();
+        deadLetters.putAll(c.deadLetters());
+        for (int i = 0; i < c.runners().length; i++) {
+            pipelines.get(i).runner.restoreCounts(c.runners()[i]);
+        }
     }
 
     /** A number for the record's partition; records come partition by partition, so the last one is cached. */
@@ -546,15 +990,20 @@ public final class Processor implements AutoCloseable {
         if (r.partition() == lastPartition && r.topic().equals(lastTopic)) {
             return lastSource;
         }
-        TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+        int id = sourceId(new TopicPartition(r.topic(), r.partition()));
+        lastTopic = r.topic();
+        lastPartition = r.partition();
+        lastSource = id;
+        return id;
+    }
+
+    private int sourceId(TopicPartition tp) {
         Integer id = sourceIds.get(tp);
         if (id == null) {
             id = sourceIds.size();
             sourceIds.put(tp, id);
+            sourceList.add(tp);
         }
-        lastTopic = r.topic();
-        lastPartition = r.partition();
-        lastSource = id;
         return id;
     }
 
@@ -586,6 +1035,20 @@ public final class Processor implements AutoCloseable {
         h.add(H_OFFSET, utf8(Long.toString(r.offset())));
         h.add(H_PIPELINE, p.name);
         committer.send(new ProducerRecord<>(config.deadLetterTopic, null, r.timestamp(), r.key(), r.value(), h), true);
+    }
+
+    private void evicted(Pipeline p, String stream, StreamStateStore.Cause cause, long lastEventTime, long steps,
+                         int source) {
+        announceEviction(p, stream, cause, lastEventTime, steps);
+        if (p.changelog != null) {
+            p.dirty.remove(stream);
+            if (source >= 0) {
+                // a tombstone: the stream starts afresh if it comes back, after a restart too
+                committer.send(new ProducerRecord<>(p.changelog, sourceList.get(source).partition(), utf8(stream), null),
+                        false);
+                p.meters.stateRecords.increment();
+            }
+        }
     }
 
     private void announceEviction(Pipeline p, String stream, StreamStateStore.Cause cause, long lastEventTime, long steps) {
@@ -671,11 +1134,11 @@ public final class Processor implements AutoCloseable {
 
     /**
      * Whether the processor is alive, owns input partitions and has restored their streams' states
-     * ({@link StateRestore}; an empty step while states live in memory only): the readiness probe.
-     * False from the moment partitions are assigned until their restore has returned. Any thread.
+     * (from the changelog with exactly_once): the readiness probe. False from the moment partitions
+     * are assigned until their restore has returned. Any thread.
      */
     public boolean ready() {
-        return alive() && partitions > 0 && restored;
+        return alive() && partitions > 0 && restored && !restoring;
     }
 
     /** The registry the processor's meters are in. */
@@ -702,7 +1165,7 @@ public final class Processor implements AutoCloseable {
 
     /** Replaces the restore step of {@link StateRestore} (tests: a restore that takes its time). */
     void restoreStep(StateRestore step) {
-        this.restore = step;
+        this.restoreHook = step;
     }
 
     /** Ends the loop after the batch in progress; returns at once. Any thread. */
@@ -742,10 +1205,18 @@ public final class Processor implements AutoCloseable {
 
     private void closeClients() {
         try {
-            consumer.close(Duration.ofSeconds(5));
+            // leave the group at once (a static member too), so that the partitions move now
+            consumer.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                    .withTimeout(Duration.ofSeconds(5)));
         } catch (RuntimeException e) {
             // closing: nothing left to do about it
         } finally {
+            if (restoreConsumer != null) {
+                restoreConsumer.close(Duration.ZERO);
+            }
+            if (admin != null) {
+                admin.close(Duration.ofSeconds(1));
+            }
             committer.close();
             consumerMetrics.close();
             producerMetrics.close();

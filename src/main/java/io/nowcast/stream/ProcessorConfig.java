@@ -44,6 +44,33 @@ public final class ProcessorConfig {
             "How long one poll waits for records.");
     public static final ConfigKey EMBEDDED_PARTITIONS = ConfigKey.integer("embedded.topic.partitions", "4", 1, 1000,
             "With the embedded broker (bootstrap.servers empty): partitions of each input and output topic it creates.");
+    public static final String EXACTLY_ONCE = "exactly_once";
+    public static final String AT_LEAST_ONCE = "at_least_once";
+    public static final ConfigKey GUARANTEE = ConfigKey.choice("processing.guarantee", EXACTLY_ONCE,
+            EXACTLY_ONCE + ": predictions, dead letters, eviction announcements, the per-stream state changelog"
+                    + " (topic <application.id>-<pipeline>-state, schemas/state-changelog.md) and the input offsets are"
+                    + " written in one Kafka transaction every commit.interval.ms; a crash, restart or rebalance"
+                    + " resumes every stream from its committed state, and a read_committed reader sees each"
+                    + " prediction once. It costs a transaction per commit interval and outputs become visible to"
+                    + " read_committed readers only when their transaction commits (up to commit.interval.ms later)."
+                    + " " + AT_LEAST_ONCE + ": outputs are written as soon as they are made and offsets committed"
+                    + " once they are acknowledged (lowest latency); after a crash the records since the last commit"
+                    + " are processed again (duplicate outputs), and stream states are not kept anywhere but in"
+                    + " memory (a restarted instance starts every stream afresh).", EXACTLY_ONCE, AT_LEAST_ONCE);
+    public static final ConfigKey COMMIT_INTERVAL = ConfigKey.longValue("commit.interval.ms", "100", 1, 600_000,
+            "With exactly_once: how long one transaction stays open (several polls share it); the state changelog is"
+                    + " written once per stream per transaction. Longer: fewer transactions and state records, more"
+                    + " latency for read_committed readers and more to process again after a crash. Unused with"
+                    + " at_least_once.");
+    public static final ConfigKey INSTANCE_ID = ConfigKey.string("instance.id", "",
+            "A name for this instance that stays the same across its restarts (a StatefulSet pod name), unique in"
+                    + " the group. It makes the consumer's group.instance.id (<application.id>-<instance.id>, static"
+                    + " membership: a restart within consumer session.timeout.ms keeps the instance's partitions"
+                    + " without a rebalance; a stop leaves the group at once) and, with exactly_once, the producer's"
+                    + " transactional.id (the same name), so a restarted instance aborts its predecessor's open"
+                    + " transaction at once. Empty: a dynamic member and a random transactional.id per start; after a"
+                    + " crash the partitions the dead instance wrote to then wait for its session to expire and for"
+                    + " its open transaction to time out (producer transaction.timeout.ms, 10000 unless set).");
     public static final ConfigKey HTTP_HOST = ConfigKey.string("http.host", "127.0.0.1",
             "Address the HTTP endpoints (/metrics, /health, /ready, the dashboard at /) listen on; 0.0.0.0 for every interface"
                     + " (in a container).");
@@ -94,7 +121,7 @@ public final class ProcessorConfig {
 
     public static final List<ConfigKey> PROCESS_KEYS = List.of(BOOTSTRAP, APPLICATION_ID, PIPELINES, DEAD_LETTER_TOPIC,
             MAX_STREAMS, IDLE_TTL, EVICTIONS_TOPIC, POLL_MAX_RECORDS, POLL_TIMEOUT, EMBEDDED_PARTITIONS, HTTP_HOST, HTTP_PORT,
-            DASHBOARD_FRAME_TOPICS);
+            DASHBOARD_FRAME_TOPICS, GUARANTEE, COMMIT_INTERVAL, INSTANCE_ID);
     public static final List<ConfigKey> PIPELINE_KEYS = List.of(P_INPUTS, P_OUTPUT, P_MODEL, P_INPUT_SIZE, P_LATE, P_GAP,
             P_MAX_BYTES, P_MODEL_DIR, P_MODEL_CHECK);
 
@@ -122,6 +149,10 @@ public final class ProcessorConfig {
     public final long pollTimeoutMs;
     public final int embeddedPartitions;
     public final String httpHost;
+    /** {@code processing.guarantee=exactly_once}. */
+    public final boolean exactlyOnce;
+    public final long commitIntervalMs;
+    public final String instanceId;
     public final int httpPort;
     /** Topics of frames the dashboard shows ({@code dashboard.frame.topics}), possibly none. */
     public final List<String> dashboardFrameTopics;
@@ -144,6 +175,9 @@ public final class ProcessorConfig {
         this.pollTimeoutMs = (Long) v.get(POLL_TIMEOUT.name);
         this.embeddedPartitions = (Integer) v.get(EMBEDDED_PARTITIONS.name);
         this.httpHost = (String) v.get(HTTP_HOST.name);
+        this.exactlyOnce = EXACTLY_ONCE.equals(v.get(GUARANTEE.name));
+        this.commitIntervalMs = (Long) v.get(COMMIT_INTERVAL.name);
+        this.instanceId = (String) v.get(INSTANCE_ID.name);
         this.httpPort = (Integer) v.get(HTTP_PORT.name);
         @SuppressWarnings("unchecked")
         List<String> frameTopics = (List<String>) v.get(DASHBOARD_FRAME_TOPICS.name);
@@ -162,6 +196,14 @@ public final class ProcessorConfig {
         Map<String, Object> v = new LinkedHashMap<>(values);
         v.put(BOOTSTRAP.name, servers);
         return new ProcessorConfig(source, v, pipelines, kafkaCommon, kafkaConsumer, kafkaProducer);
+    }
+
+    /**
+     * The compacted topic holding a pipeline's per-stream states (exactly_once):
+     * {@code <application.id>-<pipeline>-state}.
+     */
+    public String changelogTopic(Pipeline p) {
+        return applicationId + "-" + p.name() + "-state";
     }
 
     /** The pipeline of that name, or null. */
@@ -190,7 +232,8 @@ public final class ProcessorConfig {
             Map.entry("max.poll.records", "set poll.max.records instead"),
             Map.entry("enable.idempotence", "the processor's producer is always idempotent"),
             Map.entry("acks", "the processor's producer always waits for all in-sync replicas (acks=all)"),
-            Map.entry("transactional.id", "the processor manages its transactions itself"));
+            Map.entry("transactional.id", "set instance.id instead (the processor manages its transactions itself)"),
+            Map.entry("group.instance.id", "set instance.id instead"));
 
     public static ProcessorConfig load(Path file) throws ConfigException {
         Properties p = new Properties();
@@ -258,6 +301,11 @@ public final class ProcessorConfig {
                             + instead);
                 }
             }
+        }
+        String instance = (String) values.get(INSTANCE_ID.name);
+        if (!instance.isEmpty() && !instance.matches("[A-Za-z0-9._-]{1,200}")) {
+            throw new ConfigException(source + ": key '" + INSTANCE_ID.name + "': expected letters, digits, '.', '_' or"
+                    + " '-' (at most 200), found '" + instance + "'");
         }
         @SuppressWarnings("unchecked")
         List<String> names = (List<String>) values.get(PIPELINES.name);
@@ -346,6 +394,13 @@ public final class ProcessorConfig {
                     throw new ConfigException(source + ": key 'pipeline." + n + ".output.topic': '" + t + "' is the "
                             + side.name);
                 }
+            }
+            String changelog = values.get(APPLICATION_ID.name) + "-" + n + "-state";
+            if (EXACTLY_ONCE.equals(values.get(GUARANTEE.name))
+                    && (changelog.length() > ConfigKey.MAX_TOPIC || !changelog.matches("[A-Za-z0-9._-]+"))) {
+                throw new ConfigException(source + ": key '" + APPLICATION_ID.name + "': with exactly_once the state"
+                        + " changelog of pipeline '" + n + "' is the topic '" + changelog + "', which is not a valid topic"
+                        + " name (letters, digits, '.', '_', '-'; at most " + ConfigKey.MAX_TOPIC + ")");
             }
             outputs.add(out);
             pipelines.add(new Pipeline(n, ins, out, model, inputSize, "drop".equals(pv.get(P_LATE.name)),

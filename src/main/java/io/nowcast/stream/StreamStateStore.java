@@ -55,8 +55,9 @@ public final class StreamStateStore {
         /**
          * @param lastEventTime event time of the stream's last sample ({@link Long#MIN_VALUE}: none)
          * @param steps         samples since the stream's state was (re)started
+         * @param source        where its last sample came from ({@link Entry#source()}), -1: unknown
          */
-        void evicted(String stream, Cause cause, long lastEventTime, long steps);
+        void evicted(String stream, Cause cause, long lastEventTime, long steps, int source);
     }
 
     /** No event time yet. */
@@ -197,6 +198,44 @@ public final class StreamStateStore {
         return e.batch == batch;
     }
 
+    /** The stream's state, or null if the store does not hold it (does not touch it). */
+    public Entry peek(String stream) {
+        return streams.get(stream);
+    }
+
+    /**
+     * The entry a restored state is written into: the stream's, or a fresh one (zero vectors, no
+     * event time, no steps) that becomes the most recently used. Never evicts: restoring more streams
+     * than the bound overflows the store until the next {@link #trim()}. Call it between batches.
+     */
+    public Entry restore(String stream, long nowMs) {
+        Entry e = streams.get(stream);
+        if (e == null) {
+            e = pool.poll();
+            if (e == null) {
+                e = new Entry(layers * hidden * (cell ? 2 : 1));
+            }
+            e.stream = stream;
+            e.batch = -1;
+            e.head = -1;
+            e.tail = -1;
+            streams.put(stream, e);
+        }
+        e.lastTouchedMs = nowMs;
+        e.source = -1;
+        return e;
+    }
+
+    /** Removes the stream without counting or announcing it (a tombstone read on restore); false if not held. */
+    public boolean remove(String stream) {
+        Entry e = streams.remove(stream);
+        if (e == null) {
+            return false;
+        }
+        recycle(e);
+        return true;
+    }
+
     /** Whether the store holds the stream (does not touch it). */
     public boolean contains(String stream) {
         return streams.containsKey(stream);
@@ -311,9 +350,10 @@ public final class StreamStateStore {
         String stream = e.stream;
         long last = e.lastEventTime;
         long steps = e.steps;
+        int source = e.source;
         recycle(e);
         if (listener != null) {
-            listener.evicted(stream, cause, last, steps);
+            listener.evicted(stream, cause, last, steps, source);
         }
     }
 

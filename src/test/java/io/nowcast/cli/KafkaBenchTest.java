@@ -22,7 +22,8 @@ class KafkaBenchTest {
         try {
             System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
             code = Main.run("bench", "kafka", "--samples", "3000", "--streams", "50", "--partitions", "2", "--hidden", "8",
-                    "--rounds", "2", "--rate", "400", "--latency-seconds", "1", "--blas-threads", "0");
+                    "--rounds", "2", "--rate", "400", "--latency-seconds", "1", "--blas-threads", "0",
+                    "--restore-streams", "300");
         } finally {
             System.setOut(saved);
         }
@@ -34,16 +35,28 @@ class KafkaBenchTest {
                 lines.add(json.readTree(l));
             }
         }
-        assertEquals(4 + 1 + 2, lines.size(), buf.toString(StandardCharsets.UTF_8));
-        for (JsonNode n : lines.subList(0, 4)) {
+        // 2 rounds x 2 pipelines x 2 guarantees, the summary, the restore, 2 x 2 latency phases
+        assertEquals(8 + 1 + 1 + 4, lines.size(), buf.toString(StandardCharsets.UTF_8));
+        for (JsonNode n : lines.subList(0, 8)) {
             assertEquals("throughput", n.get("phase").asText());
             assertEquals(3000, n.get("received").asLong());
             assertEquals(0, n.get("dead_letters").asLong());
         }
         assertEquals("lstm", lines.get(0).get("pipeline").asText(), "round 1: the model first");
-        assertEquals("pass-through", lines.get(2).get("pipeline").asText(), "round 2: the other way round");
-        assertTrue(lines.get(4).get("ratio_lstm_to_pass_through").asDouble() > 0);
-        for (JsonNode n : lines.subList(5, 7)) {
+        assertEquals("exactly_once", lines.get(0).get("guarantee").asText());
+        assertEquals("at_least_once", lines.get(1).get("guarantee").asText());
+        assertEquals("pass-through", lines.get(4).get("pipeline").asText(), "round 2: the other way round");
+        assertEquals("at_least_once", lines.get(4).get("guarantee").asText());
+        JsonNode summary = lines.get(8);
+        assertTrue(summary.get("ratio_lstm_to_pass_through_exactly_once").asDouble() > 0, summary.toString());
+        assertTrue(summary.get("ratio_lstm_exactly_once_to_at_least_once").asDouble() > 0, summary.toString());
+        assertTrue(summary.get("ratio_pass_through_exactly_once_to_at_least_once").asDouble() > 0, summary.toString());
+        JsonNode restore = lines.get(9);
+        assertEquals("restore", restore.get("phase").asText());
+        assertEquals(300, restore.get("changelog_records").asLong(), "one state record per stream");
+        assertEquals(300, restore.get("restored").asLong(), "every stream restored");
+        assertTrue(restore.get("streams_per_s").asDouble() > 0);
+        for (JsonNode n : lines.subList(10, 14)) {
             assertEquals("latency", n.get("phase").asText());
             assertEquals(400, n.get("received").asLong());
             assertTrue(n.get("p50_ms").asLong() >= 0 && n.get("p50_ms").asLong() <= n.get("p99_ms").asLong()

@@ -238,7 +238,7 @@ class PipelineRunnerTest {
     void aBatchWithMoreStreamsThanTheStoreHoldsIsProcessedWhole() {
         Forecaster f = TestModels.lstm2x16(5);
         List<String> evicted = new ArrayList<>();
-        StreamStateStore store = new StreamStateStore(1, 16, true, 3, 0, (s, cause, t, n) -> evicted.add(s));
+        StreamStateStore store = new StreamStateStore(1, 16, true, 3, 0, (s, cause, t, n, src) -> evicted.add(s));
         PipelineRunner r = new PipelineRunner("p", f, store, false, 0, () -> 0L);
         List<Sample> in = new ArrayList<>();
         for (int t = 0; t < 2; t++) {

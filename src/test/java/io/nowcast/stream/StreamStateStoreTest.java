@@ -15,7 +15,7 @@ class StreamStateStoreTest {
     private final List<String> evicted = new ArrayList<>();
 
     private StreamStateStore store(int max, long ttl) {
-        return new StreamStateStore(2, 3, true, max, ttl, (s, cause, last, steps) -> evicted.add(s + ":" + cause.id));
+        return new StreamStateStore(2, 3, true, max, ttl, (s, cause, last, steps, source) -> evicted.add(s + ":" + cause.id));
     }
 
     @Test

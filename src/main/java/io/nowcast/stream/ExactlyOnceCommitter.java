@@ -1,0 +1,324 @@
+package io.nowcast.stream;
+
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * Exactly-once: the outputs of the batches of one commit interval, the per-stream state records the
+ * processor writes just before the commit ({@code beforeCommit}) and the input offsets of those
+ * batches go to Kafka in one transaction of a transactional producer, the offsets with
+ * {@code sendOffsetsToTransaction(offsets, consumer.groupMetadata())} (KIP-447: one producer per
+ * instance, zombies fenced by the group generation). A reader with {@code read_committed} sees all
+ * of a transaction or nothing of it; a crash before the commit leaves nothing but an aborted
+ * transaction, and whoever owns the partitions next reads the same records again from the
+ * committed offsets and the states from the changelog.
+ *
+ * <h2>When a transaction commits</h2>
+ * A transaction begins with the first output or offsets after the last commit. {@link #commit}
+ * adds the batch's offsets and commits the transaction once it has been open for
+ * {@code commit.interval.ms}; {@link #settle()} commits it at once (empty poll, rebalance, stop).
+ * A commit that times out because the broker does not answer is tried again until it succeeds
+ * or the processor stops: the processor waits for the broker.
+ *
+ * <h2>Errors</h2>
+ * <ul>
+ * <li>Fatal: the producer was fenced (another instance with the same {@code transactional.id}, or
+ *     the same {@code group.instance.id}, took over), an authorisation error, a broker too old, a
+ *     sequence error. Nothing of the open transaction is committed; {@link ProcessorFencedException}
+ *     ends the processor, which must not write again.</li>
+ * <li>Abortable (any other error of a send, of the offsets or of the commit, for instance a commit
+ *     refused because the group rebalanced meanwhile): the transaction is aborted and
+ *     {@link AbortedException} thrown; the processor then rewinds: it drops its in-memory states,
+ *     seeks its partitions to their committed offsets and restores their states from the
+ *     changelog, so the aborted work is done again exactly once.</li>
+ * </ul>
+ * A dead letter larger than the producer's {@code max.request.size} less 16 KiB is written
+ * without its value (header {@code nowcast.value.omitted} gives its size). One that the broker
+ * refuses as too large for the dead-letter topic aborts its transaction once: the committer
+ * remembers its source record, and when the rewound loop dead-letters it again it is written
+ * without its value. So a huge poison record cannot abort every transaction. After
+ * {@link #MAX_ABORTS} aborted transactions in a row the error is taken as fatal.
+ */
+final class ExactlyOnceCommitter implements OutputCommitter {
+    /** The open transaction was aborted; nothing of it is visible. The processor rewinds. */
+    static final class AbortedException extends KafkaException {
+        private static final long serialVersionUID = 1L;
+
+        AbortedException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** This instance may not write any more (fenced); the processor stops. */
+    static final class ProcessorFencedException extends KafkaException {
+        private static final long serialVersionUID = 1L;
+
+        ProcessorFencedException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private static final int DEAD_LETTER_MARGIN = 16 * 1024;
+    static final int MAX_ABORTS = 10;
+
+    private final Producer<byte[], byte[]> producer;
+    private final Consumer<byte[], byte[]> consumer;
+    private final long intervalNanos;
+    private final Runnable beforeCommit;
+    private final LongSupplier nanoTime;
+    private final int deadLetterLimit;
+    private boolean open;
+    private long openedNanos;
+    private final Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    private final List<Runnable> committed = new ArrayList<>();
+    private volatile KafkaException sendFailure;
+    private boolean dead;
+    private long transactions;
+    private int abortsInARow;
+    /** Source records (topic/partition/offset) of dead letters the broker refused as too large. */
+    private final java.util.Set<String> tooLarge = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * @param producer       transactional, {@code initTransactions} already called
+     * @param beforeCommit   writes (through {@link #send}) what has to be in the transaction before it
+     *                       commits: the states of the streams it changed
+     * @param maxRequestSize the producer's {@code max.request.size}
+     */
+    ExactlyOnceCommitter(Producer<byte[], byte[]> producer, Consumer<byte[], byte[]> consumer, long intervalMs,
+                         Runnable beforeCommit, int maxRequestSize) {
+        this(producer, consumer, intervalMs, beforeCommit, maxRequestSize, System::nanoTime);
+    }
+
+    ExactlyOnceCommitter(Producer<byte[], byte[]> producer, Consumer<byte[], byte[]> consumer, long intervalMs,
+                         Runnable beforeCommit, int maxRequestSize, LongSupplier nanoTime) {
+        this.producer = producer;
+        this.consumer = consumer;
+        this.intervalNanos = intervalMs * 1_000_000L;
+        this.beforeCommit = beforeCommit;
+        this.nanoTime = nanoTime;
+        this.deadLetterLimit = Math.max(1024, maxRequestSize - DEAD_LETTER_MARGIN);
+    }
+
+    @Override
+    public void begin() {
+        // the transaction begins with its first write
+    }
+
+    private void ensureOpen() {
+        if (dead) {
+            throw new IllegalStateException("the committer was abandoned");
+        }
+        if (!open) {
+            try {
+                producer.beginTransaction();
+            } catch (KafkaException e) {
+                throw failed("cannot begin a transaction", e);
+            }
+            open = true;
+            openedNanos = nanoTime.getAsLong();
+            sendFailure = null;
+        }
+    }
+
+    @Override
+    public void send(ProducerRecord<byte[], byte[]> record, boolean deadLetter) {
+        ensureOpen();
+        String source = deadLetter ? source(record) : null;
+        ProducerRecord<byte[], byte[]> r = deadLetter && record.value() != null
+                && (size(record) > deadLetterLimit || tooLarge.contains(source)) ? withoutValue(record) : record;
+        try {
+            producer.send(r, (meta, e) -> {
+                if (e instanceof RecordTooLargeException && source != null && r.value() != null) {
+                    tooLarge.add(source);
+                }
+                if (e != null && sendFailure == null) {
+                    sendFailure = e instanceof KafkaException k ? k : new KafkaException(e);
+                }
+            });
+        } catch (KafkaException e) {
+            throw failed("cannot write to " + r.topic(), e);
+        }
+    }
+
+    @Override
+    public void commit(Map<TopicPartition, OffsetAndMetadata> batchOffsets, Runnable onCommitted) {
+        if (!batchOffsets.isEmpty()) {
+            ensureOpen();
+            offsets.putAll(batchOffsets);
+        }
+        committed.add(onCommitted);
+        if (open && nanoTime.getAsLong() - openedNanos >= intervalNanos) {
+            commitNow();
+        }
+    }
+
+    @Override
+    public void settle() {
+        if (open) {
+            commitNow();
+        } else if (!dead) {
+            runCallbacks();
+        }
+    }
+
+    @Override
+    public void caughtUp() {
+        // the transaction stays open until its interval is over (checked by commit)
+    }
+
+    private void commitNow() {
+        try {
+            beforeCommit.run();
+            if (!offsets.isEmpty()) {
+                producer.sendOffsetsToTransaction(new HashMap<>(offsets), consumer.groupMetadata());
+            }
+            while (true) {
+                try {
+                    producer.commitTransaction();
+                    break;
+                } catch (TimeoutException e) {
+                    // the broker does not answer: the commit may be tried again (KafkaProducer's doc)
+                }
+            }
+        } catch (KafkaException e) {
+            throw failed("cannot commit the transaction", e);
+        }
+        open = false;
+        offsets.clear();
+        transactions++;
+        abortsInARow = 0;
+        runCallbacks();
+    }
+
+    private void runCallbacks() {
+        List<Runnable> done = new ArrayList<>(committed);
+        committed.clear();
+        for (Runnable r : done) {
+            r.run();
+        }
+    }
+
+    /** Classifies a failure: fatal, or the transaction is aborted. Returns the exception to throw. */
+    private KafkaException failed(String what, KafkaException e) {
+        KafkaException cause = sendFailure != null && !(e instanceof AbortedException) ? sendFailure : e;
+        offsets.clear();
+        committed.clear();
+        if (fatal(e) || fatal(cause) || ++abortsInARow > MAX_ABORTS) {
+            dead = true;
+            open = false;
+            return new ProcessorFencedException(what + ": " + e.getMessage()
+                    + (abortsInARow > MAX_ABORTS ? " (" + MAX_ABORTS + " transactions aborted in a row)" : "")
+                    + (cause != e ? " (a write failed: " + cause.getMessage() + ")" : "")
+                    + "; this instance stops, nothing of its open transaction is committed", e);
+        }
+        if (e instanceof AbortedException a) {
+            return a;
+        }
+        try {
+            if (open) {
+                producer.abortTransaction();
+            }
+        } catch (KafkaException abortFailed) {
+            dead = true;
+            open = false;
+            abortFailed.addSuppressed(e);
+            return new ProcessorFencedException(what + ", and the abort failed too: " + abortFailed.getMessage(),
+                    abortFailed);
+        }
+        open = false;
+        sendFailure = null;
+        return new AbortedException(what + ": " + e.getMessage() + (cause != e ? " (a write failed: "
+                + cause.getMessage() + ")" : "") + "; the transaction was aborted", e);
+    }
+
+    static boolean fatal(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ProducerFencedException || t instanceof FencedInstanceIdException
+                    || t instanceof OutOfOrderSequenceException || t instanceof AuthorizationException
+                    || t instanceof UnsupportedVersionException || t instanceof ProcessorFencedException) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void forget(Collection<TopicPartition> lost) {
+        // their offsets stay in the open transaction: the commit is refused (the generation moved on)
+        // and the transaction aborted
+    }
+
+    @Override
+    public void abandon() {
+        if (open && !dead) {
+            try {
+                producer.abortTransaction();
+            } catch (KafkaException e) {
+                // fenced or closed: nothing of it will be committed either way
+            }
+        }
+        open = false;
+        dead = true;
+        offsets.clear();
+        committed.clear();
+    }
+
+    /** Transactions committed so far. */
+    long transactions() {
+        return transactions;
+    }
+
+    /** The source record of a dead letter, from the headers the processor gives it. */
+    private static String source(ProducerRecord<byte[], byte[]> r) {
+        return header(r, Processor.H_TOPIC) + "/" + header(r, Processor.H_PARTITION) + "/" + header(r, Processor.H_OFFSET);
+    }
+
+    private static String header(ProducerRecord<byte[], byte[]> r, String key) {
+        Header h = r.headers().lastHeader(key);
+        return h == null || h.value() == null ? "" : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    private static int size(ProducerRecord<byte[], byte[]> r) {
+        int n = (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
+        for (Header h : r.headers()) {
+            n += h.key().length() + (h.value() == null ? 0 : h.value().length);
+        }
+        return n;
+    }
+
+    private static ProducerRecord<byte[], byte[]> withoutValue(ProducerRecord<byte[], byte[]> r) {
+        RecordHeaders h = new RecordHeaders(r.headers().toArray());
+        h.add(AtLeastOnceCommitter.VALUE_OMITTED, Integer.toString(r.value().length).getBytes(StandardCharsets.UTF_8));
+        return new ProducerRecord<>(r.topic(), null, r.timestamp(), r.key(), null, h);
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(5));
+    }
+}

@@ -1,0 +1,117 @@
+package io.nowcast.stream;
+
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The binary record of one stream's state in a pipeline's changelog topic
+ * ({@code <application.id>-<pipeline>-state}); the layout is {@code schemas/state-changelog.md}.
+ * Key: the stream id in UTF-8. Value: format version 1, big-endian:
+ * <pre>
+ * u8   version (1)
+ * u8   flags: bit 0 = cell vectors present (LSTM); the other bits are 0
+ * u16  layers L
+ * i32  hidden size H
+ * i64  event time of the stream's last sample, ms (Long.MIN_VALUE: none)
+ * i64  steps since the state was (re)started
+ * u16  n, then n bytes: model name (UTF-8)
+ * u16  m, then m bytes: model version (UTF-8)
+ * f32  x L H (x 2 with cells): per layer h, then c (IEEE 754 binary32)
+ * u16  P, then P x f32: the one-step-ahead values of the last prediction (live error), P = 0: none
+ * </pre>
+ * A null value (tombstone) says the stream's state was evicted. Decoding checks every length; a
+ * record that does not follow this layout is refused with {@link BadRecordException}.
+ */
+final class StateChangelog {
+    static final byte VERSION = 1;
+    private static final int FLAG_CELL = 1;
+
+    /** A changelog record that is not a state of format version 1. */
+    static final class BadRecordException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        BadRecordException(String message) {
+            super(message);
+        }
+    }
+
+    /** A decoded state. */
+    record State(int layers, int hidden, boolean cell, long lastEventTime, long steps, String model, String version,
+                 float[] vectors, float[] predicted) {
+    }
+
+    private StateChangelog() {
+    }
+
+    /** The value of a stream's state record. */
+    static byte[] encode(StreamStateStore.Entry e, int layers, int hidden, boolean cell, byte[] model, byte[] version) {
+        float[] v = e.vectors;
+        int p = e.hasPrediction && e.predicted != null ? e.predicted.length : 0;
+        ByteBuffer b = ByteBuffer.allocate(2 + 2 + 4 + 8 + 8 + 2 + model.length + 2 + version.length + 4 * v.length
+                + 2 + 4 * p);
+        b.put(VERSION).put((byte) (cell ? FLAG_CELL : 0)).putShort((short) layers).putInt(hidden)
+                .putLong(e.lastEventTime).putLong(e.steps);
+        b.putShort((short) model.length).put(model).putShort((short) version.length).put(version);
+        for (float x : v) {
+            b.putFloat(x);
+        }
+        b.putShort((short) p);
+        for (int k = 0; k < p; k++) {
+            b.putFloat(e.predicted[k]);
+        }
+        return b.array();
+    }
+
+    /** Decodes a state record's value; {@link BadRecordException} says what is wrong. */
+    static State decode(byte[] value) {
+        if (value.length < 1) {
+            throw new BadRecordException("empty value (a tombstone is a null value)");
+        }
+        if (value[0] != VERSION) {
+            throw new BadRecordException("format version " + (value[0] & 0xff) + ", expected " + VERSION);
+        }
+        ByteBuffer b = ByteBuffer.wrap(value, 1, value.length - 1);
+        try {
+            int flags = b.get() & 0xff;
+            if ((flags & ~FLAG_CELL) != 0) {
+                throw new BadRecordException("unknown flags " + Integer.toBinaryString(flags));
+            }
+            boolean cell = (flags & FLAG_CELL) != 0;
+            int layers = b.getShort() & 0xffff;
+            int hidden = b.getInt();
+            if (layers < 1 || hidden < 1 || (long) layers * hidden * (cell ? 2 : 1) > (value.length / 4)) {
+                throw new BadRecordException(layers + " layers of " + hidden + " do not fit in " + value.length + " bytes");
+            }
+            long last = b.getLong();
+            long steps = b.getLong();
+            if (steps < 0) {
+                throw new BadRecordException("negative step count " + steps);
+            }
+            String model = string(b);
+            String version = string(b);
+            float[] v = new float[layers * hidden * (cell ? 2 : 1)];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = b.getFloat();
+            }
+            int p = b.getShort() & 0xffff;
+            float[] predicted = new float[p];
+            for (int i = 0; i < p; i++) {
+                predicted[i] = b.getFloat();
+            }
+            if (b.hasRemaining()) {
+                throw new BadRecordException(b.remaining() + " bytes after the end of the state");
+            }
+            return new State(layers, hidden, cell, last, steps, model, version, v, predicted);
+        } catch (BufferUnderflowException e) {
+            throw new BadRecordException("truncated: " + value.length + " bytes end inside the state");
+        }
+    }
+
+    private static String string(ByteBuffer b) {
+        int n = b.getShort() & 0xffff;
+        byte[] s = new byte[n];
+        b.get(s);
+        return new String(s, StandardCharsets.UTF_8);
+    }
+}
