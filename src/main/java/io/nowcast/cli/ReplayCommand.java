@@ -191,8 +191,11 @@ final class ReplayCommand implements Callable<Integer> {
         c.put(ProducerConfig.LINGER_MS_CONFIG, rate > 0 ? 0 : 5);
         c.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) ADMIN_TIMEOUT.toMillis());
         // Kafka's own timeouts (30 s per request, 2 min per record): shorter ones expired batches on
-        // a loaded machine, and a batch that expires while its request is in flight leaves the
-        // idempotent producer resending from sequence 0, which the broker refuses for good
+        // a loaded machine. And one request in flight: with several, a request that timed out on a
+        // stalled broker but was appended after all is retried once later batches are in, and the
+        // broker, which remembers only a producer's last few batches, refuses it as out of sequence
+        // instead of recognising the duplicate, for good
+        c.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
         c.put(ProducerConfig.CLIENT_ID_CONFIG, "nowcast-replay");
 
         AtomicReference<Exception> failure = new AtomicReference<>();

@@ -68,10 +68,23 @@ class ProcessorReadinessTest {
             // a tap that keeps what it is given (copies: the arrays are reused)
             Map<String, List<float[]>> tapped = new ConcurrentHashMap<>();
             List<String> tappedPipelines = new CopyOnWriteArrayList<>();
+            // the second prediction waits (at most 10 s) until the test has seen the lag of the records
+            // left after the first poll, so that the check does not depend on how fast the loop is
+            CountDownLatch lagSeen = new CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicInteger taps = new java.util.concurrent.atomic.AtomicInteger();
             processor.tap((pipeline, spec) -> {
                 tappedPipelines.add(pipeline + ":" + spec.name + ":" + spec.outputSize + ":" + spec.head);
-                return (stream, time, sample, out, off) -> tapped.computeIfAbsent(stream + "@" + time, k -> new ArrayList<>())
-                        .add(new float[] {sample[0], sample[1], out[off], out[off + 1]});
+                return (stream, time, sample, out, off) -> {
+                    tapped.computeIfAbsent(stream + "@" + time, k -> new ArrayList<>())
+                            .add(new float[] {sample[0], sample[1], out[off], out[off + 1]});
+                    if (taps.incrementAndGet() == 2) {
+                        try {
+                            lagSeen.await(10, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                };
             });
             assertEquals(List.of("walk:walk-lstm:2:" + ModelSpec.Head.LINEAR), tappedPipelines);
 
@@ -106,6 +119,9 @@ class ProcessorReadinessTest {
                 // one record per poll: the lag gauge shows what is left
                 while (processor.stats().handled() < records.size() && System.nanoTime() < deadline) {
                     maxLag = Math.max(maxLag, registry.get(Meters.LAG.name()).tag(Meters.PIPELINE, "walk").gauge().value());
+                    if (maxLag > 0) {
+                        lagSeen.countDown();
+                    }
                     Thread.sleep(5);
                 }
                 running.awaitHandled(records.size(), Duration.ofSeconds(60));
