@@ -59,6 +59,11 @@ final class SeriesDenoiserTraining {
                         + " this many stds, so that the model cannot lean on the levels of the training rows"
                         + " (default: ${DEFAULT-VALUE})")
         float levelShift;
+
+        @Option(names = "--direct",
+                description = "series-denoiser: the head predicts the clean value itself instead of the correction"
+                        + " to the noisy input")
+        boolean direct;
     }
 
     /** Rows of noisy input read before the validation rows are scored. */
@@ -100,7 +105,8 @@ final class SeriesDenoiserTraining {
         spec.outputFeatures = new ArrayList<>(o.columns);
         spec.inputMean = series.mean.clone();
         spec.inputStd = series.std.clone();
-        spec.outputMean = new float[D];
+        spec.residual = !o.direct;
+        spec.outputMean = spec.residual ? new float[D] : series.mean.clone();
         spec.outputStd = series.std.clone();
         spec.noiseModel = noise.model;
         spec.noiseSigma = noise.sigma;
@@ -126,11 +132,11 @@ final class SeriesDenoiserTraining {
         if (!(o.levelShift >= 0 && o.levelShift < 100)) {
             throw new IllegalArgumentException("--series-level-shift must be in [0, 100), got " + o.levelShift);
         }
-        cfg.augmentation = noisy(noise, D, o.levelShift);
+        cfg.augmentation = noisy(noise, D, o.levelShift, spec.residual);
 
         List<SequenceTrainer.Sequence> train = windows(series, o.window);
         float[] valNoisy = series.noisy(noise, valSeed);
-        List<SequenceTrainer.Sequence> val = List.of(validation(series, valNoisy));
+        List<SequenceTrainer.Sequence> val = List.of(validation(series, valNoisy, spec.residual));
         Optimizer opt = Optimizer.create(c.optimizer, net.params(), c.lr, c.momentum, c.weightDecay);
         SeriesDenoiser model = new SeriesDenoiser(spec, net);
         String summary = String.format(Locale.ROOT,
@@ -201,9 +207,10 @@ final class SeriesDenoiserTraining {
     /**
      * The noise as training augmentation on standardised windows: x becomes the clean values
      * (each column moved by a random level up to {@code levelShift}) plus fresh noise, y the
-     * correction (clean - noisy) in units of each column's std.
+     * correction (clean - noisy) in units of each column's std, or with {@code residual} false
+     * the clean values (moved by the same level).
      */
-    static SequenceTrainer.Augmentation noisy(SeriesNoise noise, int D, float levelShift) {
+    static SequenceTrainer.Augmentation noisy(SeriesNoise noise, int D, float levelShift, boolean residual) {
         float[] ones = new float[D];
         Arrays.fill(ones, 1f);
         return (seq, rng) -> {
@@ -221,14 +228,14 @@ final class SeriesDenoiserTraining {
             noise.apply(x, seq.length(), D, level, ones, rng);
             float[] y = seq.y().clone();
             for (int i = 0; i < y.length; i++) {
-                y[i] += level[i % D] - x[i];
+                y[i] += level[i % D] - (residual ? x[i] : 0f);
             }
             return new SequenceTrainer.Sequence(x, y, seq.length());
         };
     }
 
     /** The validation rows as one sequence from a zero state, after {@link #WARM_UP} unscored noisy training rows. */
-    static SequenceTrainer.Sequence validation(SeriesDenoising s, float[] noisy) {
+    static SequenceTrainer.Sequence validation(SeriesDenoising s, float[] noisy, boolean residual) {
         int a = s.from(SeriesDenoising.Part.VAL);
         int b = s.to(SeriesDenoising.Part.VAL);
         int from = Math.max(0, a - WARM_UP);
@@ -236,7 +243,7 @@ final class SeriesDenoiserTraining {
         float[] x = s.standardised(noisy, from, b);
         float[] y = s.standardised(s.clean, from, b);
         for (int i = 0; i < y.length; i++) {
-            y[i] = i < (a - from) * D ? Float.NaN : y[i] - x[i];
+            y[i] = i < (a - from) * D ? Float.NaN : y[i] - (residual ? x[i] : 0f);
         }
         return new SequenceTrainer.Sequence(x, y, b - from);
     }

@@ -72,6 +72,11 @@ public final class ModelSpec {
     public String noiseModel;
     public float noiseSigma;
     public float noiseAmount;
+    /**
+     * Series denoisers: output j is the noisy input j plus the de-standardised head output j
+     * (true), or the de-standardised head output alone (false).
+     */
+    public boolean residual = true;
     /** Standardisation: x' = (x - mean) / std on the way in, y = y' std + mean on the way out. Null = none. */
     public float[] inputMean;
     public float[] inputStd;
@@ -124,6 +129,7 @@ public final class ModelSpec {
             z.put("model", noiseModel);
             z.put("sigma", noiseSigma);
             z.put("amount", noiseAmount);
+            o.put("residual", residual);
         }
         if (inputMean != null || outputMean != null) {
             ObjectNode n = o.putObject("normalization");
@@ -315,6 +321,13 @@ public final class ModelSpec {
         }
         s.noiseSigma = number(f, z, "noise.sigma", 0, 1e6);
         s.noiseAmount = number(f, z, "noise.amount", 0, 1);
+        JsonNode res = o.get("residual");
+        if (res != null && !res.isNull()) {
+            if (!res.isBoolean()) {
+                throw f.error("residual", "expected true or false, found " + res);
+            }
+            s.residual = res.asBoolean();
+        }
     }
 
     private static float number(Fields f, JsonNode o, String path, double min, double max) throws ModelFileException {

@@ -11,11 +11,12 @@ import java.util.ArrayList;
  * has shown so far. The recurrent state is the stream's memory; it is all a caller keeps per
  * stream, exactly as for a {@link Forecaster}.
  *
- * <p>The network predicts the correction: output j = noisy input j + the de-standardised head
- * output j, so a head that outputs zero passes the input through unchanged. This is a forecaster
- * that predicts its own inputs relative to themselves, and the step is the forecaster's step run
- * on that description ({@link #asForecaster()}); the file says {@code "kind": "series-denoiser"}
- * and records the noise model it was trained on.
+ * <p>A {@link ModelSpec#residual residual} network predicts the correction: output j = noisy
+ * input j + the de-standardised head output j, so a head that outputs zero passes the input
+ * through unchanged; otherwise the head predicts the clean value itself. Either way this is a
+ * forecaster that predicts its own inputs (relative to themselves when residual), and the step is
+ * the forecaster's step run on that description ({@link #asForecaster()}); the file says
+ * {@code "kind": "series-denoiser"} and records the noise model it was trained on.
  * Not thread-safe (scratch space is reused).
  */
 public final class SeriesDenoiser implements Model {
@@ -54,7 +55,7 @@ public final class SeriesDenoiser implements Model {
         f.outputFeatures = new ArrayList<>(d.outputFeatures);
         f.targets = new ArrayList<>(d.inputFeatures);
         f.horizon = 1;
-        f.relativeToInput = true;
+        f.relativeToInput = d.residual;
         f.inputMean = d.inputMean;
         f.inputStd = d.inputStd;
         f.outputMean = d.outputMean;

@@ -112,9 +112,9 @@ class SeriesDenoiserCommandsTest {
         int D = 2;
         float[] clean = {1f, 2f, 3f, 4f, 5f, 6f};
         SequenceTrainer.Sequence s = new SequenceTrainer.Sequence(clean.clone(), clean.clone(), 3);
-        SequenceTrainer.Sequence n = SeriesDenoiserTraining.noisy(new SeriesNoise("gaussian", 0.5f, 0f), D, 0f)
+        SequenceTrainer.Sequence n = SeriesDenoiserTraining.noisy(new SeriesNoise("gaussian", 0.5f, 0f), D, 0f, true)
                 .apply(s, new Rng(1));
-        SequenceTrainer.Sequence again = SeriesDenoiserTraining.noisy(new SeriesNoise("gaussian", 0.5f, 0f), D, 0f)
+        SequenceTrainer.Sequence again = SeriesDenoiserTraining.noisy(new SeriesNoise("gaussian", 0.5f, 0f), D, 0f, true)
                 .apply(s, new Rng(1));
         for (int i = 0; i < clean.length; i++) {
             assertTrue(n.x()[i] != clean[i], "noise added");
@@ -123,7 +123,7 @@ class SeriesDenoiserCommandsTest {
         }
         assertEquals(1f, s.x()[0], "the window itself is not modified");
         // a level shift moves the input, never the correction's meaning
-        SequenceTrainer.Sequence m = SeriesDenoiserTraining.noisy(new SeriesNoise("gaussian", 0.5f, 0f), D, 2f)
+        SequenceTrainer.Sequence m = SeriesDenoiserTraining.noisy(new SeriesNoise("gaussian", 0.5f, 0f), D, 2f, true)
                 .apply(s, new Rng(1));
         double shift0 = m.x()[0] + m.y()[0] - clean[0];
         double shift1 = m.x()[1] + m.y()[1] - clean[1];

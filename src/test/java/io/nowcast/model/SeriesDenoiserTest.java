@@ -78,7 +78,7 @@ class SeriesDenoiserTest {
         assertArrayEquals(m.denoise(x, 40), d.denoise(x, 40));
         String json = SafeTensors.read(f).metadata().get(ModelFiles.METADATA_KEY);
         assertTrue(json.contains("\"kind\":\"series-denoiser\""), json);
-        assertTrue(json.contains("\"noise\":{\"model\":\"gaussian\",\"sigma\":0.5,\"amount\":0.0}"), json);
+        assertTrue(json.contains("\"noise\":{\"model\":\"gaussian\",\"sigma\":0.5,\"amount\":0.0},\"residual\":true"), json);
     }
 
     @Test
@@ -96,6 +96,25 @@ class SeriesDenoiserTest {
             assertEquals(x[t * D], y[t * D]);
             assertEquals(x[t * D + 1] + 0.25f * 2f, y[t * D + 1], 1e-5f);
         }
+    }
+
+    @Test
+    void aDirectDenoiserOutputsTheDestandardisedHeadAloneAndSaysSo() throws Exception {
+        SeriesDenoiser r = model(CellType.GRU, 3);
+        r.spec().residual = false;
+        r.spec().outputMean = new float[] {1f, 2f, 3f};
+        SeriesDenoiser m = new SeriesDenoiser(r.spec(), r.net());
+        Arrays.fill(m.net().param("head.weight").w(), 0f);
+        Arrays.fill(m.net().param("head.bias").w(), 0f);
+        float[] y = m.denoise(series(5, 4), 5);
+        for (int t = 0; t < 5; t++) {
+            assertArrayEquals(new float[] {1f, 2f, 3f}, Arrays.copyOfRange(y, t * D, t * D + D));
+        }
+        Path f = dir.resolve("direct.safetensors");
+        ModelFiles.save(f, m);
+        SeriesDenoiser back = (SeriesDenoiser) ModelFiles.load(f);
+        assertEquals(false, back.spec().residual);
+        assertArrayEquals(y, back.denoise(series(5, 4), 5));
     }
 
     @Test
@@ -170,6 +189,10 @@ class SeriesDenoiserTest {
         Path k = withMetadata(o -> o.remove("normalization"));
         e = assertThrows(ModelFileException.class, () -> ModelFiles.load(k));
         assertTrue(e.getMessage().contains("'normalization'"), e.getMessage());
+
+        Path r = withMetadata(o -> o.put("residual", "yes"));
+        e = assertThrows(ModelFileException.class, () -> ModelFiles.load(r));
+        assertTrue(e.getMessage().contains("'residual'"), e.getMessage());
 
         Path l = withMetadata(o -> ((ObjectNode) o.get("architecture")).put("head", "gaussian"));
         e = assertThrows(ModelFileException.class, () -> ModelFiles.load(l));
