@@ -31,8 +31,9 @@ import java.util.concurrent.Callable;
  * {@code "threads"}.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Micro-benchmarks: the recurrent step (cell) and the matrix product (gemm). One JSON line each.",
-        subcommands = {BenchCommand.CellBench.class, BenchCommand.GemmBench.class})
+        description = "Benchmarks: the recurrent step (cell), the matrix product (gemm) and the stream processor "
+                + "through Kafka (kafka). One JSON line per measurement.",
+        subcommands = {BenchCommand.CellBench.class, BenchCommand.GemmBench.class, KafkaBench.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -190,8 +190,9 @@ final class ReplayCommand implements Callable<Integer> {
         // paced: each sample leaves at once; as fast as possible: let batches fill for a few ms
         c.put(ProducerConfig.LINGER_MS_CONFIG, rate > 0 ? 0 : 5);
         c.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) ADMIN_TIMEOUT.toMillis());
-        c.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000);
-        c.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
+        // Kafka's own timeouts (30 s per request, 2 min per record): shorter ones expired batches on
+        // a loaded machine, and a batch that expires while its request is in flight leaves the
+        // idempotent producer resending from sequence 0, which the broker refuses for good
         c.put(ProducerConfig.CLIENT_ID_CONFIG, "nowcast-replay");
 
         AtomicReference<Exception> failure = new AtomicReference<>();

@@ -70,6 +70,12 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             web = Endpoints.start(c.httpHost, c.httpPort, registry, p::alive, p::ready);
             endpoints = web;
             for (ProcessorConfig.Pipeline pl : c.pipelines) {
+                if (pl.passThrough()) {
+                    out.println("pipeline " + pl.name() + ": " + String.join(",", pl.inputTopics()) + " -> "
+                            + pl.outputTopic() + ", pass-through (no model: predictions echo the samples' "
+                            + pl.inputSize() + " values)");
+                    continue;
+                }
                 ModelSpec s = models.get(pl.name()).spec();
                 out.println("pipeline " + pl.name() + ": " + String.join(",", pl.inputTopics()) + " -> " + pl.outputTopic()
                         + ", model " + s.name + " v" + s.version + " (" + s.numLayers + "-layer " + s.cell.id + ", input "
@@ -145,14 +151,21 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 + (s.batchedSteps() == 0 ? "0" : String.format("%.1f", s.rowsStepped() / (double) s.batchedSteps()));
     }
 
-    /** Each pipeline's model; only forecasters are served. */
+    /** Each pipeline's model (pass-through pipelines have none); only forecasters are served. */
     static Map<String, Forecaster> loadModels(ProcessorConfig c) throws Exception {
         Map<String, Forecaster> models = new LinkedHashMap<>();
         for (ProcessorConfig.Pipeline p : c.pipelines) {
+            if (p.passThrough()) {
+                continue;
+            }
             Model m = ModelFiles.load(p.model());
             if (!(m instanceof Forecaster)) {
                 throw new IllegalArgumentException(c.source + ": pipeline '" + p.name() + "': " + p.model() + " is a "
                         + m.spec().kind.id + " model; a pipeline runs a forecaster model");
+            }
+            if (p.inputSize() != 0 && p.inputSize() != m.spec().inputSize) {
+                throw new IllegalArgumentException(c.source + ": pipeline '" + p.name() + "': input.size is "
+                        + p.inputSize() + ", the model " + p.model() + " takes " + m.spec().inputSize + " values");
             }
             models.put(p.name(), (Forecaster) m);
         }

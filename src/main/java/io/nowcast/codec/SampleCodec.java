@@ -40,6 +40,8 @@ public final class SampleCodec {
         this.json = JsonFactory.builder()
                 .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+                // the same correctly rounded float as Float.parseFloat, several times faster
+                .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(8).maxNumberLength(64).maxStringLength(4096).build())
                 .build();
@@ -232,6 +234,10 @@ public final class SampleCodec {
     }
 
     private static String decodeUtf8(byte[] b, String what) throws RejectedException {
+        if (isAscii(b)) {
+            // the usual stream id; ASCII is valid UTF-8 with the same characters
+            return new String(b, StandardCharsets.US_ASCII);
+        }
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
@@ -240,6 +246,15 @@ public final class SampleCodec {
         } catch (java.nio.charset.CharacterCodingException e) {
             throw new RejectedException(RejectReason.UNDECODABLE, "the " + what + " is not UTF-8");
         }
+    }
+
+    private static boolean isAscii(byte[] b) {
+        for (byte x : b) {
+            if (x < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String firstLine(String s) {

@@ -40,8 +40,9 @@ public final class ConfigKey {
         return new ConfigKey(name, Type.STRING, dflt, 0, 0, List.of(), doc);
     }
 
-    public static ConfigKey path(String name, String dflt, String doc) {
-        return new ConfigKey(name, Type.PATH, dflt, 0, 0, List.of(), doc);
+    /** A file path; {@code words}: values that are not paths but name something else (such as pass-through). */
+    public static ConfigKey path(String name, String dflt, String doc, String... words) {
+        return new ConfigKey(name, Type.PATH, dflt, 0, 0, Arrays.asList(words), doc);
     }
 
     public static ConfigKey list(String name, String dflt, String doc) {
@@ -85,7 +86,7 @@ public final class ConfigKey {
             case LIST:
                 return "a comma-separated list, not empty";
             case PATH:
-                return "a file path";
+                return choices.isEmpty() ? "a file path" : "a file path, or " + String.join(", ", choices);
             case TOPIC:
                 return "a topic name (letters, digits, '.', '_', '-'; at most " + MAX_TOPIC + ")"
                         + (min == 0 ? ", or empty for none" : "");

@@ -62,7 +62,8 @@ public final class Meters {
             List.of(PIPELINE, "model", "version"), "1 for the model in use by the pipeline, tagged with its name and"
                     + " version.");
     public static final Def COMMIT = new Def("nowcast.commit", Meter.Type.TIMER, "seconds",
-            List.of(), "Time to flush the producer, check every send and commit the offsets of one batch.");
+            List.of(), "Time from the end of a batch until its outputs are acknowledged and its offsets committed "
+                    + "(the next batch is processed meanwhile).");
     public static final Def POLL_RECORDS = new Def("nowcast.poll.records", Meter.Type.DISTRIBUTION_SUMMARY, "records",
             List.of(), "Records returned by one poll (polls that return nothing included).");
     public static final Def PARTITIONS = new Def("nowcast.assigned.partitions", Meter.Type.GAUGE, "partitions",

@@ -15,12 +15,16 @@ import java.util.Map;
  * <li>{@link #send} for each output, in the order they are made,</li>
  * <li>{@link #commit} once, with the next offset to read of every partition the batch read.</li>
  * </ol>
- * An exception from {@code send} or {@code commit} is fatal to the processor: the batch's offsets
- * are then not committed, so its records are read again by whoever owns their partitions next.
+ * A committer may finish a batch's commit later than {@code commit} returns, while the loop goes on
+ * with the next batch; {@link #settle()} finishes every batch given to {@code commit} so far (the
+ * loop calls it when a poll is empty, before its partitions are revoked and before it stops).
+ * An exception from {@code send}, {@code commit} or {@code settle} is fatal to the processor:
+ * the offsets of that batch and of every later one are then not committed, so their records are
+ * read again by whoever owns their partitions next.
  *
- * <p>{@link AtLeastOnceCommitter} sends, flushes and then commits the offsets through the consumer.
- * An exactly-once committer replaces it with a transaction: begin = {@code beginTransaction},
- * commit = {@code sendOffsetsToTransaction} + {@code commitTransaction}.
+ * <p>{@link AtLeastOnceCommitter} commits a batch's offsets through the consumer once all of its
+ * outputs are acknowledged. An exactly-once committer replaces it with a transaction: begin =
+ * {@code beginTransaction}, commit = {@code sendOffsetsToTransaction} + {@code commitTransaction}.
  */
 interface OutputCommitter extends AutoCloseable {
     void begin();
@@ -28,8 +32,24 @@ interface OutputCommitter extends AutoCloseable {
     /** Sends one output; {@code deadLetter} marks a record whose value may be dropped if it is too large to write. */
     void send(ProducerRecord<byte[], byte[]> record, boolean deadLetter);
 
-    /** Makes every output sent since {@link #begin()} durable, then the offsets. */
-    void commit(Map<TopicPartition, OffsetAndMetadata> offsets);
+    /**
+     * Ends the batch begun last: its outputs are made durable, then its offsets committed, either
+     * now or by a later {@code commit} or {@link #settle()}. {@code committed} runs in the loop's
+     * thread once that has happened (not at all if it fails).
+     */
+    void commit(Map<TopicPartition, OffsetAndMetadata> offsets, Runnable committed);
+
+    /** Finishes every batch given to {@link #commit}: its outputs durable, its offsets committed. */
+    void settle();
+
+    /**
+     * Forgets the offsets of the partitions this instance lost without a chance to commit them
+     * (their new owner reads those records again).
+     */
+    void forget(java.util.Collection<TopicPartition> lost);
+
+    /** After a fatal error: nothing given to {@link #commit} and not yet committed will be. */
+    void abandon();
 
     /** Closes the producer (waiting at most a few seconds for outstanding sends). */
     @Override

@@ -51,6 +51,9 @@ import java.util.function.LongSupplier;
  * from a fresh state (the sample's event time is kept as the stream's last, so out-of-order
  * checks go on). The other rows are unaffected.
  *
+ * <p>{@link #passThrough} makes a runner without a model, whose predictions echo the samples: the
+ * same path at no model cost, the ceiling a model's pipeline is measured against.
+ *
  * <p>Not thread-safe: one runner per pipeline, called from the processor's loop thread. It knows
  * nothing of Kafka: samples come in as a list, results leave through an {@link Output}.
  */
@@ -81,6 +84,7 @@ public final class PipelineRunner {
     private final int D;   // input size
     private final int W;   // output row width
     private final int O;   // predicted values per row (W for a model without a head)
+    private final int horizon; // steps ahead per prediction: O = targets * horizon, target by target
     private final int H;
     private final int layers;
     private final boolean cell;
@@ -139,8 +143,15 @@ public final class PipelineRunner {
 
     private PipelineRunner(String name, Forecaster model, Step step, StreamStateStore store, boolean dropLate, long gapMs,
                            LongSupplier clockMs, Meters.PipelineMeters meters) {
+        this(name, model.spec(), model.outputWidth(), model.net().hiddenSize, model.net().numLayers(),
+                model.net().cell.hasCell(), step, store, dropLate, gapMs, clockMs, meters);
+    }
+
+    private PipelineRunner(String name, ModelSpec spec, int width, int hidden, int layers, boolean cell, Step step,
+                           StreamStateStore store, boolean dropLate, long gapMs, LongSupplier clockMs,
+                           Meters.PipelineMeters meters) {
         this.name = name;
-        this.spec = model.spec();
+        this.spec = spec;
         this.model = step;
         this.store = store;
         this.dropLate = dropLate;
@@ -148,11 +159,12 @@ public final class PipelineRunner {
         this.clockMs = clockMs;
         this.codec = new PredictionCodec(spec.name, spec.version);
         this.D = spec.inputSize;
-        this.W = model.outputWidth();
+        this.W = width;
         this.O = spec.head == ModelSpec.Head.NONE ? W : spec.outputSize;
-        this.H = model.net().hiddenSize;
-        this.layers = model.net().numLayers();
-        this.cell = model.net().cell.hasCell();
+        this.horizon = spec.horizon > 1 && O % spec.horizon == 0 ? spec.horizon : 1;
+        this.H = hidden;
+        this.layers = layers;
+        this.cell = cell;
         this.meters = meters;
         int[][] pairs = errorPairs(spec, D, O);
         this.errOut = pairs[0];
@@ -165,6 +177,43 @@ public final class PipelineRunner {
         this.rowIn = new float[D];
         this.rowOut = new float[W];
         ensureCapacity(16);
+    }
+
+    /**
+     * A runner with no model ({@code model=pass-through}): each prediction echoes its sample's
+     * {@code dimension} values (model {@code "pass-through"}, version {@code "1"}). Everything else is
+     * the same as with a model: grouping by stream, rounds, event-time order, gap resets, the store's
+     * bounds, the encoding. The store keeps one float per stream, which stays 0: make it with
+     * {@link #passThroughStore}. The live error compares each echoed value with the stream's next
+     * sample: the error of predicting "no change".
+     */
+    public static PipelineRunner passThrough(String name, int dimension, StreamStateStore store, boolean dropLate,
+                                             long gapMs, LongSupplier clockMs, Meters.PipelineMeters meters) {
+        if (dimension < 1) {
+            throw new IllegalArgumentException("pipeline " + name + ": a pass-through needs at least one value per sample");
+        }
+        ModelSpec spec = new ModelSpec();
+        spec.name = ProcessorConfig.PASS_THROUGH;
+        spec.version = "1";
+        spec.inputSize = dimension;
+        spec.outputSize = dimension;
+        spec.hiddenSize = 1;
+        spec.head = ModelSpec.Head.LINEAR;
+        Step echo = (in, state, out, scratch) -> System.arraycopy(in, 0, out, 0, state.batch * dimension);
+        return new PipelineRunner(name, spec, dimension, 1, 1, false, echo, store, dropLate, gapMs, clockMs,
+                meters);
+    }
+
+    /** A pass-through runner without meters (tests). */
+    public static PipelineRunner passThrough(String name, int dimension, StreamStateStore store, boolean dropLate,
+                                             long gapMs, LongSupplier clockMs) {
+        return passThrough(name, dimension, store, dropLate, gapMs, clockMs, Meters.PipelineMeters.none(name));
+    }
+
+    /** The state store a {@link #passThrough} runner needs: one layer of one value, no cell. */
+    public static StreamStateStore passThroughStore(int maxStreams, long idleTtlMs,
+                                                    StreamStateStore.EvictionListener listener) {
+        return new StreamStateStore(1, 1, false, maxStreams, idleTtlMs, listener);
     }
 
     /**
@@ -405,7 +454,7 @@ public final class PipelineRunner {
             scatter(r, e);
             e.steps++;
             byte[] value = codec.encode(e.stream, t, e.steps, out, r * W,
-                    head == ModelSpec.Head.GAUSSIAN ? out : null, r * W + O, 1, O);
+                    head == ModelSpec.Head.GAUSSIAN ? out : null, r * W + O, horizon, O / horizon, true);
             if (errIn.length > 0) {
                 if (e.predicted == null || e.predicted.length != errIn.length) {
                     e.predicted = new float[errIn.length];
@@ -423,6 +472,9 @@ public final class PipelineRunner {
 
     /** Null if row r's output and new state are finite, else what is not. */
     private String nonFinite(int r) {
+        if (allFinite(out, r * W, W) && allFiniteState(r)) {
+            return null;
+        }
         for (int j = 0; j < W; j++) {
             if (!Float.isFinite(out[r * W + j])) {
                 return "output " + j + " is " + out[r * W + j];
@@ -439,6 +491,24 @@ public final class PipelineRunner {
             }
         }
         return null;
+    }
+
+    private boolean allFiniteState(int r) {
+        for (int l = 0; l < layers; l++) {
+            if (!allFinite(state.h[l], r * H, H) || (cell && !allFinite(state.c[l], r * H, H))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether a[off, off + n) are all finite: x * 0 is 0 for a finite x and NaN otherwise, without a branch per value. */
+    private static boolean allFinite(float[] a, int off, int n) {
+        float acc = 0f;
+        for (int i = off, end = off + n; i < end; i++) {
+            acc += a[i] * 0f;
+        }
+        return acc == 0f;
     }
 
     /** Copies a stream's vectors into row {@code row} of the gathered state. */

@@ -55,8 +55,17 @@ public final class ProcessorConfig {
             "Topics this pipeline reads samples from (key = stream id); a topic belongs to one pipeline.");
     public static final ConfigKey P_OUTPUT = ConfigKey.topic("output.topic", null, false,
             "Topic this pipeline writes predictions to (key = stream id).");
+    /** The value of {@code pipeline.NAME.model} that runs no model. */
+    public static final String PASS_THROUGH = "pass-through";
     public static final ConfigKey P_MODEL = ConfigKey.path("model", null,
-            "Model file (.safetensors) run on every sample; relative paths are resolved against the config file's folder.");
+            "Model file (.safetensors) run on every sample; relative paths are resolved against the config file's folder."
+                    + " The value " + PASS_THROUGH + " runs no model: each prediction echoes its sample's values (model"
+                    + " \"" + PASS_THROUGH + "\"), everything else (decoding, per-stream state and order, dead letters,"
+                    + " writing, commits) as with a model; it measures the Kafka path alone and needs input.size."
+                    + " A file of that name is written ./" + PASS_THROUGH + ".", PASS_THROUGH);
+    public static final ConfigKey P_INPUT_SIZE = ConfigKey.integer("input.size", "0", 0, 1 << 20,
+            "Values per sample. 0: the model's input size. Required with model=" + PASS_THROUGH + "; with a model file,"
+                    + " if set, it must equal the model's input size.");
     public static final ConfigKey P_LATE = ConfigKey.choice("late.policy", "dead-letter",
             "What happens to a sample older than its stream's last one.", "dead-letter", "drop");
     public static final ConfigKey P_GAP = ConfigKey.longValue("gap.ms", "0", 0, Long.MAX_VALUE,
@@ -66,11 +75,19 @@ public final class ProcessorConfig {
 
     public static final List<ConfigKey> PROCESS_KEYS = List.of(BOOTSTRAP, APPLICATION_ID, PIPELINES, DEAD_LETTER_TOPIC,
             MAX_STREAMS, IDLE_TTL, EVICTIONS_TOPIC, POLL_MAX_RECORDS, POLL_TIMEOUT, EMBEDDED_PARTITIONS, HTTP_HOST, HTTP_PORT);
-    public static final List<ConfigKey> PIPELINE_KEYS = List.of(P_INPUTS, P_OUTPUT, P_MODEL, P_LATE, P_GAP, P_MAX_BYTES);
+    public static final List<ConfigKey> PIPELINE_KEYS = List.of(P_INPUTS, P_OUTPUT, P_MODEL, P_INPUT_SIZE, P_LATE, P_GAP,
+            P_MAX_BYTES);
 
-    /** One pipeline's settings. */
-    public record Pipeline(String name, List<String> inputTopics, String outputTopic, Path model, boolean dropLate,
-                           long gapMs, int maxRecordBytes) {
+    /**
+     * One pipeline's settings. {@code model} is null for a pass-through pipeline; {@code inputSize}
+     * is 0 when the model's input size is to be used.
+     */
+    public record Pipeline(String name, List<String> inputTopics, String outputTopic, Path model, int inputSize,
+                           boolean dropLate, long gapMs, int maxRecordBytes) {
+        /** Whether the pipeline runs no model ({@code model=pass-through}): predictions echo the samples. */
+        public boolean passThrough() {
+            return model == null;
+        }
     }
 
     public final String source;
@@ -253,12 +270,22 @@ public final class ProcessorConfig {
                     pv.put(key.name, key.parse(key.defaultValue, "default"));
                 }
             }
-            Path model = Path.of((String) pv.get(P_MODEL.name));
-            if (!model.isAbsolute() && base != null) {
-                model = base.resolve(model).normalize();
-            }
-            if (!Files.isRegularFile(model)) {
-                throw new ConfigException(source + ": key 'pipeline." + n + ".model': no such file " + model);
+            String modelValue = (String) pv.get(P_MODEL.name);
+            int inputSize = (Integer) pv.get(P_INPUT_SIZE.name);
+            Path model = null;
+            if (modelValue.equals(PASS_THROUGH)) {
+                if (inputSize == 0) {
+                    throw new ConfigException(source + ": key 'pipeline." + n + "." + P_INPUT_SIZE.name
+                            + "' is required with model=" + PASS_THROUGH + ": the number of values per sample");
+                }
+            } else {
+                model = Path.of(modelValue);
+                if (!model.isAbsolute() && base != null) {
+                    model = base.resolve(model).normalize();
+                }
+                if (!Files.isRegularFile(model)) {
+                    throw new ConfigException(source + ": key 'pipeline." + n + ".model': no such file " + model);
+                }
             }
             String out = (String) pv.get(P_OUTPUT.name);
             @SuppressWarnings("unchecked")
@@ -279,7 +306,7 @@ public final class ProcessorConfig {
                 }
             }
             outputs.add(out);
-            pipelines.add(new Pipeline(n, ins, out, model, "drop".equals(pv.get(P_LATE.name)),
+            pipelines.add(new Pipeline(n, ins, out, model, inputSize, "drop".equals(pv.get(P_LATE.name)),
                     (Long) pv.get(P_GAP.name), (Integer) pv.get(P_MAX_BYTES.name)));
         }
         for (Pipeline pl : pipelines) {
@@ -346,7 +373,9 @@ public final class ProcessorConfig {
         sb.append("problem.\n\n");
         sb.append("Kafka client settings pass through unchanged: `kafka.X` goes to every client (the security\n");
         sb.append("settings, for example `kafka.security.protocol=SASL_SSL`), `consumer.X` only to the consumer,\n");
-        sb.append("`producer.X` only to the producers.\n\n");
+        sb.append("`producer.X` only to the producers. The processor's producer has `batch.size=262144` unless\n");
+        sb.append("`producer.batch.size` says otherwise (Kafka's 16384 makes the broker append a small batch per\n");
+        sb.append("hundred predictions).\n\n");
         table(sb, "## Process keys\n\n", "", PROCESS_KEYS);
         table(sb, "## Pipeline keys\n\nOne block per name listed in `pipelines`, each key prefixed `pipeline.NAME.`.\n\n",
                 "pipeline.NAME.", PIPELINE_KEYS);

@@ -147,7 +147,9 @@ public final class StreamStateStore {
         this.maxStreams = maxStreams;
         this.idleTtlMs = idleTtlMs;
         this.listener = listener;
-        this.streams = new LinkedHashMap<>(Math.min(maxStreams, 1 << 16) * 4 / 3 + 1, 0.75f, true);
+        // grown as streams come rather than sized for the bound: a table far larger than the
+        // streams present spreads them over memory, and every lookup misses the cache
+        this.streams = new LinkedHashMap<>(16, 0.75f, true);
     }
 
     /** Starts a batch: streams acquired from now on are pinned until the next one begins. */

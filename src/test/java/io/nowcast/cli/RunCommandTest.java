@@ -122,6 +122,16 @@ class RunCommandTest {
     }
 
     @Test
+    void anInputSizeThatIsNotTheModelsIsRefused() throws Exception {
+        forecaster();
+        Path f = config("gru.safetensors", "pipeline.walk.input.size=3");
+        Object[] r = run("run", "--config", f.toString());
+        assertEquals(1, r[0]);
+        String err = (String) r[1];
+        assertTrue(err.contains("pipeline 'walk': input.size is 3") && err.contains("takes 2 values"), err);
+    }
+
+    @Test
     void runsOnAnEmbeddedBrokerUntilStopped() throws Exception {
         forecaster();
         Path f = config("gru.safetensors");

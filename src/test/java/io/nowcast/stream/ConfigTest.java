@@ -118,6 +118,9 @@ class ConfigTest {
         assertEquals("true", producer.get("enable.idempotence"));
         assertEquals("all", producer.get("acks"));
         assertEquals("10", producer.get("linger.ms"));
+        assertEquals("262144", producer.get("batch.size"), "the processor's default");
+        assertEquals("65536", Processor.producerSettings(load(VALID + "producer.batch.size=65536\n")).get("batch.size"),
+                "producer.batch.size wins");
         assertTrue(!producer.containsKey("session.timeout.ms"), "consumer.* stays on the consumer side");
     }
 
@@ -175,5 +178,19 @@ class ConfigTest {
     void readingTheDeadLetterTopicIsRefused() {
         refused(edit("pipeline.cars.input.topics", "pipeline.cars.input.topics=cars.in,nowcast.dead-letters"),
                 "pipeline.cars.input.topics", "is the dead.letter.topic");
+    }
+
+    @Test
+    void aPassThroughPipelineNeedsNoModelFileButItsInputSize() throws Exception {
+        ProcessorConfig c = load(edit("pipeline.cars.model", "pipeline.cars.model=pass-through")
+                + "pipeline.cars.input.size=3\n");
+        ProcessorConfig.Pipeline cars = c.pipeline("cars");
+        assertTrue(cars.passThrough());
+        assertEquals(null, cars.model());
+        assertEquals(3, cars.inputSize());
+        assertTrue(!c.pipeline("walk").passThrough());
+        assertEquals(0, c.pipeline("walk").inputSize(), "default: the model's");
+        refused(edit("pipeline.cars.model", "pipeline.cars.model=pass-through"), "pipeline.cars.input.size",
+                "is required with model=pass-through");
     }
 }

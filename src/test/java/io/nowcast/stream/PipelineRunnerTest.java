@@ -254,4 +254,27 @@ class PipelineRunnerTest {
         assertEquals(List.of("s0", "s1"), evicted, "trimmed to the bound after the batch, oldest first");
         assertEquals(3, store.size());
     }
+
+    @Test
+    void aPassThroughEchoesEachSampleInStreamOrderWithTheSameRules() {
+        PipelineRunner r = PipelineRunner.passThrough("p", 3, PipelineRunner.passThroughStore(10, 0, null), false, 0,
+                () -> 0L);
+        List<Sample> in = List.of(
+                new Sample("a", 100, new float[] {1, 2, 3}),
+                new Sample("b", 100, new float[] {-1.5f, 0, 1e-7f}),
+                new Sample("a", 200, new float[] {4, 5, 6}),
+                new Sample("a", 150, new float[] {7, 8, 9}));   // older than 200
+        Collected c = run(r, in, 10);
+        assertEquals(Map.of(3, RejectReason.OUT_OF_ORDER), c.rejected);
+        assertEquals(3, c.predictions.size());
+        for (int i = 0; i < 3; i++) {
+            JsonNode n = c.predictions.get(i);
+            assertArrayEquals(in.get(i).values(), prediction(n));
+            assertEquals(in.get(i).eventTime(), n.get("time").asLong());
+            assertEquals("pass-through", n.get("model").asText());
+        }
+        assertEquals(2, c.predictions.get(2).get("step").asLong());
+        assertEquals(2, r.store().size());
+        assertEquals(2, r.batchedSteps(), "a's two samples take two rounds");
+    }
 }

@@ -71,15 +71,15 @@ class TrajectoryModelInTheRunnerTest {
         for (int s = 0; s < streams; s++) {
             JsonNode last = c.predictions.get(6 * streams + s);
             assertEquals(7, last.get("step").asInt());
-            List<Double> v = new ArrayList<>();
-            last.get("predictions").forEach(row -> row.forEach(x -> v.add(x.asDouble())));
-            assertEquals(24, v.size());
+            JsonNode steps = last.get("predictions");
+            assertEquals(12, steps.size(), "one array per horizon step, as schemas/prediction.schema.json says");
             float[] pos = new ForecasterTrajectories(model()).predict(obs[s], 12);
             double x = obs[s][14];
             double y = obs[s][15];
             for (int k = 0; k < 12; k++) {
-                x += v.get(k);      // dx+k, target by target
-                y += v.get(12 + k); // dy+k
+                assertEquals(2, steps.get(k).size(), "[dx, dy] " + (k + 1) + " ahead");
+                x += steps.get(k).get(0).asDouble();
+                y += steps.get(k).get(1).asDouble();
                 assertEquals(pos[2 * k], x, 1e-4, "stream " + s + ", x " + (k + 1) + " ahead");
                 assertEquals(pos[2 * k + 1], y, 1e-4);
             }

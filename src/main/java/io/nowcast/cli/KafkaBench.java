@@ -1,0 +1,588 @@
+package io.nowcast.cli;
+
+import io.nowcast.broker.EmbeddedBroker;
+import io.nowcast.model.Forecaster;
+import io.nowcast.model.ModelFiles;
+import io.nowcast.model.ModelKind;
+import io.nowcast.model.ModelSpec;
+import io.nowcast.nn.CellType;
+import io.nowcast.nn.RecurrentNet;
+import io.nowcast.stream.Processor;
+import io.nowcast.stream.ProcessorConfig;
+import io.nowcast.tensor.BlasGemm;
+import io.nowcast.tensor.Gemm;
+import io.nowcast.tensor.Gemms;
+import io.nowcast.tensor.Rng;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+
+/**
+ * {@code nowcast bench kafka}: the stream processor through a real broker, a model pipeline beside
+ * the pass-through ceiling, measured like the Kafka Streams anchor
+ * ({@code ../shared/anchors/kafka-streams-lstm}).
+ *
+ * <p>An embedded broker is started in this JVM. For each pipeline (an LSTM input -> hidden with
+ * seeded random weights and a linear head of {@code input} outputs, saved to a model file and
+ * loaded back as {@code nowcast run} does; then {@code model=pass-through}):
+ * <ol>
+ * <li><b>throughput</b>: N JSON samples ({@code schemas/sample.schema.json}, key = stream id,
+ *     streams interleaved) are written to the pipeline's input topic first; then a processor is
+ *     timed from its construction until every prediction has been read back by a
+ *     {@code read_committed} consumer in this JVM;</li>
+ * <li><b>latency</b>: a new processor on new topics, and samples produced at a fixed rate, each
+ *     with its event time {@code time} = the wall clock when it is produced; a sample's latency is
+ *     the wall clock when its prediction is read back (by a {@code read_committed} consumer in
+ *     this JVM) minus that event time, which the prediction carries. Milliseconds.</li>
+ * </ol>
+ * The throughput runs are repeated {@code --rounds} times, each on newly preloaded topics, the
+ * order of the pipelines alternating; round 1 starts with the LSTM in a JVM that has only started
+ * the broker and written the samples (as the anchor's single run does), the summary takes the
+ * medians of the later rounds. One JSON line per pipeline, round and phase, and a summary line with
+ * the model / pass-through throughput ratio. The model runs on OpenBLAS pinned to one thread
+ * ({@code --blas-threads}).
+ */
+@Command(name = "kafka", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"The stream processor through an embedded Kafka broker: an LSTM pipeline beside the",
+                "pass-through ceiling (the same path with no model). Throughput: N preloaded samples, timed from the",
+                "processor's start until every prediction is read back (read_committed). Latency: samples at a fixed",
+                "rate, read-back time minus each sample's event time (its produce time). One JSON line each."})
+final class KafkaBench implements Callable<Integer> {
+    static final String LSTM = "lstm";
+    static final String PASS = ProcessorConfig.PASS_THROUGH;
+    static final String DEAD_LETTERS = "bench.dead-letters";
+    private static final long EPOCH = 1_700_000_000_000L;
+    private static final byte[] TIME_FIELD = "\"time\":".getBytes(StandardCharsets.US_ASCII);
+
+    @Option(names = "--samples", defaultValue = "1000000", description = "samples per throughput run (default: ${DEFAULT-VALUE})")
+    int samples;
+
+    @Option(names = "--streams", defaultValue = "1000", description = "distinct stream ids (default: ${DEFAULT-VALUE})")
+    int streams;
+
+    @Option(names = "--partitions", defaultValue = "4", description = "partitions of every input and output topic (default: ${DEFAULT-VALUE})")
+    int partitions;
+
+    @Option(names = "--input", defaultValue = "2", description = "values per sample, and outputs of the head (default: ${DEFAULT-VALUE})")
+    int input;
+
+    @Option(names = "--hidden", defaultValue = "64", description = "LSTM hidden size (default: ${DEFAULT-VALUE})")
+    int hidden;
+
+    @Option(names = "--poll", defaultValue = "5000", description = "the processor's poll.max.records (default: ${DEFAULT-VALUE})")
+    int poll;
+
+    @Option(names = "--rate", defaultValue = "10000", description = "samples per second in the latency phase (default: ${DEFAULT-VALUE})")
+    int rate;
+
+    @Option(names = "--latency-seconds", defaultValue = "20",
+            description = "length of each latency phase; 0 skips the latency phases (default: ${DEFAULT-VALUE})")
+    int latencySeconds;
+
+    @Option(names = "--pipelines", defaultValue = "lstm,pass-through", split = ",",
+            description = "which pipelines to run, in this order: lstm, pass-through (default: ${DEFAULT-VALUE})")
+    List<String> pipelines;
+
+    @Option(names = "--rounds", defaultValue = "5",
+            description = "throughput runs per pipeline, each on newly preloaded topics; the order of the pipelines"
+                    + " alternates, and the summary (medians, ratio) leaves out round 1, whose first run warms up the"
+                    + " JVM (default: ${DEFAULT-VALUE})")
+    int rounds;
+
+    @Option(names = "--blas-threads", defaultValue = "1",
+            description = "OpenBLAS threads for the model: with a native BLAS the command re-runs itself with"
+                    + " OPENBLAS_NUM_THREADS set to this unless the environment already has it; 0 leaves the"
+                    + " environment alone (default: ${DEFAULT-VALUE}). The step's products are small, and on a few"
+                    + " cores shared with Kafka a second BLAS thread costs more than it gains.")
+    int blasThreads;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "a configuration key (docs/configuration.md) for every processor the benchmark starts,"
+                    + " e.g. producer.batch.size=262144; pipeline.NAME.x applies to each pipeline; repeatable."
+                    + " Printed with each throughput line.")
+    Map<String, String> settings = new LinkedHashMap<>();
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--seed", defaultValue = "42", description = "seed of the LSTM's weights (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        if (rounds < 1 || samples < 1 || streams < 1 || partitions < 1 || input < 1 || hidden < 1 || poll < 1 || rate < 1
+                || latencySeconds < 0) {
+            throw new IllegalArgumentException("--samples, --streams, --partitions, --input, --hidden, --poll, --rate"
+                    + " and --rounds must be at least 1, --latency-seconds at least 0");
+        }
+        for (String k : pipelines) {
+            if (!k.equals(LSTM) && !k.equals(PASS)) {
+                throw new IllegalArgumentException("--pipelines: unknown pipeline '" + k + "' (expected " + LSTM + " or "
+                        + PASS + ")");
+            }
+        }
+        if (blasThreads > 0 && pipelines.contains(LSTM) && usesNativeBlas() && !BlasThreads.isPinned(blasThreads)) {
+            int rc = BlasThreads.relaunch(blasThreads, spec.root().commandLine().getParseResult().originalArgs());
+            if (rc >= 0) {
+                return rc;
+            }
+            System.err.printf("nowcast bench kafka: could not re-run with %s=%d; measuring with %d BLAS threads%n",
+                    BlasThreads.VAR, blasThreads, BlasThreads.fromEnvironment());
+        }
+        PrintStream out = System.out;
+        Path work = Files.createTempDirectory("nowcast-bench-kafka");
+        try (EmbeddedBroker b = EmbeddedBroker.startTemporary()) {
+            Path modelFile = work.resolve("bench-lstm.safetensors");
+            ModelFiles.save(modelFile, lstm(input, hidden, seed));
+            b.createTopic(DEAD_LETTERS, 1, Map.of());
+            List<String> kinds = List.copyOf(new java.util.LinkedHashSet<>(pipelines));
+            Map<String, List<Double>> warm = new LinkedHashMap<>();
+            for (int round = 1; round <= rounds; round++) {
+                // the first run in this JVM also pays for warming up the Kafka path: the order
+                // alternates from round to round, and the summary leaves round 1 out
+                List<String> order = new ArrayList<>(kinds);
+                if (round % 2 == 0) {
+                    java.util.Collections.reverse(order);
+                }
+                for (String k : order) {
+                    String phase = "r" + round;
+                    b.createTopic(topic(k, phase, "samples"), partitions, Map.of());
+                    b.createTopic(topic(k, phase, "predictions"), partitions, Map.of());
+                    preload(b, topic(k, phase, "samples"));
+                    double perSecond = throughput(b, k, phase, round, modelFile, out);
+                    if (round > 1 || rounds == 1) {
+                        warm.computeIfAbsent(k, x -> new ArrayList<>()).add(perSecond);
+                    }
+                }
+            }
+            StringBuilder summary = new StringBuilder("{\"bench\":\"kafka\",\"summary\":\"throughput\",\"rounds\":\"")
+                    .append(rounds == 1 ? "1" : "2-" + rounds).append("\"");
+            for (Map.Entry<String, List<Double>> e : warm.entrySet()) {
+                summary.append(String.format(Locale.ROOT, ",\"%s_samples_per_s\":%.0f", e.getKey().replace('-', '_'),
+                        median(e.getValue())));
+            }
+            if (warm.size() == 2) {
+                summary.append(String.format(Locale.ROOT, ",\"ratio_%s_to_%s\":%.3f", LSTM, PASS.replace('-', '_'),
+                        median(warm.get(LSTM)) / median(warm.get(PASS))));
+            }
+            out.println(summary.append('}'));
+            out.flush();
+            if (latencySeconds > 0) {
+                for (String k : kinds) {
+                    latency(b, k, modelFile, out);
+                }
+            }
+        } finally {
+            deleteRecursively(work);
+        }
+        return 0;
+    }
+
+    private static boolean usesNativeBlas() {
+        Gemm g = Gemms.create();
+        return g instanceof BlasGemm && ((BlasGemm) g).isNative();
+    }
+
+    /** The benchmark's model: LSTM input -> hidden, linear head of input outputs, seeded uniform weights, no normalisation. */
+    static Forecaster lstm(int input, int hidden, long seed) {
+        ModelSpec spec = new ModelSpec();
+        spec.kind = ModelKind.FORECASTER;
+        spec.name = "bench-lstm";
+        spec.version = "1";
+        spec.cell = CellType.LSTM;
+        spec.inputSize = input;
+        spec.hiddenSize = hidden;
+        spec.numLayers = 1;
+        spec.head = ModelSpec.Head.LINEAR;
+        spec.outputSize = input;
+        RecurrentNet net = new RecurrentNet(CellType.LSTM, input, hidden, 1, input, Gemms.create()).initUniform(new Rng(seed));
+        return new Forecaster(spec, net);
+    }
+
+    static String topic(String kind, String phase, String what) {
+        return "bench." + kind + (phase.isEmpty() ? "" : "." + phase) + "." + what;
+    }
+
+    /** The processor's configuration for one pipeline and phase, as a config file would give it. */
+    ProcessorConfig config(EmbeddedBroker b, String kind, String phase, Path modelFile) throws Exception {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("bootstrap.servers", b.bootstrapServers());
+        m.put("application.id", "nowcast-bench-" + kind + (phase.isEmpty() ? "" : "-" + phase));
+        m.put("pipelines", kind);
+        m.put("dead.letter.topic", DEAD_LETTERS);
+        m.put("poll.max.records", Integer.toString(poll));
+        m.put("state.max.streams", Integer.toString(Math.max(streams, 100_000)));
+        String p = "pipeline." + kind + ".";
+        m.put(p + "input.topics", topic(kind, phase, "samples"));
+        m.put(p + "output.topic", topic(kind, phase, "predictions"));
+        m.put(p + "model", kind.equals(PASS) ? ProcessorConfig.PASS_THROUGH : modelFile.toString());
+        m.put(p + "input.size", Integer.toString(input));
+        settings.forEach((k, v) -> m.put(k.replace("pipeline.NAME.", p), v));
+        return ProcessorConfig.parse(m, "nowcast bench kafka", null);
+    }
+
+    /** One sample as JSON, as the anchor writes it but with the schema's field name for the event time. */
+    private static byte[] sample(StringBuilder sb, int stream, long time, float[] values) {
+        sb.setLength(0);
+        sb.append("{\"stream\":\"s").append(stream).append("\",\"time\":").append(time).append(",\"values\":[");
+        for (int j = 0; j < values.length; j++) {
+            sb.append(j == 0 ? "" : ",").append(values[j]);
+        }
+        return sb.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private byte[][] keys() {
+        byte[][] k = new byte[streams][];
+        for (int s = 0; s < streams; s++) {
+            k[s] = ("s" + s).getBytes(StandardCharsets.UTF_8);
+        }
+        return k;
+    }
+
+    /** Writes the samples, streams interleaved, with the anchor's producer settings and values. */
+    private void preload(EmbeddedBroker b, String topic) {
+        Map<String, Object> c = new HashMap<>();
+        c.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers());
+        c.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        c.put(ProducerConfig.BATCH_SIZE_CONFIG, 262_144);
+        Random r = new Random(7);
+        byte[][] keys = keys();
+        StringBuilder sb = new StringBuilder(128);
+        float[] v = new float[input];
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(c, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < samples; i++) {
+                int s = i % streams;
+                for (int j = 0; j < input; j++) {
+                    v[j] = (float) r.nextGaussian();
+                }
+                p.send(new ProducerRecord<>(topic, keys[s], sample(sb, s, EPOCH + (long) (i / streams) * 400L, v)));
+            }
+            p.flush();
+        }
+    }
+
+    /** A processor running in its own thread. */
+    private static final class Running implements AutoCloseable {
+        final Processor processor;
+        final Thread thread;
+        volatile Throwable failure;
+
+        Running(ProcessorConfig c, Map<String, Forecaster> models) {
+            processor = new Processor(c, models);
+            thread = new Thread(() -> {
+                try {
+                    processor.run();
+                } catch (Throwable t) {
+                    failure = t;
+                }
+            }, "nowcast-bench-processor");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void check() {
+            Throwable t = failure;
+            if (t != null) {
+                throw new IllegalStateException("the processor failed: " + t.getMessage(), t);
+            }
+        }
+
+        @Override
+        public void close() {
+            processor.close();
+        }
+    }
+
+    private static KafkaConsumer<byte[], byte[]> reader(EmbeddedBroker b, String group) {
+        Map<String, Object> c = new HashMap<>();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers());
+        if (group != null) {
+            c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        }
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        return new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /** Times a processor over the preloaded samples until every prediction is read back; prints a line, returns samples/s. */
+    private double throughput(EmbeddedBroker b, String kind, String phase, int round, Path modelFile, PrintStream out)
+            throws Exception {
+        ProcessorConfig c = config(b, kind, phase, modelFile);
+        Map<String, Forecaster> models = RunCommand.loadModels(c);
+        double load = loadAverage();
+        long got = 0;
+        long cpu0 = processCpuNanos();
+        long start = System.nanoTime();
+        double seconds;
+        Processor.Stats s;
+        try (Running run = new Running(c, models);
+             KafkaConsumer<byte[], byte[]> reader = reader(b, "nowcast-bench-reader-" + kind + "-" + phase)) {
+            reader.subscribe(List.of(topic(kind, phase, "predictions")));
+            long deadline = start + TimeUnit.SECONDS.toNanos(600);
+            while (got < samples) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(kind + ": " + got + " of " + samples + " predictions after 600 s");
+                }
+                run.check();
+                got += reader.poll(Duration.ofMillis(200)).count();
+            }
+            seconds = (System.nanoTime() - start) / 1e9;
+            cpu0 = processCpuNanos() - cpu0;
+            run.close();
+            run.check();
+            s = run.processor.stats();
+        }
+        out.printf(Locale.ROOT, "{\"bench\":\"kafka\",\"pipeline\":\"%s\",\"phase\":\"throughput\",\"round\":%d,\"model\":\"%s\","
+                        + "\"samples\":%d,\"streams\":%d,\"partitions\":%d,\"input\":%d,\"hidden\":%d,\"poll\":%d,"
+                        + "\"received\":%d,\"seconds\":%.2f,\"samples_per_s\":%.0f,\"polls\":%d,\"rows_per_step\":%.1f,"
+                        + "\"dead_letters\":%d,\"cpu_s\":%.2f,\"cpu_us_per_sample\":%.2f,\"load_avg\":%.2f%s}%n",
+                kind, round, describe(kind, models), samples, streams, partitions, input, kind.equals(PASS) ? 0 : hidden, poll,
+                got, seconds, got / seconds, s.polls(), s.batchedSteps() == 0 ? 0.0 : s.rowsStepped() / (double) s.batchedSteps(),
+                s.deadLettersTotal(), cpu0 / 1e9, cpu0 / 1e3 / got, load, settingsJson());
+        out.flush();
+        return got / seconds;
+    }
+
+    /** ,"settings":{...} when --set was given, else "". */
+    private String settingsJson() {
+        if (settings.isEmpty()) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder(",\"settings\":{");
+        settings.forEach((k, v) -> sb.append(sb.charAt(sb.length() - 1) == '{' ? "" : ",").append('"').append(k)
+                .append("\":\"").append(v).append('"'));
+        return sb.append('}').toString();
+    }
+
+    private static String describe(String kind, Map<String, Forecaster> models) {
+        if (kind.equals(PASS)) {
+            return "none (predictions echo the samples)";
+        }
+        Forecaster f = models.get(kind);
+        ModelSpec sp = f.spec();
+        Gemm g = f.net().gemm();
+        boolean nativeBlas = g instanceof BlasGemm && ((BlasGemm) g).isNative();
+        return "lstm " + sp.inputSize + "->" + sp.hiddenSize + ", linear head " + sp.outputSize + ", gemm " + g.name()
+                + (nativeBlas ? " x" + BlasThreads.fromEnvironment() + " threads" : "");
+    }
+
+    /** Samples at a fixed rate through a fresh processor; prints the latency percentiles. */
+    private void latency(EmbeddedBroker b, String kind, Path modelFile, PrintStream out) throws Exception {
+        String in = topic(kind, "live", "samples");
+        String outTopic = topic(kind, "live", "predictions");
+        b.createTopic(in, partitions, Map.of());
+        b.createTopic(outTopic, partitions, Map.of());
+        ProcessorConfig c = config(b, kind, "live", modelFile);
+        Map<String, Forecaster> models = RunCommand.loadModels(c);
+        long total = (long) rate * latencySeconds;
+        if (total > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("--rate x --latency-seconds is too many samples to keep their latencies");
+        }
+        long[] latencies = new long[(int) total];
+        int[] count = {0};
+        CountDownLatch positioned = new CountDownLatch(1);
+        CountDownLatch allRead = new CountDownLatch(1);
+        AtomicBoolean stop = new AtomicBoolean();
+        Throwable[] readerFailure = {null};
+        Thread readerThread = new Thread(() -> {
+            try (KafkaConsumer<byte[], byte[]> reader = reader(b, null)) {
+                List<TopicPartition> parts = new ArrayList<>();
+                for (int p = 0; p < partitions; p++) {
+                    parts.add(new TopicPartition(outTopic, p));
+                }
+                reader.assign(parts);
+                reader.seekToBeginning(parts);
+                for (TopicPartition tp : parts) {
+                    reader.position(tp);
+                }
+                positioned.countDown();
+                while (!stop.get() && count[0] < total) {
+                    ConsumerRecords<byte[], byte[]> rs = reader.poll(Duration.ofMillis(50));
+                    long now = System.currentTimeMillis();
+                    for (ConsumerRecord<byte[], byte[]> r : rs) {
+                        if (count[0] < total) {
+                            latencies[count[0]++] = now - eventTime(r.value());
+                        }
+                    }
+                }
+            } catch (Throwable t) {
+                readerFailure[0] = t;
+            } finally {
+                positioned.countDown();
+                allRead.countDown();
+            }
+        }, "nowcast-bench-reader");
+        readerThread.setDaemon(true);
+        double load = loadAverage();
+        double sendSeconds;
+        Processor.Stats s;
+        try (Running run = new Running(c, models)) {
+            readerThread.start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (run.processor.stats().partitions() < partitions) {
+                run.check();
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(kind + ": the processor has not been given its partitions after 60 s");
+                }
+                Thread.sleep(10);
+            }
+            if (!positioned.await(60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException(kind + ": the reader is not positioned after 60 s");
+            }
+            Map<String, Object> pc = new HashMap<>();
+            pc.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers());
+            pc.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+            byte[][] keys = keys();
+            Random r = new Random(11);
+            StringBuilder sb = new StringBuilder(128);
+            float[] v = new float[input];
+            long t0;
+            try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(pc, new ByteArraySerializer(), new ByteArraySerializer())) {
+                t0 = System.nanoTime();
+                for (long i = 0; i < total; i++) {
+                    long due = t0 + i * 1_000_000_000L / rate;
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        LockSupport.parkNanos(wait);
+                    }
+                    int st = (int) (i % streams);
+                    for (int j = 0; j < input; j++) {
+                        v[j] = (float) r.nextGaussian();
+                    }
+                    p.send(new ProducerRecord<>(in, keys[st], sample(sb, st, System.currentTimeMillis(), v)));
+                }
+                p.flush();
+                sendSeconds = (System.nanoTime() - t0) / 1e9;
+            }
+            allRead.await(60, TimeUnit.SECONDS);
+            stop.set(true);
+            readerThread.join(10_000);
+            run.close();
+            run.check();
+            s = run.processor.stats();
+        } finally {
+            stop.set(true);
+        }
+        if (readerFailure[0] != null) {
+            throw new IllegalStateException("the reader failed: " + readerFailure[0], readerFailure[0]);
+        }
+        int n = count[0];
+        long[] sorted = Arrays.copyOf(latencies, n);
+        Arrays.sort(sorted);
+        out.printf(Locale.ROOT, "{\"bench\":\"kafka\",\"pipeline\":\"%s\",\"phase\":\"latency\",\"rate\":%d,"
+                        + "\"seconds\":%d,\"sent\":%d,\"sent_per_s\":%.0f,\"received\":%d,\"p50_ms\":%d,\"p99_ms\":%d,"
+                        + "\"max_ms\":%d,\"mean_ms\":%.2f,\"rows_per_step\":%.1f,\"dead_letters\":%d,\"load_avg\":%.2f,"
+                        + "\"latency\":\"wall clock when the prediction is read back minus the sample's event time"
+                        + " (the wall clock when it was produced)\"}%n",
+                kind, rate, latencySeconds, total, total / sendSeconds, n, percentile(sorted, 0.50),
+                percentile(sorted, 0.99), n == 0 ? -1 : sorted[n - 1], mean(sorted),
+                s.batchedSteps() == 0 ? 0.0 : s.rowsStepped() / (double) s.batchedSteps(), s.deadLettersTotal(), load);
+        out.flush();
+    }
+
+    /** The value of the prediction's "time" field (its sample's event time). */
+    static long eventTime(byte[] v) {
+        outer:
+        for (int i = 0; i + TIME_FIELD.length < v.length; i++) {
+            for (int j = 0; j < TIME_FIELD.length; j++) {
+                if (v[i + j] != TIME_FIELD[j]) {
+                    continue outer;
+                }
+            }
+            long t = 0;
+            for (int k = i + TIME_FIELD.length; k < v.length && v[k] >= '0' && v[k] <= '9'; k++) {
+                t = 10 * t + (v[k] - '0');
+            }
+            return t;
+        }
+        throw new IllegalStateException("a prediction without \"time\": " + new String(v, StandardCharsets.UTF_8));
+    }
+
+    static double median(List<Double> v) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    }
+
+    /** The smallest value with at least a fraction q of the values at or below it; -1 if none. */
+    static long percentile(long[] sorted, double q) {
+        if (sorted.length == 0) {
+            return -1;
+        }
+        int k = (int) Math.ceil(q * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, k))];
+    }
+
+    private static double mean(long[] v) {
+        if (v.length == 0) {
+            return 0;
+        }
+        double s = 0;
+        for (long x : v) {
+            s += x;
+        }
+        return s / v.length;
+    }
+
+    /** CPU time of this JVM (every thread: broker, processor, reader), or 0 if unknown. */
+    private static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean
+                ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() : 0;
+    }
+
+    /** The system's load average over the last minute (-1 if unknown). */
+    private static double loadAverage() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+
+    private static void deleteRecursively(Path root) {
+        try (Stream<Path> walk = Files.walk(root)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
