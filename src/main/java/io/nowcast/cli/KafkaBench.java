@@ -2,6 +2,7 @@ package io.nowcast.cli;
 
 import io.nowcast.broker.EmbeddedBroker;
 import io.nowcast.model.Forecaster;
+import io.nowcast.model.Model;
 import io.nowcast.model.ModelFiles;
 import io.nowcast.model.ModelKind;
 import io.nowcast.model.ModelSpec;
@@ -302,7 +303,7 @@ final class KafkaBench implements Callable<Integer> {
         final Thread thread;
         volatile Throwable failure;
 
-        Running(ProcessorConfig c, Map<String, Forecaster> models) {
+        Running(ProcessorConfig c, Map<String, Model> models) {
             processor = new Processor(c, models);
             thread = new Thread(() -> {
                 try {
@@ -345,7 +346,7 @@ final class KafkaBench implements Callable<Integer> {
     private double throughput(EmbeddedBroker b, String kind, String phase, int round, Path modelFile, PrintStream out)
             throws Exception {
         ProcessorConfig c = config(b, kind, phase, modelFile);
-        Map<String, Forecaster> models = RunCommand.loadModels(c);
+        Map<String, Model> models = RunCommand.loadModels(c);
         double load = loadAverage();
         long got = 0;
         long cpu0 = processCpuNanos();
@@ -391,11 +392,11 @@ final class KafkaBench implements Callable<Integer> {
         return sb.append('}').toString();
     }
 
-    private static String describe(String kind, Map<String, Forecaster> models) {
+    private static String describe(String kind, Map<String, Model> models) {
         if (kind.equals(PASS)) {
             return "none (predictions echo the samples)";
         }
-        Forecaster f = models.get(kind);
+        Model f = models.get(kind);
         ModelSpec sp = f.spec();
         Gemm g = f.net().gemm();
         boolean nativeBlas = g instanceof BlasGemm && ((BlasGemm) g).isNative();
@@ -410,7 +411,7 @@ final class KafkaBench implements Callable<Integer> {
         b.createTopic(in, partitions, Map.of());
         b.createTopic(outTopic, partitions, Map.of());
         ProcessorConfig c = config(b, kind, "live", modelFile);
-        Map<String, Forecaster> models = RunCommand.loadModels(c);
+        Map<String, Model> models = RunCommand.loadModels(c);
         long total = (long) rate * latencySeconds;
         if (total > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("--rate x --latency-seconds is too many samples to keep their latencies");
