@@ -60,6 +60,12 @@ final class SeriesDenoiserTraining {
                         + " (default: ${DEFAULT-VALUE})")
         float levelShift;
 
+        @Option(names = "--series-scale", defaultValue = "1", paramLabel = "FACTOR",
+                description = "series-denoiser: stretch each column of a training window about its mean by a factor"
+                        + " drawn log-uniformly in [1/FACTOR, FACTOR], so that the model meets quieter and livelier"
+                        + " signals than the training rows hold under the same noise (default: ${DEFAULT-VALUE})")
+        float scale;
+
         @Option(names = "--direct",
                 description = "series-denoiser: the head predicts the clean value itself instead of the correction"
                         + " to the noisy input")
@@ -132,7 +138,10 @@ final class SeriesDenoiserTraining {
         if (!(o.levelShift >= 0 && o.levelShift < 100)) {
             throw new IllegalArgumentException("--series-level-shift must be in [0, 100), got " + o.levelShift);
         }
-        cfg.augmentation = noisy(noise, D, o.levelShift, spec.residual);
+        if (!(o.scale >= 1 && o.scale < 100)) {
+            throw new IllegalArgumentException("--series-scale must be in [1, 100), got " + o.scale);
+        }
+        cfg.augmentation = noisy(noise, D, o.levelShift, o.scale, spec.residual);
 
         List<SequenceTrainer.Sequence> train = windows(series, o.window);
         float[] valNoisy = series.noisy(noise, valSeed);
@@ -211,10 +220,34 @@ final class SeriesDenoiserTraining {
      * the clean values (moved by the same level).
      */
     static SequenceTrainer.Augmentation noisy(SeriesNoise noise, int D, float levelShift, boolean residual) {
+        return noisy(noise, D, levelShift, 1f, residual);
+    }
+
+    static SequenceTrainer.Augmentation noisy(SeriesNoise noise, int D, float levelShift, float scale,
+                                              boolean residual) {
         float[] ones = new float[D];
         Arrays.fill(ones, 1f);
         return (seq, rng) -> {
             float[] x = seq.x().clone();
+            float[] yClean = seq.y();
+            if (scale > 1) {
+                // x and y hold the same clean window: stretch both about each column's window mean
+                int T = seq.length();
+                yClean = yClean.clone();
+                double logS = Math.log(scale);
+                for (int j = 0; j < D; j++) {
+                    double m = 0;
+                    for (int t = 0; t < T; t++) {
+                        m += x[t * D + j];
+                    }
+                    m /= T;
+                    float f = (float) Math.exp((2 * rng.nextDouble() - 1) * logS);
+                    for (int t = 0; t < T; t++) {
+                        x[t * D + j] = (float) (m + f * (x[t * D + j] - m));
+                        yClean[t * D + j] = x[t * D + j];
+                    }
+                }
+            }
             float[] level = new float[D];
             if (levelShift > 0) {
                 for (int j = 0; j < D; j++) {
@@ -226,7 +259,7 @@ final class SeriesDenoiserTraining {
             }
             // the shifted column's mean is the level: salt and pepper lie 3 stds around it, masks fill it in
             noise.apply(x, seq.length(), D, level, ones, rng);
-            float[] y = seq.y().clone();
+            float[] y = yClean.clone();
             for (int i = 0; i < y.length; i++) {
                 y[i] += level[i % D] - (residual ? x[i] : 0f);
             }

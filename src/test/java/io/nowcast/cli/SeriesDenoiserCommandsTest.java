@@ -132,5 +132,17 @@ class SeriesDenoiserCommandsTest {
             assertEquals(shift1, m.x()[t * D + 1] + m.y()[t * D + 1] - clean[t * D + 1], 1e-5);
         }
         assertTrue(Math.abs(shift0) <= 2 && Math.abs(shift1) <= 2 && shift0 != shift1);
+        // a stretch about each column's window mean: the clean target keeps the mean, scales the deviations
+        SequenceTrainer.Sequence k = SeriesDenoiserTraining.noisy(new SeriesNoise("gaussian", 0.5f, 0f), D, 0f, 2f, true)
+                .apply(s, new Rng(4));
+        for (int j = 0; j < D; j++) {
+            double a = k.x()[j] + k.y()[j];
+            double b = k.x()[D + j] + k.y()[D + j];
+            double c = k.x()[2 * D + j] + k.y()[2 * D + j];
+            assertEquals((clean[j] + clean[D + j] + clean[2 * D + j]) / 3.0, (a + b + c) / 3, 1e-5, "mean kept");
+            double f = (c - a) / (clean[2 * D + j] - clean[j]);
+            assertTrue(f >= 0.5 - 1e-6 && f <= 2 + 1e-6, "factor " + f);
+            assertEquals(f, (b - a) / (clean[D + j] - clean[j]), 1e-5, "one factor per column");
+        }
     }
 }
