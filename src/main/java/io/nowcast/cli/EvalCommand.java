@@ -78,8 +78,10 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         switch (task) {
             case "trajectory":
+                SeriesDenoiseEval.refuseOptions(seriesDenoise, task);
                 return trajectory();
             case "forecast":
+                SeriesDenoiseEval.refuseOptions(seriesDenoise, task);
                 return forecast();
             case "series-denoise":
                 return SeriesDenoiseEval.run(model, data, part, json, seriesDenoise);

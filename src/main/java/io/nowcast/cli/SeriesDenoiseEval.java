@@ -47,6 +47,14 @@ final class SeriesDenoiseEval {
     private SeriesDenoiseEval() {
     }
 
+    /** Another task was asked for: its options must not be silently ignored. */
+    static void refuseOptions(Options o, String task) {
+        if (o.columns != null || o.noise != null || o.sigma != null || o.amount != null || o.noiseSeed != 20261126L) {
+            throw new IllegalArgumentException("--columns, --noise, --sigma, --amount and --noise-seed are for --task"
+                    + " series-denoise, not " + task);
+        }
+    }
+
     static int run(Path modelFile, List<Path> data, String part, boolean json, Options o) throws Exception {
         if (data.size() != 1) {
             throw new IllegalArgumentException("--task series-denoise reads one CSV file; --data names " + data.size());

@@ -78,6 +78,15 @@ final class SeriesDenoiserTraining {
     private SeriesDenoiserTraining() {
     }
 
+    /** Another kind was asked for: its options must not be silently ignored. */
+    static void refuseOptions(Options o, String kind) {
+        if (o.columns != null || !"gaussian".equals(o.noise) || o.sigma != 0 || o.amount != 0 || o.window != 192
+                || o.levelShift != 0 || o.scale != 1 || o.direct) {
+            throw new IllegalArgumentException("--columns, --noise, --sigma, --amount, --window, --series-level-shift,"
+                    + " --series-scale and --direct are for --kind series-denoiser, not " + kind);
+        }
+    }
+
     static int train(TrainCommand c, Options o) throws Exception {
         if (c.features != null || c.targets != null || c.group != null || c.task != null || c.recipe != null
                 || c.init != null || c.relative || c.horizon != 1 || !"linear".equals(c.head)) {

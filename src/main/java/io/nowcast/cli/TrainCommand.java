@@ -227,11 +227,12 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (ModelKind.FORECASTER.id.equals(kind)) {
-            return trainForecaster();
-        }
         if (ModelKind.SERIES_DENOISER.id.equals(kind)) {
             return SeriesDenoiserTraining.train(this, seriesDenoiser);
+        }
+        SeriesDenoiserTraining.refuseOptions(seriesDenoiser, kind);
+        if (ModelKind.FORECASTER.id.equals(kind)) {
+            return trainForecaster();
         }
         if (!ModelKind.CHAR.id.equals(kind)) {
             throw new IllegalArgumentException("--kind " + kind + ": expected char, forecaster or series-denoiser");

@@ -105,6 +105,13 @@ class SeriesDenoiserCommandsTest {
         assertTrue(((String) r[2]).contains("sigma > 0"), (String) r[2]);
         r = run("eval", "--task", "series-denoise", "--data", csv.toString(), "--sigma", "0.5");
         assertTrue(((String) r[2]).contains("--columns"), (String) r[2]);
+        r = run("train", "--kind", "forecaster", "--data", csv.toString(), "--features", "s0", "--targets", "s0",
+                "--sigma", "0.5", "--out", dir.resolve("x.safetensors").toString());
+        assertEquals(1, r[0]);
+        assertTrue(((String) r[2]).contains("for --kind series-denoiser, not forecaster"), (String) r[2]);
+        r = run("eval", "--task", "forecast", "--data", csv.toString(), "--sigma", "0.5");
+        assertEquals(1, r[0]);
+        assertTrue(((String) r[2]).contains("for --task series-denoise, not forecast"), (String) r[2]);
     }
 
     @Test
