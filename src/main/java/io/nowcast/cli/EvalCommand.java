@@ -38,8 +38,8 @@ import java.util.concurrent.Callable;
                 "rows' statistics, of the model, the last value and a least-squares linear",
                 "map from the inputs to the horizon fitted on the training windows.",
                 "--task series-denoise: a series denoiser on the columns of a CSV with seeded",
-                "noise added, next to the noisy input, the best moving average and the best",
-                "exponential smoothing (chosen on the validation rows); RMSE and MAE per column."})
+                "noise added, next to the noisy input, the best moving average, exponential",
+                "smoothing and moving median (chosen on the validation rows); RMSE and MAE per column."})
 final class EvalCommand implements Callable<Integer> {
     @Option(names = "--task", required = true, description = "trajectory, forecast or series-denoise")
     String task;

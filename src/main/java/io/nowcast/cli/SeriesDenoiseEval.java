@@ -139,6 +139,11 @@ final class SeriesDenoiseEval {
             }
             out.put("moving_average_windows", w);
             out.put("smoothing_alphas", a);
+            Map<String, Object> mw = new LinkedHashMap<>();
+            for (int j = 0; j < D; j++) {
+                mw.put(columns.get(j), cmp.medianWindows()[j]);
+            }
+            out.put("moving_median_windows", mw);
             System.out.println(new com.fasterxml.jackson.databind.ObjectMapper()
                     .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
             return 0;
@@ -160,6 +165,7 @@ final class SeriesDenoiseEval {
                     case "model" -> "model " + model.spec().name;
                     case "noisy_input" -> "noisy input";
                     case "moving_average" -> "moving average (best w)";
+                    case "moving_median" -> "moving median (best w)";
                     default -> "exp. smoothing (best alpha)";
                 };
                 StringBuilder l = new StringBuilder(String.format(Locale.ROOT, "%-28s",
@@ -181,6 +187,10 @@ final class SeriesDenoiseEval {
         s.append("; alpha");
         for (int j = 0; j < D; j++) {
             s.append(' ').append(columns.get(j)).append('=').append(cmp.alphas()[j]);
+        }
+        s.append("; median window");
+        for (int j = 0; j < D; j++) {
+            s.append(' ').append(columns.get(j)).append('=').append(cmp.medianWindows()[j]);
         }
         System.out.println(s);
         return 0;

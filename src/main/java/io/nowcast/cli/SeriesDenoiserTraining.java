@@ -316,8 +316,13 @@ final class SeriesDenoiserTraining {
             w.put(columns.get(j), cmp.windows()[j]);
             al.put(columns.get(j), cmp.alphas()[j]);
         }
+        Map<String, Object> mw = new LinkedHashMap<>();
+        for (int j = 0; j < columns.size(); j++) {
+            mw.put(columns.get(j), cmp.medianWindows()[j]);
+        }
         m.put("moving_average_windows", w);
         m.put("smoothing_alphas", al);
+        m.put("moving_median_windows", mw);
         return m;
     }
 }

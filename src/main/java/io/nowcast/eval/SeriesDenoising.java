@@ -22,10 +22,13 @@ import java.util.List;
  * <p>The baselines are causal, like the model: a moving average of the last w noisy samples and
  * exponential smoothing s_t = alpha x_t + (1 - alpha) s_(t-1), each with its setting chosen per
  * column by the RMSE on the validation rows (w in 1..{@link #MAX_WINDOW}, alpha in 0.01..1 by
- * 0.01; w = 1 and alpha = 1 are the noisy input itself).
+ * 0.01; w = 1 and alpha = 1 are the noisy input itself), and a moving median of the last w samples
+ * (w in 1..{@link #MAX_MEDIAN_WINDOW}), the causal filter made for impulses (salt and pepper).
  */
 public final class SeriesDenoising {
     public static final int MAX_WINDOW = 72;
+    /** Longest moving-median window tried. */
+    public static final int MAX_MEDIAN_WINDOW = 25;
 
     public enum Part {
         TRAIN, VAL, TEST
@@ -184,6 +187,46 @@ public final class SeriesDenoising {
         return out;
     }
 
+    /** Causal moving median, column j over the last window[j] samples (fewer at the start; the mean of the middle two when even). */
+    public float[] movingMedian(float[] noisy, int[] window) {
+        float[] out = new float[rows * width];
+        float[] buf = new float[MAX_MEDIAN_WINDOW];
+        for (int j = 0; j < width; j++) {
+            int w = window[j];
+            if (w < 1 || w > MAX_MEDIAN_WINDOW) {
+                throw new IllegalArgumentException("median window " + w + " outside [1, " + MAX_MEDIAN_WINDOW + "]");
+            }
+            for (int t = 0; t < rows; t++) {
+                int n = Math.min(t + 1, w);
+                for (int k = 0; k < n; k++) {
+                    buf[k] = noisy[(t - k) * width + j];
+                }
+                java.util.Arrays.sort(buf, 0, n);
+                out[t * width + j] = n % 2 == 1 ? buf[n / 2] : 0.5f * (buf[n / 2 - 1] + buf[n / 2]);
+            }
+        }
+        return out;
+    }
+
+    /** Per column, the moving-median window with the lowest RMSE on the validation rows. */
+    public int[] bestMedianWindows(float[] noisy) {
+        int[] best = new int[width];
+        double[] bestRmse = new double[width];
+        java.util.Arrays.fill(bestRmse, Double.POSITIVE_INFINITY);
+        int[] w = new int[width];
+        for (int k = 1; k <= MAX_MEDIAN_WINDOW; k++) {
+            java.util.Arrays.fill(w, k);
+            Score s = score(movingMedian(noisy, w), Part.VAL);
+            for (int j = 0; j < width; j++) {
+                if (s.rmse[j] < bestRmse[j]) {
+                    bestRmse[j] = s.rmse[j];
+                    best[j] = k;
+                }
+            }
+        }
+        return best;
+    }
+
     /** Causal exponential smoothing of column j with alpha[j], starting at the first sample. */
     public float[] exponential(float[] noisy, float[] alpha) {
         float[] out = new float[rows * width];
@@ -237,10 +280,11 @@ public final class SeriesDenoising {
 
     /**
      * The model (when given) and the baselines on the same noisy series, scored on one part:
-     * keys {@code model}, {@code noisy_input}, {@code moving_average}, {@code exponential_smoothing};
+     * keys {@code model}, {@code noisy_input}, {@code moving_average}, {@code exponential_smoothing},
+     * {@code moving_median};
      * the baselines' settings are chosen on the validation rows of that same noisy series.
      */
-    public record Comparison(java.util.Map<String, Score> scores, int[] windows, float[] alphas) {
+    public record Comparison(java.util.Map<String, Score> scores, int[] windows, float[] alphas, int[] medianWindows) {
     }
 
     public Comparison compare(float[] noisy, io.nowcast.model.SeriesDenoiser model, Part part) {
@@ -257,7 +301,9 @@ public final class SeriesDenoising {
         float[] a = bestAlphas(noisy);
         m.put("moving_average", score(movingAverage(noisy, w), part));
         m.put("exponential_smoothing", score(exponential(noisy, a), part));
-        return new Comparison(m, w, a);
+        int[] mw = bestMedianWindows(noisy);
+        m.put("moving_median", score(movingMedian(noisy, mw), part));
+        return new Comparison(m, w, a, mw);
     }
 
     /** Names of the columns, in order. */

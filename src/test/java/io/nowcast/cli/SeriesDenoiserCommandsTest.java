@@ -79,7 +79,7 @@ class SeriesDenoiserCommandsTest {
         assertEquals(2400, o.get("rows").get(0).asInt());
         assertEquals(0.5, o.get("noise").get("sigma").asDouble(), 1e-9);
         JsonNode res = o.get("results");
-        for (String k : List.of("model", "noisy_input", "moving_average", "exponential_smoothing")) {
+        for (String k : List.of("model", "noisy_input", "moving_average", "exponential_smoothing", "moving_median")) {
             assertTrue(res.has(k), k);
         }
         // even a short run cleans: well below the noisy input's error
@@ -91,6 +91,7 @@ class SeriesDenoiserCommandsTest {
         Object[] t = run("eval", "--task", "series-denoise", "--model", model.toString(), "--data", csv.toString());
         assertEquals(0, t[0], (String) t[2]);
         assertTrue(((String) t[1]).contains("exp. smoothing (best alpha)"), (String) t[1]);
+        assertTrue(((String) t[1]).contains("moving median (best w)"), (String) t[1]);
     }
 
     @Test

@@ -58,6 +58,7 @@ class SeriesDenoiserModelsTest {
             double model = s.get("model").rmse()[j];
             assertTrue(model < s.get("moving_average").rmse()[j], "s" + j + ": model " + model + " vs moving average");
             assertTrue(model < s.get("exponential_smoothing").rmse()[j], "s" + j + ": model " + model + " vs smoothing");
+            assertTrue(model < s.get("moving_median").rmse()[j], "s" + j + ": model " + model + " vs median");
         }
         // models/README.md: RMSE s0 0.5754 s1 0.6700 s2 0.6568; smoothing 0.7572 0.9856 1.1388
         assertEquals(0.5754, s.get("model").rmse()[0], 2e-3);
@@ -82,6 +83,10 @@ class SeriesDenoiserModelsTest {
         double[] model = s.get("model").rmse();
         double[] ma = s.get("moving_average").rmse();
         double[] es = s.get("exponential_smoothing").rmse();
+        double[] med = s.get("moving_median").rmse();
+        for (int j = 0; j < 7; j++) {
+            assertTrue(model[j] < med[j], columns.get(j) + ": model " + model[j] + ", moving median " + med[j]);
+        }
         for (int j = 0; j < 6; j++) {
             assertTrue(model[j] < ma[j] && model[j] < es[j], columns.get(j) + ": model " + model[j] + ", moving average "
                     + ma[j] + ", smoothing " + es[j]);
