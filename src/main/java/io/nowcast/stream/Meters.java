@@ -60,7 +60,14 @@ public final class Meters {
             List.of(PIPELINE), "Streams restarted from a fresh state after an event-time gap longer than gap.ms.");
     public static final Def MODEL = new Def("nowcast.model.loaded", Meter.Type.GAUGE, null,
             List.of(PIPELINE, "model", "version"), "1 for the model in use by the pipeline, tagged with its name and"
-                    + " version.");
+                    + " version; when a new version is swapped in, the old one's series is removed.");
+    public static final Def MODEL_FILES = new Def("nowcast.model.files", Meter.Type.COUNTER, "files",
+            List.of(PIPELINE, "result"), "New model files found in the pipeline's model.dir, by result: swapped (in use"
+                    + " from the next batch) or refused (damaged or not fit for the pipeline; the log names the file and"
+                    + " the problem, and the old model goes on).");
+    public static final Def MODEL_RESETS = new Def("nowcast.model.reset.streams", Meter.Type.COUNTER, "streams",
+            List.of(PIPELINE), "Stream states reset to fresh by a model swap, because the new model's state has another"
+                    + " shape (cell type, layers or hidden size) than the old one's; states that fit are kept.");
     public static final Def COMMIT = new Def("nowcast.commit", Meter.Type.TIMER, "seconds",
             List.of(), "Time from the end of a batch until its outputs are acknowledged and its offsets committed "
                     + "(the next batch is processed meanwhile).");
@@ -71,7 +78,7 @@ public final class Meters {
 
     /** All definitions, in the order of the catalogue. */
     public static final List<Def> ALL = List.of(RECORDS_IN, PREDICTIONS, DEAD_LETTERS, DROPPED, STEP, STEP_ROWS, LATENCY,
-            ERROR, ACTIVE_STREAMS, EVICTIONS, GAP_RESETS, MODEL, COMMIT, POLL_RECORDS, PARTITIONS);
+            ERROR, ACTIVE_STREAMS, EVICTIONS, GAP_RESETS, MODEL, MODEL_FILES, MODEL_RESETS, COMMIT, POLL_RECORDS, PARTITIONS);
 
     private Meters() {
     }
@@ -108,9 +115,17 @@ public final class Meters {
         final AtomicLong activeStreams;
         final Counter[] evictions;       // by StreamStateStore.Cause ordinal
         final Counter gapResets;
+        final Counter modelsSwapped;
+        final Counter modelsRefused;
+        final Counter modelResets;
+        private final MeterRegistry registry;
+        private final Tags tags;
+        private Gauge model;
 
         PipelineMeters(MeterRegistry r, String pipeline, String model, String version) {
             Tags t = Tags.of(PIPELINE, pipeline);
+            this.registry = r;
+            this.tags = t;
             recordsIn = counter(r, RECORDS_IN, t);
             predictions = counter(r, PREDICTIONS, t);
             RejectReason[] reasons = RejectReason.values();
@@ -130,7 +145,19 @@ public final class Meters {
                 evictions[c.ordinal()] = counter(r, EVICTIONS, t.and("cause", c.id));
             }
             gapResets = counter(r, GAP_RESETS, t);
-            gauge(r, MODEL, t.and("model", model).and("version", version)).set(1);
+            modelsSwapped = counter(r, MODEL_FILES, t.and("result", "swapped"));
+            modelsRefused = counter(r, MODEL_FILES, t.and("result", "refused"));
+            modelResets = counter(r, MODEL_RESETS, t);
+            modelInUse(model, version);
+        }
+
+        /** Makes {@link #MODEL} say that this model is in use: the series of the one before is removed. */
+        void modelInUse(String name, String version) {
+            if (model != null) {
+                registry.remove(model);
+            }
+            model = Gauge.builder(MODEL.name, () -> 1).description(MODEL.description)
+                    .tags(tags.and("model", name).and("version", version)).register(registry);
         }
 
         /** Meters registered nowhere (a runner made outside a processor). */
@@ -169,7 +196,8 @@ public final class Meters {
         for (int i = 0; i < reasons.length; i++) {
             sb.append(i == 0 ? "" : i == reasons.length - 1 ? " or " : ", ").append('`').append(reasons[i].id).append('`');
         }
-        sb.append(",\n`cause` `capacity` or `idle`, `horizon` the step ahead (`1`). No meter is tagged with a stream\nid.\n\n");
+        sb.append(",\n`cause` `capacity` or `idle`, `horizon` the step ahead (`1`), `result` `swapped` or `refused`. No\n");
+        sb.append("meter is tagged with a stream id.\n\n");
         sb.append("| name | type | base unit | tags | description |\n|---|---|---|---|---|\n");
         for (Def d : ALL) {
             sb.append("| `").append(d.name).append("` | ").append(d.type.name().toLowerCase(Locale.ROOT).replace('_', ' '))

@@ -270,6 +270,48 @@ public final class PipelineRunner {
         return new int[][] {Arrays.copyOf(out, n), Arrays.copyOf(in, n)};
     }
 
+    /**
+     * What a model swap made: the runner of the new model, whether the streams' states were kept and
+     * how many streams were reset.
+     */
+    public record Swap(PipelineRunner runner, boolean statesKept, int streamsReset) {
+    }
+
+    /**
+     * The runner of another model for this pipeline, to be used from the next batch on (call it
+     * between batches; this runner is not to be used afterwards). The counts go on from this
+     * runner's. If the new model's state has the same shape (cell type, layers, hidden size), the
+     * store is kept: each stream goes on from its state, its step count going on too. Otherwise the
+     * store is {@link StreamStateStore#reshaped reshaped} and every stream it held restarts from a
+     * fresh state, step 1, its event-time order and source kept. The live error compares a stream's
+     * next sample with the old model's last prediction only if both models compare the same values.
+     * The caller checks the new model's input (size and features) against the pipeline's samples.
+     */
+    public Swap withModel(Forecaster m) {
+        ModelSpec s = m.spec();
+        if (s.inputSize != D) {
+            throw new IllegalArgumentException("pipeline " + name + ": the new model takes " + s.inputSize
+                    + " values per sample, the pipeline's samples have " + D);
+        }
+        boolean keep = s.cell == spec.cell && m.net().numLayers() == layers && m.net().hiddenSize == H;
+        int reset = keep ? 0 : store.size();
+        StreamStateStore st = keep ? store
+                : store.reshaped(m.net().numLayers(), m.net().hiddenSize, m.net().cell.hasCell());
+        PipelineRunner r = new PipelineRunner(name, m, m::step, st, dropLate, gapMs, clockMs, meters);
+        if (keep && !(Arrays.equals(r.errOut, errOut) && Arrays.equals(r.errIn, errIn))) {
+            st.clearPredictions();
+        }
+        r.samples = samples;
+        r.predictions = predictions;
+        r.outOfOrder = outOfOrder;
+        r.lateDropped = lateDropped;
+        r.gapResets = gapResets;
+        r.modelErrors = modelErrors;
+        r.batchedSteps = batchedSteps;
+        r.rowsStepped = rowsStepped;
+        return new Swap(r, keep, reset);
+    }
+
     /** Predicted values per prediction that the live error compares with the next sample. */
     public int errorValues() {
         return errIn.length;

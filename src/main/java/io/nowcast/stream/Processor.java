@@ -52,6 +52,10 @@ import java.util.function.LongSupplier;
  * {@code read_committed}); one producer (idempotent, {@code acks=all}) writes everything. Each turn:
  * <ol>
  * <li>poll up to {@code poll.max.records} records;</li>
+ * <li>swap in a new model version for each pipeline with a {@code model.dir} that has one
+ *     ({@link ModelWatcher}), so that a batch is stepped by one model throughout: its predictions
+ *     name the model and version that made them, the streams' states are kept if they fit the new
+ *     model and reset (counted) if not;</li>
  * <li>evict the streams idle for {@code state.idle.ttl.ms} (announced if
  *     {@code state.evictions.topic} is set);</li>
  * <li>decode each record with its pipeline's {@link SampleCodec} (dimension = the model's input
@@ -149,7 +153,10 @@ public final class Processor implements AutoCloseable {
         final Meters.PipelineMeters meters;
         final byte[] name;
         final SampleCodec codec;
-        final PipelineRunner runner;
+        /** Replaced by a model swap between batches. */
+        PipelineRunner runner;
+        /** Null if the pipeline has no model.dir. */
+        final ModelWatcher watcher;
         final List<Sample> samples = new ArrayList<>();
         final List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         int[] sources = new int[64];
@@ -168,6 +175,7 @@ public final class Processor implements AutoCloseable {
                 this.runner = PipelineRunner.passThrough(config.name(), config.inputSize(),
                         PipelineRunner.passThroughStore(maxStreams, ttl, evictions), config.dropLate(), config.gapMs(),
                         clockMs, meters);
+                this.watcher = null;
                 return;
             }
             this.codec = new SampleCodec(model.spec().inputSize, config.maxRecordBytes());
@@ -175,11 +183,18 @@ public final class Processor implements AutoCloseable {
             StreamStateStore store = new StreamStateStore(model.net().numLayers(), model.net().hiddenSize,
                     model.net().cell.hasCell(), maxStreams, ttl, evictions);
             if (model instanceof SeriesDenoiser d) {
+                if (config.modelDir() != null) {
+                    throw new IllegalArgumentException("pipeline " + config.name() + ": model.dir swaps new versions of"
+                            + " forecaster models; " + config.model() + " is a series-denoiser");
+                }
                 this.runner = PipelineRunner.seriesDenoiser(config.name(), d, store, config.dropLate(), config.gapMs(),
                         clockMs, meters);
+                this.watcher = null;
             } else if (model instanceof Forecaster f) {
                 this.runner = new PipelineRunner(config.name(), f, store, config.dropLate(), config.gapMs(), clockMs,
                         meters);
+                this.watcher = config.modelDir() == null ? null : new ModelWatcher(config.name(), config.modelDir(),
+                        config.modelCheckMs(), model.spec().inputSize, config.model(), model.spec(), meters);
             } else {
                 throw new IllegalArgumentException("pipeline " + config.name() + ": a " + model.spec().kind.id
                         + " model is not served; a pipeline runs a forecaster or a series-denoiser");
@@ -403,6 +418,7 @@ public final class Processor implements AutoCloseable {
                 polls++;
                 lastPollNanos = System.nanoTime();
                 meters.pollRecords.record(batch.count());
+                swapModels();
                 processBatch(batch);
             }
             committer.settle();
@@ -416,6 +432,15 @@ public final class Processor implements AutoCloseable {
             running = false;
             closeClients();
             finished.countDown();
+        }
+    }
+
+    /** Between batches: each pipeline with a model.dir takes a new model version if one has arrived ({@link ModelWatcher}). */
+    private void swapModels() {
+        for (Pipeline p : pipelines) {
+            if (p.watcher != null) {
+                p.runner = p.watcher.update(p.runner, clockMs.getAsLong());
+            }
         }
     }
 

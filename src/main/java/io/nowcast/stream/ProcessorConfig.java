@@ -74,17 +74,32 @@ public final class ProcessorConfig {
     public static final ConfigKey P_MAX_BYTES = ConfigKey.integer("max.record.bytes", "65536", 16, 64 << 20,
             "Largest input record value accepted; larger ones are dead-lettered as oversized.");
 
+    public static final ConfigKey P_MODEL_DIR = ConfigKey.path("model.dir", "",
+            "Folder watched for new versions of the pipeline's model; empty: none (relative paths are resolved against"
+                    + " the config file's folder). Every *.safetensors file in it is a version, the one whose name is"
+                    + " greatest in version order (runs of digits compared as numbers, so v10 is after v9) is the one"
+                    + " to serve; write a new one under another name (such as NAME.safetensors.tmp) and rename it, so"
+                    + " that it appears whole. A new greatest file is loaded and checked (a forecaster, the pipeline's"
+                    + " input size and feature names, a model name and version other than the serving one) and swapped"
+                    + " in between two batches; a file that fails is refused (logged, counted) and the old model goes"
+                    + " on. Stream states are kept if the new model has the same cell type, layers and hidden size, and"
+                    + " reset otherwise (counted). At start, a greatest file other than pipeline.NAME.model is swapped"
+                    + " in before the first batch.");
+    public static final ConfigKey P_MODEL_CHECK = ConfigKey.longValue("model.check.ms", "1000", 1, 3_600_000,
+            "How often model.dir is listed (processing time).");
+
     public static final List<ConfigKey> PROCESS_KEYS = List.of(BOOTSTRAP, APPLICATION_ID, PIPELINES, DEAD_LETTER_TOPIC,
             MAX_STREAMS, IDLE_TTL, EVICTIONS_TOPIC, POLL_MAX_RECORDS, POLL_TIMEOUT, EMBEDDED_PARTITIONS, HTTP_HOST, HTTP_PORT);
     public static final List<ConfigKey> PIPELINE_KEYS = List.of(P_INPUTS, P_OUTPUT, P_MODEL, P_INPUT_SIZE, P_LATE, P_GAP,
-            P_MAX_BYTES);
+            P_MAX_BYTES, P_MODEL_DIR, P_MODEL_CHECK);
 
     /**
      * One pipeline's settings. {@code model} is null for a pass-through pipeline; {@code inputSize}
-     * is 0 when the model's input size is to be used.
+     * is 0 when the model's input size is to be used; {@code modelDir} is null when no folder is
+     * watched for new model versions.
      */
     public record Pipeline(String name, List<String> inputTopics, String outputTopic, Path model, int inputSize,
-                           boolean dropLate, long gapMs, int maxRecordBytes) {
+                           boolean dropLate, long gapMs, int maxRecordBytes, Path modelDir, long modelCheckMs) {
         /** Whether the pipeline runs no model ({@code model=pass-through}): predictions echo the samples. */
         public boolean passThrough() {
             return model == null;
@@ -288,6 +303,22 @@ public final class ProcessorConfig {
                     throw new ConfigException(source + ": key 'pipeline." + n + ".model': no such file " + model);
                 }
             }
+            String dirValue = (String) pv.get(P_MODEL_DIR.name);
+            Path modelDir = null;
+            if (!dirValue.isEmpty()) {
+                if (model == null) {
+                    throw new ConfigException(source + ": key 'pipeline." + n + "." + P_MODEL_DIR.name
+                            + "': a pass-through pipeline runs no model, so it has no new versions to watch for");
+                }
+                modelDir = Path.of(dirValue);
+                if (!modelDir.isAbsolute() && base != null) {
+                    modelDir = base.resolve(modelDir).normalize();
+                }
+                if (!Files.isDirectory(modelDir)) {
+                    throw new ConfigException(source + ": key 'pipeline." + n + "." + P_MODEL_DIR.name + "': no such folder "
+                            + modelDir);
+                }
+            }
             String out = (String) pv.get(P_OUTPUT.name);
             @SuppressWarnings("unchecked")
             List<String> ins = (List<String>) pv.get(P_INPUTS.name);
@@ -308,7 +339,8 @@ public final class ProcessorConfig {
             }
             outputs.add(out);
             pipelines.add(new Pipeline(n, ins, out, model, inputSize, "drop".equals(pv.get(P_LATE.name)),
-                    (Long) pv.get(P_GAP.name), (Integer) pv.get(P_MAX_BYTES.name)));
+                    (Long) pv.get(P_GAP.name), (Integer) pv.get(P_MAX_BYTES.name), modelDir,
+                    (Long) pv.get(P_MODEL_CHECK.name)));
         }
         for (Pipeline pl : pipelines) {
             for (String in : pl.inputTopics()) {

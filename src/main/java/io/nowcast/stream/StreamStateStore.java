@@ -259,6 +259,38 @@ public final class StreamStateStore {
         return n;
     }
 
+    /**
+     * A store of another state shape holding the same streams, in the same order (least recently used
+     * first), each with a fresh state: zero vectors, no steps, no prediction to compare. The last
+     * event time, the last touch and the source of each stream are kept, so out-of-order checks,
+     * idle expiry and partition moves go on as before; the bounds, the eviction counts and the
+     * listener are those of this store. For a model swap between batches, when the new model's
+     * state has another shape; this store is not to be used afterwards.
+     */
+    public StreamStateStore reshaped(int layers, int hidden, boolean cell) {
+        StreamStateStore s = new StreamStateStore(layers, hidden, cell, maxStreams, idleTtlMs, listener);
+        System.arraycopy(evictions, 0, s.evictions, 0, evictions.length);
+        s.batch = batch;
+        s.created = created;
+        for (Entry e : streams.values()) {
+            Entry n = new Entry(s.vectorSize());
+            n.stream = e.stream;
+            n.lastEventTime = e.lastEventTime;
+            n.lastTouchedMs = e.lastTouchedMs;
+            n.batch = e.batch;
+            n.source = e.source;
+            s.streams.put(n.stream, n);
+        }
+        return s;
+    }
+
+    /** Forgets every stream's last prediction, so the next sample is compared with none (the live error). */
+    void clearPredictions() {
+        for (Entry e : streams.values()) {
+            e.hasPrediction = false;
+        }
+    }
+
     private void evictEldest(Cause cause, boolean skipPinned) {
         Iterator<Entry> it = streams.values().iterator();
         while (it.hasNext()) {

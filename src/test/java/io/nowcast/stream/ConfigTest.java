@@ -193,4 +193,19 @@ class ConfigTest {
         refused(edit("pipeline.cars.model", "pipeline.cars.model=pass-through"), "pipeline.cars.input.size",
                 "is required with model=pass-through");
     }
+
+    @Test
+    void aModelFolderIsResolvedAgainstTheConfigFileAndMustExist() throws Exception {
+        ProcessorConfig c = load(VALID + "pipeline.walk.model.dir=models\npipeline.walk.model.check.ms=250\n");
+        assertEquals(dir.resolve("models").toAbsolutePath().normalize(), c.pipeline("walk").modelDir());
+        assertEquals(250, c.pipeline("walk").modelCheckMs());
+        assertEquals(null, c.pipeline("cars").modelDir(), "none by default");
+        assertEquals(1000, c.pipeline("cars").modelCheckMs(), "default");
+        refused(VALID + "pipeline.walk.model.dir=no-such-folder\n", "pipeline.walk.model.dir", "no such folder",
+                "no-such-folder");
+        refused(VALID + "pipeline.walk.model.dir=models/walk.safetensors\n", "pipeline.walk.model.dir", "no such folder");
+        refused(edit("pipeline.cars.model", "pipeline.cars.model=pass-through") + "pipeline.cars.input.size=3\n"
+                + "pipeline.cars.model.dir=models\n", "pipeline.cars.model.dir", "pass-through");
+        refused(VALID + "pipeline.walk.model.check.ms=0\n", "pipeline.walk.model.check.ms", "an integer in [1, 3600000]");
+    }
 }

@@ -277,4 +277,49 @@ class PipelineRunnerTest {
         assertEquals(2, r.store().size());
         assertEquals(2, r.batchedSteps(), "a's two samples take two rounds");
     }
+
+    @Test
+    void aModelSwapKeepsStatesThatFitAndResetsThoseThatDoNotKeepingTheStreamsOrder() {
+        Forecaster old = TestModels.lstm2x16(1);
+        PipelineRunner r = runner(old, 10, false, 0);
+        List<Sample> first = List.of(new Sample("a", 100, new float[] {1, 1}), new Sample("b", 100, new float[] {2, 1}),
+                new Sample("a", 200, new float[] {1, 2}));
+        run(r, first, 10);
+        // same shape: every stream goes on from its state, its steps counted on
+        Forecaster same = TestModels.version(TestModels.lstm2x16(2), "8");
+        PipelineRunner.Swap kept = r.withModel(same);
+        assertTrue(kept.statesKept());
+        assertEquals(0, kept.streamsReset());
+        assertTrue(kept.runner().store() == r.store(), "the same store");
+        assertEquals(3, kept.runner().predictions(), "the counts go on");
+        Collected k = run(kept.runner(), List.of(new Sample("a", 300, new float[] {1, 3})), 10);
+        assertEquals(3, k.predictions.get(0).get("step").asLong());
+        assertEquals("8", k.predictions.get(0).get("model_version").asText());
+        RecurrentState st = old.net().newState(1);
+        float[] o = new float[2];
+        float[] scratch = new float[64];
+        old.step(new float[] {1, 1}, st, o, scratch);
+        old.step(new float[] {1, 2}, st, o, scratch);
+        same.step(new float[] {1, 3}, st, o, scratch);
+        for (int j = 0; j < 2; j++) {
+            assertEquals(o[j], Float.parseFloat(k.predictions.get(0).get("predictions").get(0).get(j).asText()), 1e-6);
+        }
+        // another shape: fresh states of the new shape, the streams and their last event times kept
+        Forecaster gru = TestModels.gru2x8(3);
+        PipelineRunner.Swap reset = kept.runner().withModel(gru);
+        assertTrue(!reset.statesKept());
+        assertEquals(2, reset.streamsReset());
+        StreamStateStore store = reset.runner().store();
+        assertEquals(2, store.size());
+        assertEquals(8, store.hiddenSize());
+        assertTrue(store.contains("a") && store.contains("b"));
+        Collected after = run(reset.runner(), List.of(new Sample("a", 250, new float[] {9, 9}),
+                new Sample("b", 400, new float[] {2, 2})), 10);
+        assertEquals(Map.of(0, RejectReason.OUT_OF_ORDER), after.rejected, "a's last event time (300) is kept");
+        assertEquals(1, after.predictions.get(1).get("step").asLong(), "b starts again");
+        assertArrayEquals(alone(gru, List.<float[]>of(new float[] {2, 2}))[0],
+                new float[] {Float.parseFloat(after.predictions.get(1).get("predictions").get(0).get(0).asText()),
+                        Float.parseFloat(after.predictions.get(1).get("predictions").get(0).get(1).asText())}, 1e-6f);
+        assertEquals(5, reset.runner().predictions());
+    }
 }

@@ -192,6 +192,22 @@ class SeriesDenoiserPipelineTest {
     }
 
     @Test
+    void modelSwapsFromAFolderAreRefusedForADenoiserPipeline() throws Exception {
+        java.nio.file.Files.createDirectories(dir.resolve("versions"));
+        ProcessorConfig config = KafkaTestKit.config(dir,
+                "bootstrap.servers", broker.bootstrapServers(),
+                "application.id", "den-swap",
+                "pipelines", "clean",
+                "pipeline.clean.input.topics", "den-swap-in",
+                "pipeline.clean.output.topic", "den-swap-out",
+                "pipeline.clean.model", "clean.safetensors",
+                "pipeline.clean.model.dir", "versions");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new Processor(config, Map.of("clean", ModelFiles.load(modelFile))));
+        assertTrue(e.getMessage().contains("model.dir") && e.getMessage().contains("series-denoiser"), e.getMessage());
+    }
+
+    @Test
     void noLiveErrorIsRecordedForTheCleanedPresent() {
         SeriesDenoiser d = denoiser(1);
         // the same network seen as a forecaster of its inputs would compare each output with the next sample

@@ -75,6 +75,27 @@ final class TestModels {
         return new Forecaster(spec, net);
     }
 
+    /**
+     * A GRU 2 -> 8 with a linear head of 2, named walk-gru, reading and predicting what
+     * {@link #lstm2x16} does: the same pipeline can take it, but its state has another shape.
+     */
+    static Forecaster gru2x8(long seed) {
+        Forecaster l = lstm2x16(seed);
+        ModelSpec spec = l.spec();
+        spec.name = "walk-gru";
+        spec.version = "1";
+        spec.cell = CellType.GRU;
+        spec.hiddenSize = 8;
+        RecurrentNet net = new RecurrentNet(CellType.GRU, 2, 8, 1, 2, Gemms.create()).initUniform(new Rng(seed));
+        return new Forecaster(spec, net);
+    }
+
+    /** The model with another version in its spec (the same weights). */
+    static Forecaster version(Forecaster f, String version) {
+        f.spec().version = version;
+        return f;
+    }
+
     static Path save(Forecaster f, Path file) {
         try {
             ModelFiles.save(file, f);
