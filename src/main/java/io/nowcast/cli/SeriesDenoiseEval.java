@@ -1,5 +1,7 @@
 package io.nowcast.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import io.nowcast.data.SeriesNoise;
 import io.nowcast.eval.SeriesDenoising;
 import io.nowcast.model.Model;
@@ -20,6 +22,8 @@ import java.util.Map;
  * one sample at a time; the baselines' settings are chosen per column on the validation rows.
  */
 final class SeriesDenoiseEval {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
     /** The options only this task reads. */
     static final class Options {
         @Option(names = "--columns", split = ",", paramLabel = "COL",
@@ -144,8 +148,7 @@ final class SeriesDenoiseEval {
                 mw.put(columns.get(j), cmp.medianWindows()[j]);
             }
             out.put("moving_median_windows", mw);
-            System.out.println(new com.fasterxml.jackson.databind.ObjectMapper()
-                    .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
+            System.out.println(JSON.writeValueAsString(out));
             return 0;
         }
         System.out.printf(Locale.ROOT, "%s: %s rows [%d, %d) (%s cut), noise %s, seed %d; every method reads the noisy"

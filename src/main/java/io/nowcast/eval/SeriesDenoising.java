@@ -2,12 +2,16 @@ package io.nowcast.eval;
 
 import io.nowcast.data.CsvTable;
 import io.nowcast.data.SeriesNoise;
+import io.nowcast.model.SeriesDenoiser;
 import io.nowcast.tensor.Rng;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Columns of one series cut in time into training, validation and test rows, for causal
@@ -66,7 +70,7 @@ public final class SeriesDenoising {
             throw new IllegalArgumentException(source + ": " + allRows + " rows are too few to cut into training,"
                     + " validation and test rows");
         }
-        this.clean = java.util.Arrays.copyOf(values, rows * width);
+        this.clean = Arrays.copyOf(values, rows * width);
         this.mean = new float[width];
         this.std = new float[width];
         for (int j = 0; j < width; j++) {
@@ -201,7 +205,7 @@ public final class SeriesDenoising {
                 for (int k = 0; k < n; k++) {
                     buf[k] = noisy[(t - k) * width + j];
                 }
-                java.util.Arrays.sort(buf, 0, n);
+                Arrays.sort(buf, 0, n);
                 out[t * width + j] = n % 2 == 1 ? buf[n / 2] : 0.5f * (buf[n / 2 - 1] + buf[n / 2]);
             }
         }
@@ -212,10 +216,10 @@ public final class SeriesDenoising {
     public int[] bestMedianWindows(float[] noisy) {
         int[] best = new int[width];
         double[] bestRmse = new double[width];
-        java.util.Arrays.fill(bestRmse, Double.POSITIVE_INFINITY);
+        Arrays.fill(bestRmse, Double.POSITIVE_INFINITY);
         int[] w = new int[width];
         for (int k = 1; k <= MAX_MEDIAN_WINDOW; k++) {
-            java.util.Arrays.fill(w, k);
+            Arrays.fill(w, k);
             Score s = score(movingMedian(noisy, w), Part.VAL);
             for (int j = 0; j < width; j++) {
                 if (s.rmse[j] < bestRmse[j]) {
@@ -244,10 +248,10 @@ public final class SeriesDenoising {
     public int[] bestWindows(float[] noisy) {
         int[] best = new int[width];
         double[] bestRmse = new double[width];
-        java.util.Arrays.fill(bestRmse, Double.POSITIVE_INFINITY);
+        Arrays.fill(bestRmse, Double.POSITIVE_INFINITY);
         int[] w = new int[width];
         for (int k = 1; k <= MAX_WINDOW; k++) {
-            java.util.Arrays.fill(w, k);
+            Arrays.fill(w, k);
             Score s = score(movingAverage(noisy, w), Part.VAL);
             for (int j = 0; j < width; j++) {
                 if (s.rmse[j] < bestRmse[j]) {
@@ -263,10 +267,10 @@ public final class SeriesDenoising {
     public float[] bestAlphas(float[] noisy) {
         float[] best = new float[width];
         double[] bestRmse = new double[width];
-        java.util.Arrays.fill(bestRmse, Double.POSITIVE_INFINITY);
+        Arrays.fill(bestRmse, Double.POSITIVE_INFINITY);
         float[] a = new float[width];
         for (int k = 1; k <= 100; k++) {
-            java.util.Arrays.fill(a, k / 100f);
+            Arrays.fill(a, k / 100f);
             Score s = score(exponential(noisy, a), Part.VAL);
             for (int j = 0; j < width; j++) {
                 if (s.rmse[j] < bestRmse[j]) {
@@ -284,11 +288,11 @@ public final class SeriesDenoising {
      * {@code moving_median};
      * the baselines' settings are chosen on the validation rows of that same noisy series.
      */
-    public record Comparison(java.util.Map<String, Score> scores, int[] windows, float[] alphas, int[] medianWindows) {
+    public record Comparison(Map<String, Score> scores, int[] windows, float[] alphas, int[] medianWindows) {
     }
 
-    public Comparison compare(float[] noisy, io.nowcast.model.SeriesDenoiser model, Part part) {
-        java.util.Map<String, Score> m = new java.util.LinkedHashMap<>();
+    public Comparison compare(float[] noisy, SeriesDenoiser model, Part part) {
+        Map<String, Score> m = new LinkedHashMap<>();
         if (model != null) {
             if (!model.spec().inputFeatures.equals(columns)) {
                 throw new IllegalArgumentException("the model reads " + model.spec().inputFeatures + ", the series has "
