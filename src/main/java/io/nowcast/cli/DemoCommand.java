@@ -44,14 +44,17 @@ import java.util.concurrent.atomic.AtomicLong;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"The whole path on one machine: an embedded Kafka broker, synthetic producers (pedestrian-like",
-                "tracks and noisy sensors), the stream processor with the bundled demo models (trained on synthetic",
-                "data, see models/README.md), and the predictions shown live on the console with their error,",
-                "measured when the true next value arrives, beside the last-value baseline. Ctrl-C stops it."})
+                "tracks, noisy sensors and two cameras), the stream processor with the bundled demo models (trained on",
+                "synthetic data, see models/README.md), the predictions shown live on the console with their error,",
+                "measured when the true next value arrives, beside the last-value baseline, and the live dashboard in",
+                "the browser (its address is printed at start). Ctrl-C stops it."})
 final class DemoCommand implements Callable<Integer> {
     static final String TRACKS = "tracks";
     static final String TRACK_PREDICTIONS = "track-predictions";
     static final String SENSORS = "sensors";
     static final String SENSOR_PREDICTIONS = "sensor-predictions";
+    static final String CAMERA = "camera-noisy";
+    static final String CAMERA_CLEAN = "camera-clean";
 
     @Option(names = "--pedestrians", defaultValue = "200", description = "tracked pedestrians at a time (default: ${DEFAULT-VALUE})")
     int pedestrians;
@@ -71,18 +74,28 @@ final class DemoCommand implements Callable<Integer> {
     Path models;
 
     @Option(names = "--http-port", defaultValue = "8080",
-            description = "port of /metrics, /health and /ready on 127.0.0.1; 0 picks a free one (default: ${DEFAULT-VALUE})")
+            description = "port of the dashboard, /metrics, /health and /ready on 127.0.0.1; 0 picks a free one"
+                    + " (default: ${DEFAULT-VALUE})")
     int httpPort;
+
+    @Option(names = "--open", description = "open the dashboard in the desktop's browser (where there is one)")
+    boolean open;
+
+    @Option(names = "--cameras", defaultValue = "2", description = "synthetic cameras, 64x64 grey frames at 5 Hz"
+            + " (default: ${DEFAULT-VALUE}; 0: none)")
+    int cameras;
 
     @Option(names = "--seed", defaultValue = "7", description = "seed of the synthetic data (default: ${DEFAULT-VALUE})")
     long seed;
 
     private final AtomicBoolean running = new AtomicBoolean(true);
+    /** The dashboard's address once it is served (for tests). */
+    volatile java.net.URI dashboardUri;
 
     @Override
     public Integer call() throws Exception {
-        if (!(speedup > 0) || pedestrians < 1 || sensors < 1) {
-            throw new IllegalArgumentException("--speedup must be > 0, --pedestrians and --sensors >= 1");
+        if (!(speedup > 0) || pedestrians < 1 || sensors < 1 || cameras < 0) {
+            throw new IllegalArgumentException("--speedup must be > 0, --pedestrians and --sensors >= 1, --cameras >= 0");
         }
         PrintStream out = System.out;
         Path dir = models != null ? models : extractBundledModels();
@@ -101,6 +114,13 @@ final class DemoCommand implements Callable<Integer> {
             raw.put("pipeline.sensors.model", dir.resolve("sensors-gru.safetensors").toString());
             raw.put("poll.timeout.ms", "20");
             raw.put("http.port", Integer.toString(httpPort));
+            if (cameras > 0) {
+                // no frame pipeline runs in the demo yet: the panel shows each camera's noisy frames
+                // beside the clean ones they were made from
+                raw.put("dashboard.frame.topics", CAMERA + "," + CAMERA_CLEAN);
+                broker.createTopic(CAMERA, 1, Map.of());
+                broker.createTopic(CAMERA_CLEAN, 1, Map.of());
+            }
             ProcessorConfig config = ProcessorConfig.parse(raw, "demo configuration", dir);
             RunCommand.createTopics(broker, config);
             Map<String, Model> loaded = RunCommand.loadModels(config);
@@ -111,15 +131,23 @@ final class DemoCommand implements Callable<Integer> {
             PrometheusMeterRegistry registry = Endpoints.prometheusRegistry();
             try (Processor processor = new Processor(config, loaded, registry);
                  Endpoints web = Endpoints.start(config.httpHost, config.httpPort, registry, processor::alive,
-                         processor::ready)) {
+                         processor::ready, RunCommand.dashboard(config, registry, processor))) {
+                dashboardUri = web.uri().resolve("/");
+                out.println("dashboard: " + dashboardUri + " (open it in a browser)");
                 out.println("metrics: " + web.uri() + "/metrics, health: " + web.uri() + "/health, ready: " + web.uri()
                         + "/ready");
+                if (open) {
+                    RunCommand.browse(dashboardUri, out);
+                }
                 Thread hook = new Thread(() -> running.set(false), "nowcast-demo-stop");
                 Runtime.getRuntime().addShutdownHook(hook);
                 threads.add(start("nowcast-demo-processor", processor::run));
                 Display display = new Display(broker.bootstrapServers(), out);
                 threads.add(start("nowcast-demo-tracks", () -> produceTracks(broker.bootstrapServers())));
                 threads.add(start("nowcast-demo-sensors", () -> produceSensors(broker.bootstrapServers())));
+                if (cameras > 0) {
+                    threads.add(start("nowcast-demo-cameras", () -> produceCameras(broker.bootstrapServers())));
+                }
                 long end = seconds > 0 ? System.nanoTime() + (long) (seconds * 1e9) : Long.MAX_VALUE;
                 try {
                     display.run(end, processor);
@@ -159,6 +187,11 @@ final class DemoCommand implements Callable<Integer> {
         t.setDaemon(true);
         t.start();
         return t;
+    }
+
+    /** Ends the demo as Ctrl-C would (tests). */
+    void requestStop() {
+        running.set(false);
     }
 
     /** The models bundled in the jar, copied to a temporary folder deleted on exit. */
@@ -241,6 +274,96 @@ final class DemoCommand implements Callable<Integer> {
                 next += periodNanos;
                 sleepUntil(next);
             }
+        }
+    }
+
+    /**
+     * Cameras of 64x64 grey frames at 5 Hz (scaled by speedup): each frame clean to
+     * {@value #CAMERA_CLEAN} and with Gaussian noise (sigma 0.1, clipped to [0, 1]) to
+     * {@value #CAMERA}, raw frames (schemas/frame.md) with the same event time.
+     */
+    private void produceCameras(String bootstrap) {
+        int side = 64;
+        DemoCamera[] cams = new DemoCamera[cameras];
+        for (int c = 0; c < cameras; c++) {
+            cams[c] = new DemoCamera(side, seed + 100 + c);
+        }
+        io.nowcast.tensor.Rng noise = new io.nowcast.tensor.Rng(seed + 99);
+        float[] clean = new float[side * side];
+        float[] noisy = new float[side * side];
+        try (KafkaProducer<String, byte[]> producer = producer(bootstrap)) {
+            long periodNanos = (long) (0.2e9 / speedup);
+            long next = System.nanoTime();
+            for (int step = 0; running.get(); step++) {
+                long now = System.currentTimeMillis();
+                for (int c = 0; c < cameras; c++) {
+                    String id = "cam-" + c;
+                    cams[c].frame(step, clean);
+                    for (int i = 0; i < clean.length; i++) {
+                        noisy[i] = Math.max(0f, Math.min(1f, clean[i] + 0.1f * (float) noise.nextGaussian()));
+                    }
+                    producer.send(new ProducerRecord<>(CAMERA_CLEAN, id,
+                            io.nowcast.codec.FrameCodec.encodeRawU8(side, side, now, clean)));
+                    producer.send(new ProducerRecord<>(CAMERA, id,
+                            io.nowcast.codec.FrameCodec.encodeRawU8(side, side, now, noisy)));
+                }
+                next += periodNanos;
+                sleepUntil(next);
+            }
+        }
+    }
+
+    /** A seeded scene: a static textured background with a bright disc and a dark square moving over it. */
+    static final class DemoCamera {
+        final int side;
+        final float[] background;
+        final double[] disc;    // x, y, vx, vy (pixels, pixels per frame)
+        final double[] square;
+
+        DemoCamera(int side, long seed) {
+            this.side = side;
+            io.nowcast.tensor.Rng r = new io.nowcast.tensor.Rng(seed);
+            double fx = 2 + 3 * r.nextDouble();
+            double fy = 2 + 3 * r.nextDouble();
+            double ph = 6.28 * r.nextDouble();
+            background = new float[side * side];
+            for (int y = 0; y < side; y++) {
+                for (int x = 0; x < side; x++) {
+                    double u = (double) x / side;
+                    double v = (double) y / side;
+                    background[y * side + x] = (float) (0.45 + 0.12 * Math.sin(6.28 * fx * u + ph)
+                            * Math.cos(6.28 * fy * v) + 0.08 * Math.sin(6.28 * 7 * (u + v)));
+                }
+            }
+            disc = new double[] {side * r.nextDouble(), side * r.nextDouble(), 0.8 + r.nextDouble(), 0.5 + r.nextDouble()};
+            square = new double[] {side * r.nextDouble(), side * r.nextDouble(), -0.6 - r.nextDouble(), 0.7 * r.nextDouble()};
+        }
+
+        /** The clean frame of time step {@code t}, grey levels in [0, 1]. */
+        void frame(int t, float[] out) {
+            System.arraycopy(background, 0, out, 0, out.length);
+            double dx = bounce(disc[0] + disc[2] * t);
+            double dy = bounce(disc[1] + disc[3] * t);
+            double sx = bounce(square[0] + square[2] * t);
+            double sy = bounce(square[1] + square[3] * t);
+            for (int y = 0; y < side; y++) {
+                for (int x = 0; x < side; x++) {
+                    if (Math.abs(x - sx) < 7 && Math.abs(y - sy) < 7) {
+                        out[y * side + x] = 0.08f;
+                    }
+                    double d2 = (x - dx) * (x - dx) + (y - dy) * (y - dy);
+                    if (d2 < 64) {
+                        out[y * side + x] = 0.95f;
+                    }
+                }
+            }
+        }
+
+        /** A position moving back and forth between the frame's edges. */
+        private double bounce(double p) {
+            double span = side - 1;
+            double m = ((p % (2 * span)) + 2 * span) % (2 * span);
+            return m <= span ? m : 2 * span - m;
         }
     }
 

@@ -7,6 +7,7 @@ import io.nowcast.model.ModelFiles;
 import io.nowcast.model.ModelSpec;
 import io.nowcast.stream.Processor;
 import io.nowcast.stream.ProcessorConfig;
+import io.nowcast.web.Dashboard;
 import io.nowcast.web.Endpoints;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -67,7 +68,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             PrometheusMeterRegistry registry = Endpoints.prometheusRegistry();
             p = new Processor(c, models, registry);
             processor = p;
-            web = Endpoints.start(c.httpHost, c.httpPort, registry, p::alive, p::ready);
+            web = Endpoints.start(c.httpHost, c.httpPort, registry, p::alive, p::ready, dashboard(c, registry, p));
             endpoints = web;
             for (ProcessorConfig.Pipeline pl : c.pipelines) {
                 if (pl.passThrough()) {
@@ -83,6 +84,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             }
             out.println("dead letters: " + c.deadLetterTopic + (c.evictionsTopic.isEmpty() ? "" : ", evictions: "
                     + c.evictionsTopic) + "; group " + c.applicationId + " at " + c.bootstrapServers);
+            out.println("dashboard: " + web.uri().resolve("/"));
             out.println("metrics: " + web.uri() + "/metrics, health: " + web.uri() + "/health, ready: " + web.uri() + "/ready");
             out.println("Ctrl-C stops the processor.");
             out.flush();
@@ -141,6 +143,27 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             if (b != null) {
                 b.close();
             }
+        }
+    }
+
+    /** The live dashboard of a processor, its taps given to the processor, started. */
+    static Dashboard dashboard(ProcessorConfig c, io.micrometer.core.instrument.MeterRegistry registry, Processor p) {
+        Dashboard d = new Dashboard(c, registry);
+        p.tap(d.taps());
+        return d.start();
+    }
+
+    /** Opens an address in the desktop's browser, or says why it cannot. */
+    static void browse(java.net.URI uri, PrintStream out) {
+        try {
+            if (!java.awt.GraphicsEnvironment.isHeadless() && java.awt.Desktop.isDesktopSupported()
+                    && java.awt.Desktop.getDesktop().isSupported(java.awt.Desktop.Action.BROWSE)) {
+                java.awt.Desktop.getDesktop().browse(uri);
+                return;
+            }
+            out.println("--open: no desktop browser here; open " + uri + " by hand");
+        } catch (java.io.IOException | RuntimeException e) {
+            out.println("--open: cannot open a browser (" + e.getMessage() + "); open " + uri + " by hand");
         }
     }
 

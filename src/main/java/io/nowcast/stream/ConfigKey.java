@@ -67,6 +67,11 @@ public final class ConfigKey {
         return new ConfigKey(name, Type.TOPICS, dflt, 1, 0, List.of(), doc);
     }
 
+    /** A comma-separated list of distinct Kafka topic names, which may be empty (for "none"). */
+    public static ConfigKey optionalTopics(String name, String dflt, String doc) {
+        return new ConfigKey(name, Type.TOPICS, dflt, 0, 0, List.of(), doc);
+    }
+
     public static ConfigKey choice(String name, String dflt, String doc, String... choices) {
         return new ConfigKey(name, Type.CHOICE, dflt, 0, 0, Arrays.asList(choices), doc);
     }
@@ -91,7 +96,7 @@ public final class ConfigKey {
                 return "a topic name (letters, digits, '.', '_', '-'; at most " + MAX_TOPIC + ")"
                         + (min == 0 ? ", or empty for none" : "");
             case TOPICS:
-                return "a comma-separated list of distinct topic names, not empty";
+                return "a comma-separated list of distinct topic names, " + (min == 0 ? "or empty for none" : "not empty");
             default:
                 return "a string";
         }
@@ -156,7 +161,7 @@ public final class ConfigKey {
                         out.add(t);
                     }
                 }
-                if (out.isEmpty()) {
+                if (out.isEmpty() && min > 0) {
                     throw new ConfigException(where + ": expected " + check() + ", found '" + raw + "'");
                 }
                 return List.copyOf(out);

@@ -54,6 +54,9 @@ public final class Meters {
                     + " stream's next sample arrives (in the data's own units; horizon step 1).");
     public static final Def ACTIVE_STREAMS = new Def("nowcast.active.streams", Meter.Type.GAUGE, "streams",
             List.of(PIPELINE), "Streams whose state is held, as of the last commit.");
+    public static final Def LAG = new Def("nowcast.input.lag", Meter.Type.GAUGE, "records",
+            List.of(PIPELINE), "Records in the pipeline's assigned input partitions not yet read by this instance (from"
+                    + " the consumer's fetch positions, after every poll).");
     public static final Def EVICTIONS = new Def("nowcast.evicted.streams", Meter.Type.COUNTER, "streams",
             List.of(PIPELINE, "cause"), "Stream states evicted, by cause (capacity or idle).");
     public static final Def GAP_RESETS = new Def("nowcast.gap.resets", Meter.Type.COUNTER, "resets",
@@ -78,7 +81,8 @@ public final class Meters {
 
     /** All definitions, in the order of the catalogue. */
     public static final List<Def> ALL = List.of(RECORDS_IN, PREDICTIONS, DEAD_LETTERS, DROPPED, STEP, STEP_ROWS, LATENCY,
-            ERROR, ACTIVE_STREAMS, EVICTIONS, GAP_RESETS, MODEL, MODEL_FILES, MODEL_RESETS, COMMIT, POLL_RECORDS, PARTITIONS);
+            ERROR, ACTIVE_STREAMS, LAG, EVICTIONS, GAP_RESETS, MODEL, MODEL_FILES, MODEL_RESETS, COMMIT, POLL_RECORDS,
+            PARTITIONS);
 
     private Meters() {
     }
@@ -113,6 +117,7 @@ public final class Meters {
         final Timer latency;
         final DistributionSummary error;  // horizon step 1
         final AtomicLong activeStreams;
+        final AtomicLong lag;
         final Counter[] evictions;       // by StreamStateStore.Cause ordinal
         final Counter gapResets;
         final Counter modelsSwapped;
@@ -139,6 +144,7 @@ public final class Meters {
             latency = timer(r, LATENCY, t);
             error = summary(r, ERROR, t.and("horizon", "1"));
             activeStreams = gauge(r, ACTIVE_STREAMS, t);
+            lag = gauge(r, LAG, t);
             StreamStateStore.Cause[] causes = StreamStateStore.Cause.values();
             evictions = new Counter[causes.length];
             for (StreamStateStore.Cause c : causes) {
@@ -190,7 +196,9 @@ public final class Meters {
         sb.append("`http.host` and `http.port` in [configuration.md](configuration.md)). In Prometheus the dots\n");
         sb.append("become underscores, counters end in `_total`, timers are in seconds (`_seconds_count`,\n");
         sb.append("`_seconds_sum`, `_seconds_max`, `_seconds_bucket`) and summaries have `_count`, `_sum` and\n");
-        sb.append("`_max`: `nowcast.model.step` is `nowcast_model_step_seconds_bucket{pipeline=\"tracks\"}`.\n\n");
+        sb.append("`_max`: `nowcast.model.step` is `nowcast_model_step_seconds_bucket{pipeline=\"tracks\"}`. A\n");
+        sb.append("gauge's base unit is appended unless its name ends with it: `nowcast.input.lag` is\n");
+        sb.append("`nowcast_input_lag_records`, `nowcast.active.streams` stays `nowcast_active_streams`.\n\n");
         sb.append("Tags are bounded: `pipeline` is a name from the configuration, `reason` one of\n");
         RejectReason[] reasons = RejectReason.values();
         for (int i = 0; i < reasons.length; i++) {

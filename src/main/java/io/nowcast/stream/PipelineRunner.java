@@ -95,6 +95,7 @@ public final class PipelineRunner {
     // live prediction error: predicted value k is out[row * W + errOut[k]], compared with input errIn[k]
     private final int[] errOut;
     private final int[] errIn;
+    private PredictionTap tap = PredictionTap.NONE;
 
     // work space, grown to the largest batch seen and then reused
     private int[] next = new int[0];                 // (samples) next pending sample of the same stream, -1: none
@@ -268,6 +269,14 @@ public final class PipelineRunner {
             }
         }
         return new int[][] {Arrays.copyOf(out, n), Arrays.copyOf(in, n)};
+    }
+
+    /**
+     * Sets the tap that sees every prediction from now on ({@link PredictionTap#NONE}: none). Call it
+     * before the runner is used by another thread (the processor's loop), not while it runs.
+     */
+    public void tap(PredictionTap tap) {
+        this.tap = tap == null ? PredictionTap.NONE : tap;
     }
 
     /**
@@ -533,6 +542,7 @@ public final class PipelineRunner {
             }
             predictions++;
             meters.predictions.increment();
+            tap.prediction(e.stream, t, batch.get(idx).values(), out, r * W);
             output.prediction(idx, e.stream, value);
         }
     }

@@ -256,6 +256,21 @@ public final class Processor implements AutoCloseable {
     private long records;
     private long commits;
     private volatile int partitions;
+    // readiness: false from an assignment until the states of its partitions are restored
+    private volatile boolean restored;
+    private volatile StateRestore restore = assigned -> { };
+    private PredictionTap.Factory taps;   // asked again for a pipeline whose model is swapped
+
+    /**
+     * Brings back the stream states of partitions newly assigned to this instance, in the loop
+     * thread, inside the rebalance; {@link #ready()} is false until it returns. States live in
+     * memory only for now and a new partition's streams start fresh, so the processor's own step
+     * is empty; the changelog restore of exactly-once goes here.
+     */
+    @FunctionalInterface
+    interface StateRestore {
+        void restore(Collection<TopicPartition> assigned);
+    }
 
     /**
      * @param config the configuration; {@code bootstrap.servers} must be set (an embedded broker
@@ -335,12 +350,17 @@ public final class Processor implements AutoCloseable {
 
             @Override
             public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                restored = false;
                 Set<TopicPartition> owned = consumer.assignment();
+                Set<TopicPartition> fresh = new HashSet<>(partitions);
+                fresh.removeAll(revoked);
                 revoked.removeAll(owned);
                 dropStatesOf(revoked);
                 revoked.clear();
                 Processor.this.partitions = owned.size();
                 publishStats();
+                restore.restore(fresh);
+                restored = true;
             }
 
             @Override
@@ -420,6 +440,7 @@ public final class Processor implements AutoCloseable {
                 meters.pollRecords.record(batch.count());
                 swapModels();
                 processBatch(batch);
+                updateLag();
             }
             committer.settle();
         } catch (ProcessorException e) {
@@ -439,7 +460,12 @@ public final class Processor implements AutoCloseable {
     private void swapModels() {
         for (Pipeline p : pipelines) {
             if (p.watcher != null) {
-                p.runner = p.watcher.update(p.runner, clockMs.getAsLong());
+                PipelineRunner before = p.runner;
+                p.runner = p.watcher.update(before, clockMs.getAsLong());
+                if (p.runner != before && taps != null) {
+                    // the new model's outputs may mean something else: its tap is made afresh
+                    p.runner.tap(taps.forPipeline(p.config.name(), p.runner.spec()));
+                }
             }
         }
     }
@@ -496,6 +522,24 @@ public final class Processor implements AutoCloseable {
             // caught up with the input: nothing to overlap with, so send the outputs now rather than
             // after the producer's linger.ms, and commit
             committer.settle();
+        }
+    }
+
+    /**
+     * Each pipeline's input lag ({@link Meters#LAG}): the records of its assigned partitions beyond
+     * the consumer's position, from the consumer's own fetch state (no request to the broker), after
+     * every poll.
+     */
+    private void updateLag() {
+        long[] lag = new long[pipelines.size()];
+        for (TopicPartition tp : consumer.assignment()) {
+            Pipeline p = byTopic.get(tp.topic());
+            if (p != null) {
+                lag[pipelines.indexOf(p)] += consumer.currentLag(tp).orElse(0);
+            }
+        }
+        for (int i = 0; i < lag.length; i++) {
+            pipelines.get(i).meters.lag.set(lag[i]);
         }
     }
 
@@ -642,17 +686,39 @@ public final class Processor implements AutoCloseable {
     }
 
     /**
-     * Whether the processor is alive and owns input partitions, whose stream states are then ready
-     * (they live in memory and start fresh): the readiness probe. Any thread. Once states are
-     * restored from a changelog, the restore of the assigned partitions will gate this too.
+     * Whether the processor is alive, owns input partitions and has restored their streams' states
+     * ({@link StateRestore}; an empty step while states live in memory only): the readiness probe.
+     * False from the moment partitions are assigned until their restore has returned. Any thread.
      */
     public boolean ready() {
-        return alive() && partitions > 0;
+        return alive() && partitions > 0 && restored;
     }
 
     /** The registry the processor's meters are in. */
     public MeterRegistry registry() {
         return registry;
+    }
+
+    /**
+     * Gives each pipeline the tap the factory makes for it, which then sees every prediction
+     * ({@link PredictionTap}); after a model swap the factory is asked again, in the loop thread,
+     * for the new model. Call before {@link #run()}.
+     */
+    public void tap(PredictionTap.Factory factory) {
+        synchronized (lifecycle) {
+            if (started) {
+                throw new IllegalStateException("tap() must be called before run()");
+            }
+        }
+        for (Pipeline p : pipelines) {
+            p.runner.tap(factory.forPipeline(p.config.name(), p.runner.spec()));
+        }
+        this.taps = factory;
+    }
+
+    /** Replaces the restore step of {@link StateRestore} (tests: a restore that takes its time). */
+    void restoreStep(StateRestore step) {
+        this.restore = step;
     }
 
     /** Ends the loop after the batch in progress; returns at once. Any thread. */

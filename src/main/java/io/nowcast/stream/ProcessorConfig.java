@@ -45,10 +45,15 @@ public final class ProcessorConfig {
     public static final ConfigKey EMBEDDED_PARTITIONS = ConfigKey.integer("embedded.topic.partitions", "4", 1, 1000,
             "With the embedded broker (bootstrap.servers empty): partitions of each input and output topic it creates.");
     public static final ConfigKey HTTP_HOST = ConfigKey.string("http.host", "127.0.0.1",
-            "Address the HTTP endpoints (/metrics, /health, /ready) listen on; 0.0.0.0 for every interface"
+            "Address the HTTP endpoints (/metrics, /health, /ready, the dashboard at /) listen on; 0.0.0.0 for every interface"
                     + " (in a container).");
     public static final ConfigKey HTTP_PORT = ConfigKey.integer("http.port", "8080", 0, 65535,
             "Port of the HTTP endpoints; 0 picks a free port (printed at start).");
+
+    public static final ConfigKey DASHBOARD_FRAME_TOPICS = ConfigKey.optionalTopics("dashboard.frame.topics", "",
+            "Topics of camera frames (schemas/frame.md, key = camera id) the dashboard shows side by side for a picked"
+                    + " camera, in this order: for example a frame pipeline's input (noisy), its output (cleaned) and a"
+                    + " reference (clean). Only the picked camera's frames are decoded; empty: no frame panel.");
 
     /** Keys of one pipeline, under {@code pipeline.NAME.}. */
     public static final ConfigKey P_INPUTS = ConfigKey.topics("input.topics", null,
@@ -89,7 +94,8 @@ public final class ProcessorConfig {
             "How often model.dir is listed (processing time).");
 
     public static final List<ConfigKey> PROCESS_KEYS = List.of(BOOTSTRAP, APPLICATION_ID, PIPELINES, DEAD_LETTER_TOPIC,
-            MAX_STREAMS, IDLE_TTL, EVICTIONS_TOPIC, POLL_MAX_RECORDS, POLL_TIMEOUT, EMBEDDED_PARTITIONS, HTTP_HOST, HTTP_PORT);
+            MAX_STREAMS, IDLE_TTL, EVICTIONS_TOPIC, POLL_MAX_RECORDS, POLL_TIMEOUT, EMBEDDED_PARTITIONS, HTTP_HOST, HTTP_PORT,
+            DASHBOARD_FRAME_TOPICS);
     public static final List<ConfigKey> PIPELINE_KEYS = List.of(P_INPUTS, P_OUTPUT, P_MODEL, P_INPUT_SIZE, P_LATE, P_GAP,
             P_MAX_BYTES, P_MODEL_DIR, P_MODEL_CHECK);
 
@@ -118,6 +124,8 @@ public final class ProcessorConfig {
     public final int embeddedPartitions;
     public final String httpHost;
     public final int httpPort;
+    /** Topics of frames the dashboard shows ({@code dashboard.frame.topics}), possibly none. */
+    public final List<String> dashboardFrameTopics;
     public final List<Pipeline> pipelines;
     /** kafka.* settings for every client, consumer.* and producer.* for one side, prefixes removed. */
     public final Map<String, String> kafkaCommon;
@@ -138,6 +146,9 @@ public final class ProcessorConfig {
         this.embeddedPartitions = (Integer) v.get(EMBEDDED_PARTITIONS.name);
         this.httpHost = (String) v.get(HTTP_HOST.name);
         this.httpPort = (Integer) v.get(HTTP_PORT.name);
+        @SuppressWarnings("unchecked")
+        List<String> frameTopics = (List<String>) v.get(DASHBOARD_FRAME_TOPICS.name);
+        this.dashboardFrameTopics = frameTopics;
         this.pipelines = List.copyOf(pipelines);
         this.kafkaCommon = Map.copyOf(common);
         this.kafkaConsumer = Map.copyOf(consumer);

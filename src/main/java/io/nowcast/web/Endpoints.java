@@ -26,10 +26,12 @@ import java.util.function.BooleanSupplier;
  * <li>{@code GET /metrics}: every meter of the registry in the Prometheus text format;</li>
  * <li>{@code GET /health}: 200 while the poll loop is alive, else 503 (a liveness probe);</li>
  * <li>{@code GET /ready}: 200 once the processor owns input partitions and their states are ready,
- *     else 503 (a readiness probe).</li>
+ *     else 503 (a readiness probe);</li>
+ * <li>with a {@link Dashboard}: the live dashboard at {@code /} and its API under {@code /api/}.</li>
  * </ul>
- * Requests are served by one daemon thread; the probes only read volatile fields and a scrape reads
- * the registry, so the processor's loop is never blocked by them. {@link #close()} stops the server.
+ * Requests are served by two daemon threads; the probes only read volatile fields, a scrape reads
+ * the registry and the dashboard reads its own copies, so the processor's loop is never blocked by
+ * them. {@link #close()} stops the server (and the dashboard).
  */
 public final class Endpoints implements AutoCloseable {
     static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
@@ -38,12 +40,15 @@ public final class Endpoints implements AutoCloseable {
     private final ExecutorService executor;
     private final PrometheusMeterRegistry registry;
     private final JvmGcMetrics gc;
+    private final Dashboard dashboard;
 
-    private Endpoints(HttpServer server, ExecutorService executor, PrometheusMeterRegistry registry, JvmGcMetrics gc) {
+    private Endpoints(HttpServer server, ExecutorService executor, PrometheusMeterRegistry registry, JvmGcMetrics gc,
+                      Dashboard dashboard) {
         this.server = server;
         this.executor = executor;
         this.registry = registry;
         this.gc = gc;
+        this.dashboard = dashboard;
     }
 
     /** A registry for the processor's meters, to pass to {@link #start}. */
@@ -63,10 +68,23 @@ public final class Endpoints implements AutoCloseable {
      */
     public static Endpoints start(String host, int port, PrometheusMeterRegistry registry, BooleanSupplier alive,
                                   BooleanSupplier ready) throws IOException {
+        return start(host, port, registry, alive, ready, null);
+    }
+
+    /**
+     * As {@link #start(String, int, PrometheusMeterRegistry, BooleanSupplier, BooleanSupplier)}, and
+     * serves the dashboard (null: none), which {@link #close()} then closes (or this method, if the
+     * address cannot be bound).
+     */
+    public static Endpoints start(String host, int port, PrometheusMeterRegistry registry, BooleanSupplier alive,
+                                  BooleanSupplier ready, Dashboard dashboard) throws IOException {
         HttpServer s;
         try {
             s = HttpServer.create(new InetSocketAddress(host, port), 16);
         } catch (java.net.BindException e) {
+            if (dashboard != null) {
+                dashboard.close();
+            }
             throw new java.net.BindException("cannot listen on " + host + ":" + port + " (" + e.getMessage()
                     + "); set http.host and http.port (0: any free port)");
         }
@@ -77,7 +95,7 @@ public final class Endpoints implements AutoCloseable {
         new ClassLoaderMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
-        ExecutorService ex = Executors.newSingleThreadExecutor(r -> {
+        ExecutorService ex = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "nowcast-http");
             t.setDaemon(true);
             return t;
@@ -90,9 +108,13 @@ public final class Endpoints implements AutoCloseable {
             respond(x, 200, PROMETHEUS_TEXT, registry.scrape());
         });
         s.createContext("/health", x -> probe(x, alive, "alive\n", "the poll loop is not running\n"));
-        s.createContext("/ready", x -> probe(x, ready, "ready\n", "not ready: no input partitions assigned yet\n"));
+        s.createContext("/ready", x -> probe(x, ready, "ready\n",
+                "not ready: no input partitions assigned yet, or their states are being restored\n"));
+        if (dashboard != null) {
+            dashboard.bind(s, alive, ready);
+        }
         s.start();
-        return new Endpoints(s, ex, registry, gc);
+        return new Endpoints(s, ex, registry, gc, dashboard);
     }
 
     private static void probe(HttpExchange x, BooleanSupplier check, String ok, String notOk) throws IOException {
@@ -119,8 +141,11 @@ public final class Endpoints implements AutoCloseable {
         return false;
     }
 
-    private static void respond(HttpExchange x, int status, String type, String body) throws IOException {
-        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+    static void respond(HttpExchange x, int status, String type, String body) throws IOException {
+        respond(x, status, type, body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static void respond(HttpExchange x, int status, String type, byte[] b) throws IOException {
         x.getResponseHeaders().set("Content-Type", type);
         boolean head = x.getRequestMethod().equals("HEAD");
         x.sendResponseHeaders(status, head ? -1 : b.length);
@@ -152,5 +177,8 @@ public final class Endpoints implements AutoCloseable {
         server.stop(0);
         executor.shutdownNow();
         gc.close();
+        if (dashboard != null) {
+            dashboard.close();
+        }
     }
 }

@@ -166,6 +166,14 @@ class RunCommandTest {
         List<ConsumerRecord<String, String>> dead = read(b, "nowcast.dead-letters", 1);
         assertEquals("not json", dead.get(0).value());
 
+        // the dashboard is served beside the metrics and sees the processor's predictions
+        assertTrue(out.contains("dashboard: " + cmd.endpoints().uri().resolve("/")), out);
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpResponse<String> streams = http.send(java.net.http.HttpRequest.newBuilder(
+                cmd.endpoints().uri().resolve("/api/streams?pipeline=walk")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals("{\"streams\":[\"s0\",\"s1\"]}", streams.body());
+
         cmd.requestStop();
         assertEquals(0, exit.get(30, TimeUnit.SECONDS));
         assertFalse(b.isRunning(), "the embedded broker is stopped with the processor");

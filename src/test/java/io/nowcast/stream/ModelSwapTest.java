@@ -147,8 +147,18 @@ class ModelSwapTest {
     }
 
     private static KafkaTestKit.Running start(ProcessorConfig c, Path models, MeterRegistry registry) throws Exception {
+        return start(c, models, registry, null);
+    }
+
+    /** With taps from the factory (null: none). */
+    private static KafkaTestKit.Running start(ProcessorConfig c, Path models, MeterRegistry registry,
+                                              PredictionTap.Factory taps) throws Exception {
         Forecaster m = (Forecaster) ModelFiles.load(models.resolve("walk-v7.safetensors"));
-        return new KafkaTestKit.Running(new Processor(c, Map.of("walk", m), registry));
+        Processor p = new Processor(c, Map.of("walk", m), registry);
+        if (taps != null) {
+            p.tap(taps);
+        }
+        return new KafkaTestKit.Running(p);
     }
 
     private static double counter(MeterRegistry r, String name, String... tags) {
@@ -241,7 +251,16 @@ class ModelSwapTest {
         Path models = dir.resolve("kept-models");
         ProcessorConfig c = setUpPipeline("kept", models);
         MeterRegistry reg = new SimpleMeterRegistry();
-        try (KafkaTestKit.Running r = start(c, models, reg)) {
+        // a tap per model version, counting the predictions it sees
+        java.util.Map<String, java.util.concurrent.atomic.AtomicLong> tapped = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        PredictionTap.Factory taps = (pipeline, spec) -> {
+            asked.add(pipeline + ":" + spec.version);
+            java.util.concurrent.atomic.AtomicLong n = tapped.computeIfAbsent(spec.version,
+                    v -> new java.util.concurrent.atomic.AtomicLong());
+            return (stream, time, sample, out, off) -> n.incrementAndGet();
+        };
+        try (KafkaTestKit.Running r = start(c, models, reg, taps)) {
             KafkaTestKit.produce(broker, part("kept-in", 0, PART));
             r.awaitHandled(STREAMS * PART, Duration.ofSeconds(60));
             assertEquals(Set.of("walk-lstm:7=1.0"), loaded(reg));
@@ -258,6 +277,9 @@ class ModelSwapTest {
             assertEquals(0, s.deadLettersTotal());
         }
         assertEquals(Set.of("walk-lstm:8=1.0"), loaded(reg), "the gauge names the version in use only");
+        assertEquals(java.util.List.of("walk:7", "walk:8"), asked, "the swapped-in model gets its own tap");
+        assertEquals(STREAMS * LENGTH, tapped.get("7").get() + tapped.get("8").get(), "every prediction tapped once");
+        assertTrue(tapped.get("8").get() > 0, "the new version's predictions reach its tap");
         assertEquals(0, counter(reg, "nowcast.model.files", "result", "refused"));
         assertEquals(0, counter(reg, "nowcast.model.reset.streams"));
         checkOutput("kept-out", (Forecaster) ModelFiles.load(models.resolve("walk-v7.safetensors")),
