@@ -95,6 +95,18 @@ class SeriesDenoiserCommandsTest {
     }
 
     @Test
+    void runLoadsASeriesDenoiserForAPipeline() throws Exception {
+        Path model = Path.of("models", "sensors-denoiser.safetensors").toAbsolutePath();
+        io.nowcast.stream.ProcessorConfig c = io.nowcast.stream.ProcessorConfig.parse(java.util.Map.of(
+                "pipelines", "clean",
+                "pipeline.clean.input.topics", "sensors",
+                "pipeline.clean.output.topic", "sensors-clean",
+                "pipeline.clean.model", model.toString()), "test.properties", dir);
+        java.util.Map<String, io.nowcast.model.Model> m = RunCommand.loadModels(c);
+        assertInstanceOf(SeriesDenoiser.class, m.get("clean"));
+    }
+
+    @Test
     void badArgumentsAreNamed() throws Exception {
         Path csv = sensors(500);
         Object[] r = run("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0,nope",
