@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.nowcast.broker.EmbeddedBroker;
 import io.nowcast.data.synthetic.SyntheticSensors;
 import io.nowcast.data.synthetic.SyntheticTracks;
-import io.nowcast.model.Forecaster;
+import io.nowcast.model.Model;
 import io.nowcast.stream.Processor;
 import io.nowcast.stream.ProcessorConfig;
 import io.nowcast.web.Endpoints;
@@ -123,7 +123,7 @@ final class DemoCommand implements Callable<Integer> {
             }
             ProcessorConfig config = ProcessorConfig.parse(raw, "demo configuration", dir);
             RunCommand.createTopics(broker, config);
-            Map<String, Forecaster> loaded = RunCommand.loadModels(config);
+            Map<String, Model> loaded = RunCommand.loadModels(config);
             out.println("broker at " + broker.bootstrapServers() + "; pipelines: pedestrians (" + TRACKS + " -> "
                     + TRACK_PREDICTIONS + ", " + describe(loaded.get("pedestrians")) + "), sensors (" + SENSORS + " -> "
                     + SENSOR_PREDICTIONS + ", " + describe(loaded.get("sensors")) + ")");
@@ -169,7 +169,7 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String describe(Forecaster f) {
+    private static String describe(Model f) {
         return f.spec().name + " v" + f.spec().version + ", " + f.spec().cell.id + " " + f.spec().hiddenSize;
     }
 

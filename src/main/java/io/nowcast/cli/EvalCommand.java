@@ -14,6 +14,7 @@ import io.nowcast.model.Forecaster;
 import io.nowcast.model.Model;
 import io.nowcast.model.ModelFiles;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -35,9 +36,12 @@ import java.util.concurrent.Callable;
                 "12/4/4 months as in the LTSF benchmarks; every test window of --input-length",
                 "values then --horizon; MSE and MAE on values standardised with the training",
                 "rows' statistics, of the model, the last value and a least-squares linear",
-                "map from the inputs to the horizon fitted on the training windows."})
+                "map from the inputs to the horizon fitted on the training windows.",
+                "--task series-denoise: a series denoiser on the columns of a CSV with seeded",
+                "noise added, next to the noisy input, the best moving average, exponential",
+                "smoothing and moving median (chosen on the validation rows); RMSE and MAE per column."})
 final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--task", required = true, description = "trajectory or forecast")
+    @Option(names = "--task", required = true, description = "trajectory, forecast or series-denoise")
     String task;
 
     @Option(names = "--model", description = "model file (.safetensors); without it only the baselines are scored")
@@ -65,17 +69,24 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the results as one JSON object")
     boolean json;
 
+    @Mixin
+    SeriesDenoiseEval.Options seriesDenoise = new SeriesDenoiseEval.Options();
+
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @Override
     public Integer call() throws Exception {
         switch (task) {
             case "trajectory":
+                SeriesDenoiseEval.refuseOptions(seriesDenoise, task);
                 return trajectory();
             case "forecast":
+                SeriesDenoiseEval.refuseOptions(seriesDenoise, task);
                 return forecast();
+            case "series-denoise":
+                return SeriesDenoiseEval.run(model, data, part, json, seriesDenoise);
             default:
-                throw new IllegalArgumentException("--task " + task + ": expected trajectory or forecast");
+                throw new IllegalArgumentException("--task " + task + ": expected trajectory, forecast or series-denoise");
         }
     }
 

@@ -2,6 +2,7 @@ package io.nowcast.cli;
 
 import io.nowcast.broker.EmbeddedBroker;
 import io.nowcast.model.Forecaster;
+import io.nowcast.model.Model;
 import io.nowcast.model.ModelFiles;
 import io.nowcast.model.ModelKind;
 import io.nowcast.model.ModelSpec;
@@ -361,11 +362,11 @@ final class KafkaBench implements Callable<Integer> {
         final Thread thread;
         volatile Throwable failure;
 
-        Running(ProcessorConfig c, Map<String, Forecaster> models) {
+        Running(ProcessorConfig c, Map<String, Model> models) {
             this(c, models, new io.micrometer.core.instrument.composite.CompositeMeterRegistry());
         }
 
-        Running(ProcessorConfig c, Map<String, Forecaster> models, io.micrometer.core.instrument.MeterRegistry registry) {
+        Running(ProcessorConfig c, Map<String, Model> models, io.micrometer.core.instrument.MeterRegistry registry) {
             processor = new Processor(c, models, registry);
             thread = new Thread(() -> {
                 try {
@@ -408,7 +409,7 @@ final class KafkaBench implements Callable<Integer> {
     private double throughput(EmbeddedBroker b, String kind, String phase, int round, Path modelFile, PrintStream out)
             throws Exception {
         ProcessorConfig c = config(b, kind, phase, modelFile);
-        Map<String, Forecaster> models = RunCommand.loadModels(c);
+        Map<String, Model> models = RunCommand.loadModels(c);
         double load = loadAverage();
         long got = 0;
         long cpu0 = processCpuNanos();
@@ -454,11 +455,11 @@ final class KafkaBench implements Callable<Integer> {
         return sb.append('}').toString();
     }
 
-    private static String describe(String kind, Map<String, Forecaster> models) {
+    private static String describe(String kind, Map<String, Model> models) {
         if (kind.equals(PASS)) {
             return "none (predictions echo the samples)";
         }
-        Forecaster f = models.get(kind);
+        Model f = models.get(kind);
         ModelSpec sp = f.spec();
         Gemm g = f.net().gemm();
         boolean nativeBlas = g instanceof BlasGemm && ((BlasGemm) g).isNative();
@@ -474,7 +475,7 @@ final class KafkaBench implements Callable<Integer> {
         b.createTopic(in, partitions, Map.of());
         b.createTopic(outTopic, partitions, Map.of());
         ProcessorConfig c = config(b, kind, live, modelFile);
-        Map<String, Forecaster> models = RunCommand.loadModels(c);
+        Map<String, Model> models = RunCommand.loadModels(c);
         long total = (long) rate * latencySeconds;
         if (total > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("--rate x --latency-seconds is too many samples to keep their latencies");
@@ -611,7 +612,7 @@ final class KafkaBench implements Callable<Integer> {
             p.flush();
         }
         ProcessorConfig c = config(b, kind, phase, modelFile);
-        Map<String, Forecaster> models = RunCommand.loadModels(c);
+        Map<String, Model> models = RunCommand.loadModels(c);
         long written = 0;
         try (Running first = new Running(c, models, new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);

@@ -47,6 +47,10 @@ final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Model m = ModelFiles.load(model);
+        if (m instanceof io.nowcast.model.SeriesDenoiser) {
+            throw new IllegalArgumentException(model + ": a series-denoiser is scored with 'nowcast eval --task"
+                    + " series-denoise' and served by 'nowcast run'");
+        }
         if (!(m instanceof Forecaster)) {
             throw new IllegalArgumentException(model + ": predict runs numeric models; a " + m.spec().kind.id
                     + " model is used with 'nowcast sample'");

@@ -51,7 +51,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ProcessorConfig c = ProcessorConfig.load(config);
-        Map<String, Forecaster> models = loadModels(c);
+        Map<String, Model> models = loadModels(c);
         PrintStream out = System.out;
         EmbeddedBroker b = null;
         Processor p = null;
@@ -185,22 +185,23 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     /** Each pipeline's model (pass-through pipelines have none); only forecasters are served. */
-    static Map<String, Forecaster> loadModels(ProcessorConfig c) throws Exception {
-        Map<String, Forecaster> models = new LinkedHashMap<>();
+    /** Each pipeline's model; forecasters and series denoisers are served. */
+    static Map<String, Model> loadModels(ProcessorConfig c) throws Exception {
+        Map<String, Model> models = new LinkedHashMap<>();
         for (ProcessorConfig.Pipeline p : c.pipelines) {
             if (p.passThrough()) {
                 continue;
             }
             Model m = ModelFiles.load(p.model());
-            if (!(m instanceof Forecaster)) {
+            if (!(m instanceof Forecaster) && !(m instanceof io.nowcast.model.SeriesDenoiser)) {
                 throw new IllegalArgumentException(c.source + ": pipeline '" + p.name() + "': " + p.model() + " is a "
-                        + m.spec().kind.id + " model; a pipeline runs a forecaster model");
+                        + m.spec().kind.id + " model; a pipeline runs a forecaster or a series-denoiser model");
             }
             if (p.inputSize() != 0 && p.inputSize() != m.spec().inputSize) {
                 throw new IllegalArgumentException(c.source + ": pipeline '" + p.name() + "': input.size is "
                         + p.inputSize() + ", the model " + p.model() + " takes " + m.spec().inputSize + " values");
             }
-            models.put(p.name(), (Forecaster) m);
+            models.put(p.name(), m);
         }
         return models;
     }

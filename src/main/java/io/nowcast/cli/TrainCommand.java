@@ -28,6 +28,7 @@ import io.nowcast.train.Optimizer;
 import io.nowcast.train.SequenceTrainer;
 import io.nowcast.train.TrainingLog;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -46,10 +47,16 @@ import java.util.concurrent.Callable;
                 "--group) is held out and scored against the last-value baseline.",
                 "--task trajectory: ETH/UCY leave-one-scene-out, dx,dy in, the next",
                 "--horizon displacements out. --task forecast: one column of an hourly CSV",
-                "split 12/4/4 months (ETTh1), --input-length values in, --horizon out."})
+                "split 12/4/4 months (ETTh1), --input-length values in, --horizon out.",
+                "--kind series-denoiser: a causal denoiser of the --columns of a CSV, trained",
+                "on windows given fresh --noise every time they are used; the rows are cut",
+                "12/4/4 months (at least 14,400 rows) or 60/20/20%, the validation rows stop it."})
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--kind", required = true, description = "model kind: char or forecaster")
+    @Option(names = "--kind", required = true, description = "model kind: char, forecaster or series-denoiser")
     String kind;
+
+    @Mixin
+    SeriesDenoiserTraining.Options seriesDenoiser = new SeriesDenoiserTraining.Options();
 
     @Option(names = "--data", required = true, description = "training data: a UTF-8 text file (char) or a CSV with a header (forecaster)")
     Path data;
@@ -220,11 +227,15 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (ModelKind.SERIES_DENOISER.id.equals(kind)) {
+            return SeriesDenoiserTraining.train(this, seriesDenoiser);
+        }
+        SeriesDenoiserTraining.refuseOptions(seriesDenoiser, kind);
         if (ModelKind.FORECASTER.id.equals(kind)) {
             return trainForecaster();
         }
         if (!ModelKind.CHAR.id.equals(kind)) {
-            throw new IllegalArgumentException("--kind " + kind + ": expected char or forecaster");
+            throw new IllegalArgumentException("--kind " + kind + ": expected char, forecaster or series-denoiser");
         }
         if (features != null || targets != null || group != null || horizon != 1 || !"linear".equals(head)) {
             throw new IllegalArgumentException("--features, --targets, --group, --horizon and --head are for --kind forecaster;"
@@ -853,7 +864,7 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Command, data file and hash (and origin), seed, versions, time, and the note. */
     @SuppressWarnings("unchecked")
-    private java.util.Map<String, Object> provenance() throws java.io.IOException {
+    java.util.Map<String, Object> provenance() throws java.io.IOException {
         java.util.Map<String, Object> p = Provenance.of(data, seed);
         if (dataOrigin != null) {
             ((java.util.Map<String, Object>) p.get("data")).put("origin", dataOrigin);
@@ -864,7 +875,7 @@ final class TrainCommand implements Callable<Integer> {
         return p;
     }
 
-    private static String baseName(Path file) {
+    static String baseName(Path file) {
         String n = file.getFileName().toString();
         int dot = n.lastIndexOf('.');
         return dot > 0 ? n.substring(0, dot) : n;
@@ -893,7 +904,7 @@ final class TrainCommand implements Callable<Integer> {
         return out;
     }
 
-    private void checkArguments() {
+    void checkArguments() {
         if (hidden < 1 || layers < 1 || streams < 1 || chunk < 0) {
             throw new IllegalArgumentException("--hidden, --layers and --streams must be >= 1 and --chunk >= 0");
         }
@@ -906,7 +917,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** LSTM: adds --forget-bias to the forget-gate block of every layer's b_ih (rows hidden..2*hidden). */
-    private void addForgetBias(CellType cell, RecurrentNet net) {
+    void addForgetBias(CellType cell, RecurrentNet net) {
         if (cell != CellType.LSTM || forgetBias == 0f) {
             return;
         }

@@ -6,7 +6,7 @@ import io.nowcast.nn.RecurrentNet;
  * A model the processor can serve: its description and its network. The set of kinds is closed;
  * a file names its kind and {@link ModelFiles#load} builds the matching class.
  */
-public sealed interface Model permits CharModel, Forecaster {
+public sealed interface Model permits CharModel, Forecaster, SeriesDenoiser {
     ModelSpec spec();
 
     RecurrentNet net();
@@ -18,6 +18,8 @@ public sealed interface Model permits CharModel, Forecaster {
                 return new CharModel(spec, net);
             case FORECASTER:
                 return new Forecaster(spec, net);
+            case SERIES_DENOISER:
+                return new SeriesDenoiser(spec, net);
             default:
                 throw new IllegalArgumentException("no model class for kind " + spec.kind);
         }

@@ -8,7 +8,12 @@ public enum ModelKind {
     /** Next-character model over a vocabulary: one-hot in, logits out. */
     CHAR("char"),
     /** Numeric sequence model: feature vectors in, predicted values (or the hidden state) out. */
-    FORECASTER("forecaster");
+    FORECASTER("forecaster"),
+    /**
+     * Causal denoiser of a multi-channel series: the noisy newest sample in, that sample cleaned
+     * out, from what the stream has shown so far (the recurrent state is the stream's memory).
+     */
+    SERIES_DENOISER("series-denoiser");
 
     public final String id;
 

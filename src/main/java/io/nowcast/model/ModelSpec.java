@@ -64,6 +64,19 @@ public final class ModelSpec {
      * correction). Every target must then be an input feature.
      */
     public boolean relativeToInput;
+    /**
+     * Series denoisers: the noise model the network was trained to remove ({@code gaussian},
+     * {@code salt-pepper} or {@code mask}), the Gaussian standard deviation in units of each
+     * column's {@code input_std}, and for salt-and-pepper and masking the share of samples hit.
+     */
+    public String noiseModel;
+    public float noiseSigma;
+    public float noiseAmount;
+    /**
+     * Series denoisers: output j is the noisy input j plus the de-standardised head output j
+     * (true), or the de-standardised head output alone (false).
+     */
+    public boolean residual = true;
     /** Standardisation: x' = (x - mean) / std on the way in, y = y' std + mean on the way out. Null = none. */
     public float[] inputMean;
     public float[] inputStd;
@@ -110,6 +123,13 @@ public final class ModelSpec {
             if (relativeToInput) {
                 o.put("relative_to_input", true);
             }
+        }
+        if (kind == ModelKind.SERIES_DENOISER && noiseModel != null) {
+            ObjectNode z = o.putObject("noise");
+            z.put("model", noiseModel);
+            z.put("sigma", noiseSigma);
+            z.put("amount", noiseAmount);
+            o.put("residual", residual);
         }
         if (inputMean != null || outputMean != null) {
             ObjectNode n = o.putObject("normalization");
@@ -260,6 +280,9 @@ public final class ModelSpec {
                 }
             }
         }
+        if (s.kind == ModelKind.SERIES_DENOISER) {
+            checkSeriesDenoiser(f, o, s);
+        }
         JsonNode p = o.get("provenance");
         if (p != null && p.isObject()) {
             @SuppressWarnings("unchecked")
@@ -267,6 +290,52 @@ public final class ModelSpec {
             s.provenance = m;
         }
         return s;
+    }
+
+    /**
+     * A series denoiser cleans every column it reads: a linear head with one output per input,
+     * named columns, the standardisation (the noise level is in its units) and the noise model.
+     */
+    private static void checkSeriesDenoiser(Fields f, JsonNode o, ModelSpec s) throws ModelFileException {
+        if (s.head != Head.LINEAR) {
+            throw f.error("architecture.head", "a series denoiser has a linear head, found " + s.head.id());
+        }
+        if (s.outputSize != s.inputSize) {
+            throw f.error("architecture.output_size", "a series denoiser outputs each input column cleaned: expected "
+                    + s.inputSize + " (architecture.input_size), found " + s.outputSize);
+        }
+        if (s.inputFeatures.size() != s.inputSize) {
+            throw f.error("input_features", "a series denoiser names its " + s.inputSize + " columns, found "
+                    + s.inputFeatures.size() + " names");
+        }
+        if (s.outputFeatures.size() != s.outputSize) {
+            throw f.error("output_features", "expected " + s.outputSize + " names, found " + s.outputFeatures.size());
+        }
+        if (s.inputMean == null || s.outputMean == null) {
+            throw f.error("normalization", "a series denoiser needs input_mean/input_std and output_mean/output_std");
+        }
+        JsonNode z = f.object(o, "noise");
+        s.noiseModel = f.text(z, "noise.model");
+        if (!io.nowcast.data.SeriesNoise.MODELS.contains(s.noiseModel)) {
+            throw f.error("noise.model", "expected one of " + io.nowcast.data.SeriesNoise.MODELS + ", found \"" + s.noiseModel + "\"");
+        }
+        s.noiseSigma = number(f, z, "noise.sigma", 0, 1e6);
+        s.noiseAmount = number(f, z, "noise.amount", 0, 1);
+        JsonNode res = o.get("residual");
+        if (res != null && !res.isNull()) {
+            if (!res.isBoolean()) {
+                throw f.error("residual", "expected true or false, found " + res);
+            }
+            s.residual = res.asBoolean();
+        }
+    }
+
+    private static float number(Fields f, JsonNode o, String path, double min, double max) throws ModelFileException {
+        JsonNode v = o.get(path.substring(path.lastIndexOf('.') + 1));
+        if (v == null || !v.isNumber() || !(v.doubleValue() >= min && v.doubleValue() <= max)) {
+            throw f.error(path, "expected a number in [" + min + ", " + max + "], found " + (v == null ? "nothing" : v));
+        }
+        return v.floatValue();
     }
 
     private static void checkPositive(Fields f, String field, float[] v) throws ModelFileException {

@@ -4,7 +4,9 @@ import io.nowcast.codec.PredictionCodec;
 import io.nowcast.codec.RejectReason;
 import io.nowcast.codec.Sample;
 import io.nowcast.model.Forecaster;
+import io.nowcast.model.ModelKind;
 import io.nowcast.model.ModelSpec;
+import io.nowcast.model.SeriesDenoiser;
 import io.nowcast.nn.RecurrentState;
 
 import java.util.Arrays;
@@ -42,7 +44,8 @@ import java.util.function.LongSupplier;
  * has no prediction to compare. A predicted value is compared with the input value of the same
  * name (the model's {@code targets} among its {@code input_features}), or, for a model with
  * unnamed targets and as many of them as inputs, with the input at the same position; a model
- * whose outputs match no input (a denoiser of other quantities, a bare hidden state) records none.
+ * whose outputs match no input (a denoiser of other quantities, a bare hidden state) records none,
+ * and neither does a {@link #seriesDenoiser series denoiser}, whose output is the present cleaned.
  *
  * <h2>Model errors</h2>
  * If the batched step throws, every row of that round is stepped again alone from its stored
@@ -205,6 +208,25 @@ public final class PipelineRunner {
                 meters);
     }
 
+    /**
+     * A runner of a series denoiser: each stream's noisy newest sample in, that sample cleaned out
+     * ({@code predictions} holds one array, the model's {@code output_features}), the recurrent
+     * state carried per stream exactly as for a forecaster. No live error is recorded: the clean
+     * value is never observed, and the next noisy sample is not what the output estimates.
+     */
+    public static PipelineRunner seriesDenoiser(String name, SeriesDenoiser model, StreamStateStore store,
+                                                boolean dropLate, long gapMs, LongSupplier clockMs,
+                                                Meters.PipelineMeters meters) {
+        return new PipelineRunner(name, model.spec(), model.width(), model.net().hiddenSize, model.net().numLayers(),
+                model.net().cell.hasCell(), model::step, store, dropLate, gapMs, clockMs, meters);
+    }
+
+    /** A series-denoiser runner without meters (tests). */
+    public static PipelineRunner seriesDenoiser(String name, SeriesDenoiser model, StreamStateStore store,
+                                                boolean dropLate, long gapMs, LongSupplier clockMs) {
+        return seriesDenoiser(name, model, store, dropLate, gapMs, clockMs, Meters.PipelineMeters.none(name));
+    }
+
     /** A pass-through runner without meters (tests). */
     public static PipelineRunner passThrough(String name, int dimension, StreamStateStore store, boolean dropLate,
                                              long gapMs, LongSupplier clockMs) {
@@ -222,6 +244,9 @@ public final class PipelineRunner {
      * the one-step-ahead value of each target that is also an input.
      */
     static int[][] errorPairs(ModelSpec spec, int D, int O) {
+        if (spec.kind == ModelKind.SERIES_DENOISER) {
+            return new int[][] {new int[0], new int[0]}; // cleans the present: nothing ahead to compare
+        }
         int horizon = Math.max(1, spec.horizon);
         int targets = O / horizon;
         int[] out = new int[targets];

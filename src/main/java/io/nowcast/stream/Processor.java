@@ -17,6 +17,8 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.CloseOptions;
+import io.nowcast.model.Model;
+import io.nowcast.model.SeriesDenoiser;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -215,8 +217,8 @@ public final class Processor implements AutoCloseable {
         byte[] modelName;
         byte[] modelVersion;
 
-        /** {@code model} is null for a pass-through pipeline. */
-        Pipeline(ProcessorConfig.Pipeline config, Forecaster model) {
+        /** {@code model} is null for a pass-through pipeline; else a forecaster or a series denoiser. */
+        Pipeline(ProcessorConfig.Pipeline config, Model model) {
             this.config = config;
             this.name = utf8(config.name());
             int maxStreams = Processor.this.config.maxStreams;
@@ -239,9 +241,23 @@ public final class Processor implements AutoCloseable {
             this.meters = new Meters.PipelineMeters(registry, config.name(), model.spec().name, model.spec().version);
             StreamStateStore store = new StreamStateStore(model.net().numLayers(), model.net().hiddenSize,
                     model.net().cell.hasCell(), maxStreams, ttl, evictions);
-            this.runner = new PipelineRunner(config.name(), model, store, config.dropLate(), config.gapMs(), clockMs, meters);
-            this.watcher = config.modelDir() == null ? null : new ModelWatcher(config.name(), config.modelDir(),
-                    config.modelCheckMs(), model.spec().inputSize, config.model(), model.spec(), meters);
+            if (model instanceof SeriesDenoiser d) {
+                if (config.modelDir() != null) {
+                    throw new IllegalArgumentException("pipeline " + config.name() + ": model.dir swaps new versions of"
+                            + " forecaster models; " + config.model() + " is a series-denoiser");
+                }
+                this.runner = PipelineRunner.seriesDenoiser(config.name(), d, store, config.dropLate(), config.gapMs(),
+                        clockMs, meters);
+                this.watcher = null;
+            } else if (model instanceof Forecaster f) {
+                this.runner = new PipelineRunner(config.name(), f, store, config.dropLate(), config.gapMs(), clockMs,
+                        meters);
+                this.watcher = config.modelDir() == null ? null : new ModelWatcher(config.name(), config.modelDir(),
+                        config.modelCheckMs(), model.spec().inputSize, config.model(), model.spec(), meters);
+            } else {
+                throw new IllegalArgumentException("pipeline " + config.name() + ": a " + model.spec().kind.id
+                        + " model is not served; a pipeline runs a forecaster or a series-denoiser");
+            }
         }
 
         void add(Sample s, ConsumerRecord<byte[], byte[]> r, int source) {
@@ -334,7 +350,7 @@ public final class Processor implements AutoCloseable {
      * @param models each pipeline's model by pipeline name; each is used by this processor only. A
      *               pass-through pipeline ({@code model=pass-through}) has none.
      */
-    public Processor(ProcessorConfig config, Map<String, Forecaster> models) {
+    public Processor(ProcessorConfig config, Map<String, ? extends Model> models) {
         this(config, models, new CompositeMeterRegistry());
     }
 
@@ -342,16 +358,16 @@ public final class Processor implements AutoCloseable {
      * @param registry where the processor's meters ({@link Meters}) and its Kafka clients' metrics
      *                 are registered
      */
-    public Processor(ProcessorConfig config, Map<String, Forecaster> models, MeterRegistry registry) {
+    public Processor(ProcessorConfig config, Map<String, ? extends Model> models, MeterRegistry registry) {
         this(config, models, monotonicMillis(), registry);
     }
 
     /** With another clock for the idle time-to-live (processing time, milliseconds). */
-    Processor(ProcessorConfig config, Map<String, Forecaster> models, LongSupplier clockMs) {
+    Processor(ProcessorConfig config, Map<String, ? extends Model> models, LongSupplier clockMs) {
         this(config, models, clockMs, new CompositeMeterRegistry());
     }
 
-    Processor(ProcessorConfig config, Map<String, Forecaster> models, LongSupplier clockMs, MeterRegistry registry) {
+    Processor(ProcessorConfig config, Map<String, ? extends Model> models, LongSupplier clockMs, MeterRegistry registry) {
         if (config.bootstrapServers.isBlank()) {
             throw new IllegalArgumentException(config.source + ": bootstrap.servers is empty; start a broker first");
         }
@@ -360,7 +376,7 @@ public final class Processor implements AutoCloseable {
         this.registry = registry;
         this.meters = new Meters.ProcessMeters(registry);
         for (ProcessorConfig.Pipeline p : config.pipelines) {
-            Forecaster m = null;
+            Model m = null;
             if (!p.passThrough()) {
                 m = models.get(p.name());
                 if (m == null) {

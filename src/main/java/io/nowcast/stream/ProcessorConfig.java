@@ -90,7 +90,8 @@ public final class ProcessorConfig {
     /** The value of {@code pipeline.NAME.model} that runs no model. */
     public static final String PASS_THROUGH = "pass-through";
     public static final ConfigKey P_MODEL = ConfigKey.path("model", null,
-            "Model file (.safetensors) run on every sample; relative paths are resolved against the config file's folder."
+            "Model file (.safetensors) run on every sample, a forecaster or a series-denoiser (the prediction is"
+                    + " then the sample cleaned); relative paths are resolved against the config file's folder."
                     + " The value " + PASS_THROUGH + " runs no model: each prediction echoes its sample's values (model"
                     + " \"" + PASS_THROUGH + "\"), everything else (decoding, per-stream state and order, dead letters,"
                     + " writing, commits) as with a model; it measures the Kafka path alone and needs input.size."

@@ -1,7 +1,6 @@
 package io.nowcast.stream;
 
 import io.nowcast.broker.EmbeddedBroker;
-import io.nowcast.model.Forecaster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -130,11 +129,11 @@ final class KafkaTestKit {
         }
     }
 
-    static Running start(ProcessorConfig config, Map<String, Forecaster> models) {
+    static Running start(ProcessorConfig config, Map<String, ? extends io.nowcast.model.Model> models) {
         return new Running(new Processor(config, models));
     }
 
-    static Running start(ProcessorConfig config, Map<String, Forecaster> models, LongSupplier clock) {
+    static Running start(ProcessorConfig config, Map<String, ? extends io.nowcast.model.Model> models, LongSupplier clock) {
         return new Running(new Processor(config, models, clock));
     }
 

@@ -1,0 +1,221 @@
+package io.nowcast.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.nowcast.data.SeriesNoise;
+import io.nowcast.eval.SeriesDenoising;
+import io.nowcast.model.Model;
+import io.nowcast.model.ModelFiles;
+import io.nowcast.model.SeriesDenoiser;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code nowcast eval --task series-denoise}: a series denoiser and the causal baselines on the
+ * same noisy series (one seeded draw of the noise over every row), scored on the validation or
+ * test rows against the clean values. Every method reads the noisy series from its first row on,
+ * one sample at a time; the baselines' settings are chosen per column on the validation rows.
+ */
+final class SeriesDenoiseEval {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** The options only this task reads. */
+    static final class Options {
+        @Option(names = "--columns", split = ",", paramLabel = "COL",
+                description = "series-denoise: the columns scored (default: the model's input features)")
+        List<String> columns;
+
+        @Option(names = "--noise", paramLabel = "MODEL",
+                description = "series-denoise: gaussian, salt-pepper or mask (default: the model's, or gaussian with --sigma)")
+        String noise;
+
+        @Option(names = "--sigma", paramLabel = "S",
+                description = "series-denoise: Gaussian noise sd as a multiple of each column's training-row std"
+                        + " (default: the model's)")
+        Float sigma;
+
+        @Option(names = "--amount", paramLabel = "P",
+                description = "series-denoise: share of values hit by salt-pepper or mask noise (default: the model's)")
+        Float amount;
+
+        @Option(names = "--noise-seed", defaultValue = "20261126", paramLabel = "SEED",
+                description = "series-denoise: seed of the noise added to the series (default: ${DEFAULT-VALUE})")
+        long noiseSeed;
+    }
+
+    private SeriesDenoiseEval() {
+    }
+
+    /** Another task was asked for: its options must not be silently ignored. */
+    static void refuseOptions(Options o, String task) {
+        if (o.columns != null || o.noise != null || o.sigma != null || o.amount != null || o.noiseSeed != 20261126L) {
+            throw new IllegalArgumentException("--columns, --noise, --sigma, --amount and --noise-seed are for --task"
+                    + " series-denoise, not " + task);
+        }
+    }
+
+    static int run(Path modelFile, List<Path> data, String part, boolean json, Options o) throws Exception {
+        if (data.size() != 1) {
+            throw new IllegalArgumentException("--task series-denoise reads one CSV file; --data names " + data.size());
+        }
+        Path csv = data.get(0);
+        SeriesDenoising.Part p = switch (part) {
+            case "test" -> SeriesDenoising.Part.TEST;
+            case "val" -> SeriesDenoising.Part.VAL;
+            default -> throw new IllegalArgumentException("--part " + part + ": expected val or test");
+        };
+        SeriesDenoiser model = null;
+        List<String> columns = o.columns;
+        String noiseModel = o.noise;
+        float sigma = o.sigma != null ? o.sigma : 0f;
+        float amount = o.amount != null ? o.amount : 0f;
+        if (modelFile != null) {
+            Model m = ModelFiles.load(modelFile);
+            if (!(m instanceof SeriesDenoiser d)) {
+                throw new IllegalArgumentException(modelFile + ": --task series-denoise needs a series-denoiser; this file"
+                        + " holds a " + m.spec().kind.id + " model");
+            }
+            model = d;
+            if (columns != null && !columns.equals(d.spec().inputFeatures)) {
+                throw new IllegalArgumentException("--columns " + columns + ": the model reads "
+                        + d.spec().inputFeatures + " (leave --columns out to score those)");
+            }
+            columns = d.spec().inputFeatures;
+            if (noiseModel == null) {
+                noiseModel = o.sigma != null ? "gaussian" : d.spec().noiseModel;
+            }
+            if (o.sigma == null) {
+                sigma = d.spec().noiseSigma;
+            }
+            if (o.amount == null) {
+                amount = d.spec().noiseAmount;
+            }
+        }
+        if (columns == null || columns.isEmpty()) {
+            throw new IllegalArgumentException("--task series-denoise without --model needs --columns COL[,COL...]");
+        }
+        if (noiseModel == null) {
+            noiseModel = "gaussian";
+        }
+        SeriesNoise noise = new SeriesNoise(noiseModel, sigma, amount);
+        SeriesDenoising series = SeriesDenoising.read(csv, columns);
+        float[] noisy = series.noisy(noise, o.noiseSeed);
+        SeriesDenoising.Comparison cmp = series.compare(noisy, model, p);
+        int D = series.width;
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("task", "series-denoise");
+            out.put("data", csv.toString());
+            out.put("columns", columns);
+            out.put("part", part);
+            out.put("cut", series.ltsf ? "ltsf" : "60/20/20");
+            out.put("rows", List.of(series.from(p), series.to(p)));
+            Map<String, Object> n = new LinkedHashMap<>();
+            n.put("model", noise.model);
+            n.put("sigma", noise.sigma);
+            n.put("amount", noise.amount);
+            n.put("seed", o.noiseSeed);
+            out.put("noise", n);
+            out.put("column_std", perColumn(columns, toDouble(series.std)));
+            if (model != null) {
+                out.put("model", Map.of("file", modelFile.toString(), "name", model.spec().name));
+            }
+            Map<String, Object> r = new LinkedHashMap<>();
+            List<String> cols = columns;
+            cmp.scores().forEach((k, v) -> {
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("rmse", perColumn(cols, v.rmse()));
+                e.put("mae", perColumn(cols, v.mae()));
+                e.put("rmse_in_stds", round(v.rmseStd()));
+                r.put(k, e);
+            });
+            out.put("results", r);
+            Map<String, Object> w = new LinkedHashMap<>();
+            Map<String, Object> a = new LinkedHashMap<>();
+            for (int j = 0; j < D; j++) {
+                w.put(columns.get(j), cmp.windows()[j]);
+                a.put(columns.get(j), cmp.alphas()[j]);
+            }
+            out.put("moving_average_windows", w);
+            out.put("smoothing_alphas", a);
+            Map<String, Object> mw = new LinkedHashMap<>();
+            for (int j = 0; j < D; j++) {
+                mw.put(columns.get(j), cmp.medianWindows()[j]);
+            }
+            out.put("moving_median_windows", mw);
+            System.out.println(JSON.writeValueAsString(out));
+            return 0;
+        }
+        System.out.printf(Locale.ROOT, "%s: %s rows [%d, %d) (%s cut), noise %s, seed %d; every method reads the noisy"
+                        + " series causally from row 0%n", csv, part.equals("test") ? "test" : "validation", series.from(p),
+                series.to(p), series.ltsf ? "LTSF 12/4/4 months" : "60/20/20%", noise.describe(), o.noiseSeed);
+        for (String what : List.of("RMSE", "MAE")) {
+            StringBuilder h = new StringBuilder(String.format(Locale.ROOT, "%-28s", what));
+            for (String c : columns) {
+                h.append(String.format(Locale.ROOT, " %9s", c.length() > 9 ? c.substring(0, 9) : c));
+            }
+            if (what.equals("RMSE")) {
+                h.append(String.format(Locale.ROOT, " %9s", "all (std)"));
+            }
+            System.out.println(h);
+            for (Map.Entry<String, SeriesDenoising.Score> e : cmp.scores().entrySet()) {
+                String label = switch (e.getKey()) {
+                    case "model" -> "model " + model.spec().name;
+                    case "noisy_input" -> "noisy input";
+                    case "moving_average" -> "moving average (best w)";
+                    case "moving_median" -> "moving median (best w)";
+                    default -> "exp. smoothing (best alpha)";
+                };
+                StringBuilder l = new StringBuilder(String.format(Locale.ROOT, "%-28s",
+                        label.length() > 28 ? label.substring(0, 28) : label));
+                double[] v = what.equals("RMSE") ? e.getValue().rmse() : e.getValue().mae();
+                for (double x : v) {
+                    l.append(String.format(Locale.ROOT, " %9.4f", x));
+                }
+                if (what.equals("RMSE")) {
+                    l.append(String.format(Locale.ROOT, " %9.4f", e.getValue().rmseStd()));
+                }
+                System.out.println(l);
+            }
+        }
+        StringBuilder s = new StringBuilder("chosen on the validation rows: window");
+        for (int j = 0; j < D; j++) {
+            s.append(' ').append(columns.get(j)).append('=').append(cmp.windows()[j]);
+        }
+        s.append("; alpha");
+        for (int j = 0; j < D; j++) {
+            s.append(' ').append(columns.get(j)).append('=').append(cmp.alphas()[j]);
+        }
+        s.append("; median window");
+        for (int j = 0; j < D; j++) {
+            s.append(' ').append(columns.get(j)).append('=').append(cmp.medianWindows()[j]);
+        }
+        System.out.println(s);
+        return 0;
+    }
+
+    private static double[] toDouble(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
+    }
+
+    private static Map<String, Object> perColumn(List<String> columns, double[] v) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int j = 0; j < columns.size(); j++) {
+            m.put(columns.get(j), round(v[j]));
+        }
+        return m;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1e6) / 1e6;
+    }
+}

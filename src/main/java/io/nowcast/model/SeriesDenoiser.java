@@ -1,0 +1,126 @@
+package io.nowcast.model;
+
+import io.nowcast.nn.RecurrentNet;
+import io.nowcast.nn.RecurrentState;
+
+import java.util.ArrayList;
+
+/**
+ * A causal denoiser of a multi-channel series: at every step the noisy newest sample of a stream
+ * (one value per column) goes in and that sample cleaned comes out, computed from what the stream
+ * has shown so far. The recurrent state is the stream's memory; it is all a caller keeps per
+ * stream, exactly as for a {@link Forecaster}.
+ *
+ * <p>A {@link ModelSpec#residual residual} network predicts the correction: output j = noisy
+ * input j + the de-standardised head output j, so a head that outputs zero passes the input
+ * through unchanged; otherwise the head predicts the clean value itself. Either way this is a
+ * forecaster that predicts its own inputs (relative to themselves when residual), and the step is
+ * the forecaster's step run on that description ({@link #asForecaster()}); the file says
+ * {@code "kind": "series-denoiser"} and records the noise model it was trained on.
+ * Not thread-safe (scratch space is reused).
+ */
+public final class SeriesDenoiser implements Model {
+    private final ModelSpec spec;
+    private final RecurrentNet net;
+    private final Forecaster step;
+
+    public SeriesDenoiser(ModelSpec spec, RecurrentNet net) {
+        if (spec.kind != ModelKind.SERIES_DENOISER) {
+            throw new IllegalArgumentException("a series denoiser needs kind series-denoiser, found " + spec.kind.id);
+        }
+        if (spec.head != ModelSpec.Head.LINEAR || spec.outputSize != spec.inputSize
+                || spec.inputFeatures.size() != spec.inputSize) {
+            throw new IllegalArgumentException("a series denoiser reads " + spec.inputSize + " named columns and outputs"
+                    + " each of them cleaned through a linear head; found " + spec.inputFeatures.size() + " names, a "
+                    + spec.head.id() + " head of " + spec.outputSize);
+        }
+        this.spec = spec;
+        this.net = net;
+        this.step = new Forecaster(forecasterSpec(spec), net);
+    }
+
+    /** The same model described as a forecaster of its own inputs, relative to them. */
+    private static ModelSpec forecasterSpec(ModelSpec d) {
+        ModelSpec f = new ModelSpec();
+        f.kind = ModelKind.FORECASTER;
+        f.name = d.name;
+        f.version = d.version;
+        f.cell = d.cell;
+        f.inputSize = d.inputSize;
+        f.hiddenSize = d.hiddenSize;
+        f.numLayers = d.numLayers;
+        f.head = ModelSpec.Head.LINEAR;
+        f.outputSize = d.outputSize;
+        f.inputFeatures = new ArrayList<>(d.inputFeatures);
+        f.outputFeatures = new ArrayList<>(d.outputFeatures);
+        f.targets = new ArrayList<>(d.inputFeatures);
+        f.horizon = 1;
+        f.relativeToInput = d.residual;
+        f.inputMean = d.inputMean;
+        f.inputStd = d.inputStd;
+        f.outputMean = d.outputMean;
+        f.outputStd = d.outputStd;
+        f.provenance = d.provenance;
+        return f;
+    }
+
+    @Override
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    @Override
+    public RecurrentNet net() {
+        return net;
+    }
+
+    /**
+     * This model as the forecaster whose step it is: it reads the noisy columns and outputs them
+     * cleaned (named by {@code output_features}). Shares the network; for code that serves
+     * forecasters, such as the processor.
+     */
+    public Forecaster asForecaster() {
+        return step;
+    }
+
+    /** Columns read and written per step. */
+    public int width() {
+        return spec.inputSize;
+    }
+
+    /** Floats of scratch space {@link #step} needs for {@code rows} streams. */
+    public int scratchSize(int rows) {
+        return step.scratchSize(rows);
+    }
+
+    /**
+     * One step for the N streams of {@code state}: the noisy samples (N, width) in, the cleaned
+     * samples (N, width) written to {@code out}; the state moves on by one sample.
+     */
+    public void step(float[] noisy, RecurrentState state, float[] out, float[] scratch) {
+        step.step(noisy, state, out, scratch);
+    }
+
+    /**
+     * Cleans a whole series of one stream, (T, width) row-major, from a zero state, one sample at
+     * a time: row t of the result depends on rows 0..t only.
+     */
+    public float[] denoise(float[] noisy, int T) {
+        int D = width();
+        if (noisy.length < (long) T * D) {
+            throw new IllegalArgumentException("a series of " + T + " samples of " + D + " columns needs " + T * D
+                    + " values, found " + noisy.length);
+        }
+        RecurrentState state = net.newState(1);
+        float[] in = new float[D];
+        float[] out = new float[D];
+        float[] scratch = new float[scratchSize(1)];
+        float[] clean = new float[T * D];
+        for (int t = 0; t < T; t++) {
+            System.arraycopy(noisy, t * D, in, 0, D);
+            step(in, state, out, scratch);
+            System.arraycopy(out, 0, clean, t * D, D);
+        }
+        return clean;
+    }
+}

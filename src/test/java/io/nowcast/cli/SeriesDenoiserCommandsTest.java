@@ -1,0 +1,168 @@
+package io.nowcast.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.nowcast.data.SeriesNoise;
+import io.nowcast.data.synthetic.SyntheticSensors;
+import io.nowcast.model.ModelFiles;
+import io.nowcast.model.SeriesDenoiser;
+import io.nowcast.tensor.Rng;
+import io.nowcast.train.SequenceTrainer;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code nowcast train --kind series-denoiser} and {@code nowcast eval --task series-denoise}. */
+class SeriesDenoiserCommandsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private static Object[] run(String... args) {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        int code;
+        try {
+            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+            code = Main.run(args);
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+        return new Object[] {code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
+    }
+
+    private Path sensors(int rows) throws Exception {
+        Path csv = dir.resolve("sensors.csv");
+        SyntheticSensors.writeCsv(csv, new SyntheticSensors(5).generate(3, rows));
+        return csv;
+    }
+
+    @Test
+    void trainingWritesADenoiserThatEvalScoresBesideTheBaselines() throws Exception {
+        Path csv = sensors(3000);
+        Path model = dir.resolve("d.safetensors");
+        Path log = dir.resolve("d.jsonl");
+        Object[] r = run("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0,s1,s2",
+                "--noise", "gaussian", "--sigma", "0.5", "--cell", "gru", "--hidden", "16", "--streams", "16",
+                "--chunk", "32", "--window", "128", "--lr", "3e-3", "--iterations", "300", "--eval-every", "50",
+                "--patience", "4", "--seed", "3", "--quiet", "--out", model.toString(), "--log", log.toString());
+        assertEquals(0, r[0], (String) r[2]);
+        SeriesDenoiser d = assertInstanceOf(SeriesDenoiser.class, ModelFiles.load(model));
+        assertEquals(List.of("s0", "s1", "s2"), d.spec().inputFeatures);
+        assertEquals("gaussian", d.spec().noiseModel);
+        assertEquals(0.5f, d.spec().noiseSigma);
+        assertTrue(String.valueOf(d.spec().provenance.get("command")).contains("--kind series-denoiser"));
+        assertTrue(d.spec().provenance.get("validation").toString().contains("exponential_smoothing"));
+        List<String> lines = Files.readAllLines(log);
+        assertTrue(lines.size() >= 2, "a JSON line per evaluation");
+        assertTrue(JSON.readTree(lines.get(0)).has("val_loss"), lines.get(0));
+
+        Object[] e = run("eval", "--task", "series-denoise", "--model", model.toString(), "--data", csv.toString(),
+                "--json");
+        assertEquals(0, e[0], (String) e[2]);
+        JsonNode o = JSON.readTree((String) e[1]);
+        assertEquals("60/20/20", o.get("cut").asText());
+        assertEquals(2400, o.get("rows").get(0).asInt());
+        assertEquals(0.5, o.get("noise").get("sigma").asDouble(), 1e-9);
+        JsonNode res = o.get("results");
+        for (String k : List.of("model", "noisy_input", "moving_average", "exponential_smoothing", "moving_median")) {
+            assertTrue(res.has(k), k);
+        }
+        // even a short run cleans: well below the noisy input's error
+        assertTrue(res.get("model").get("rmse_in_stds").asDouble() < 0.8 * res.get("noisy_input").get("rmse_in_stds").asDouble(),
+                res.toString());
+        // the noisy input's error is about sigma (in column stds)
+        assertEquals(0.5, res.get("noisy_input").get("rmse_in_stds").asDouble(), 0.03);
+
+        Object[] t = run("eval", "--task", "series-denoise", "--model", model.toString(), "--data", csv.toString());
+        assertEquals(0, t[0], (String) t[2]);
+        assertTrue(((String) t[1]).contains("exp. smoothing (best alpha)"), (String) t[1]);
+        assertTrue(((String) t[1]).contains("moving median (best w)"), (String) t[1]);
+    }
+
+    @Test
+    void runLoadsASeriesDenoiserForAPipeline() throws Exception {
+        Path model = Path.of("models", "sensors-denoiser.safetensors").toAbsolutePath();
+        io.nowcast.stream.ProcessorConfig c = io.nowcast.stream.ProcessorConfig.parse(java.util.Map.of(
+                "pipelines", "clean",
+                "pipeline.clean.input.topics", "sensors",
+                "pipeline.clean.output.topic", "sensors-clean",
+                "pipeline.clean.model", model.toString()), "test.properties", dir);
+        java.util.Map<String, io.nowcast.model.Model> m = RunCommand.loadModels(c);
+        assertInstanceOf(SeriesDenoiser.class, m.get("clean"));
+    }
+
+    @Test
+    void badArgumentsAreNamed() throws Exception {
+        Path csv = sensors(500);
+        Object[] r = run("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0,nope",
+                "--sigma", "0.5", "--out", dir.resolve("x.safetensors").toString());
+        assertTrue((int) r[0] != 0);
+        assertTrue(((String) r[2]).contains("nope"), (String) r[2]);
+        r = run("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0",
+                "--out", dir.resolve("x.safetensors").toString());
+        assertTrue(((String) r[2]).contains("sigma > 0"), (String) r[2]);
+        r = run("eval", "--task", "series-denoise", "--data", csv.toString(), "--sigma", "0.5");
+        assertTrue(((String) r[2]).contains("--columns"), (String) r[2]);
+        r = run("train", "--kind", "forecaster", "--data", csv.toString(), "--features", "s0", "--targets", "s0",
+                "--sigma", "0.5", "--out", dir.resolve("x.safetensors").toString());
+        assertEquals(1, r[0]);
+        assertTrue(((String) r[2]).contains("for --kind series-denoiser, not forecaster"), (String) r[2]);
+        r = run("eval", "--task", "forecast", "--data", csv.toString(), "--sigma", "0.5");
+        assertEquals(1, r[0]);
+        assertTrue(((String) r[2]).contains("for --task series-denoise, not forecast"), (String) r[2]);
+    }
+
+    @Test
+    void theTrainingNoiseTurnsCleanWindowsIntoNoisyInputsAndCorrections() {
+        int D = 2;
+        float[] clean = {1f, 2f, 3f, 4f, 5f, 6f};
+        SequenceTrainer.Sequence s = new SequenceTrainer.Sequence(clean.clone(), clean.clone(), 3);
+        SequenceTrainer.Sequence n = SeriesDenoiserTraining.noisy(new SeriesNoise("gaussian", 0.5f, 0f), D, 0f, true)
+                .apply(s, new Rng(1));
+        SequenceTrainer.Sequence again = SeriesDenoiserTraining.noisy(new SeriesNoise("gaussian", 0.5f, 0f), D, 0f, true)
+                .apply(s, new Rng(1));
+        for (int i = 0; i < clean.length; i++) {
+            assertTrue(n.x()[i] != clean[i], "noise added");
+            assertEquals(clean[i] - n.x()[i], n.y()[i], 1e-6f, "target = clean - noisy");
+            assertEquals(n.x()[i], again.x()[i], "seeded");
+        }
+        assertEquals(1f, s.x()[0], "the window itself is not modified");
+        // a level shift moves the input, never the correction's meaning
+        SequenceTrainer.Sequence m = SeriesDenoiserTraining.noisy(new SeriesNoise("gaussian", 0.5f, 0f), D, 2f, true)
+                .apply(s, new Rng(1));
+        double shift0 = m.x()[0] + m.y()[0] - clean[0];
+        double shift1 = m.x()[1] + m.y()[1] - clean[1];
+        for (int t = 0; t < 3; t++) {
+            assertEquals(shift0, m.x()[t * D] + m.y()[t * D] - clean[t * D], 1e-5);
+            assertEquals(shift1, m.x()[t * D + 1] + m.y()[t * D + 1] - clean[t * D + 1], 1e-5);
+        }
+        assertTrue(Math.abs(shift0) <= 2 && Math.abs(shift1) <= 2 && shift0 != shift1);
+        // a stretch about each column's window mean: the clean target keeps the mean, scales the deviations
+        SequenceTrainer.Sequence k = SeriesDenoiserTraining.noisy(new SeriesNoise("gaussian", 0.5f, 0f), D, 0f, 2f, true)
+                .apply(s, new Rng(4));
+        for (int j = 0; j < D; j++) {
+            double a = k.x()[j] + k.y()[j];
+            double b = k.x()[D + j] + k.y()[D + j];
+            double c = k.x()[2 * D + j] + k.y()[2 * D + j];
+            assertEquals((clean[j] + clean[D + j] + clean[2 * D + j]) / 3.0, (a + b + c) / 3, 1e-5, "mean kept");
+            double f = (c - a) / (clean[2 * D + j] - clean[j]);
+            assertTrue(f >= 0.5 - 1e-6 && f <= 2 + 1e-6, "factor " + f);
+            assertEquals(f, (b - a) / (clean[D + j] - clean[j]), 1e-5, "one factor per column");
+        }
+    }
+}
