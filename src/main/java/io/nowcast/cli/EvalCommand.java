@@ -39,9 +39,17 @@ import java.util.concurrent.Callable;
                 "map from the inputs to the horizon fitted on the training windows.",
                 "--task series-denoise: a series denoiser on the columns of a CSV with seeded",
                 "noise added, next to the noisy input, the best moving average, exponential",
-                "smoothing and moving median (chosen on the validation rows); RMSE and MAE per column."})
+                "smoothing and moving median (chosen on the validation rows); RMSE and MAE per column.",
+                "--task denoise: the images of a folder with seeded Gaussian noise of sd --sigma (0-255",
+                "scale, default 25), fed unclipped; PSNR and SSIM of the noisy input, the Gaussian blur and",
+                "the median filter at their best setting on the set, and the frame denoiser.",
+                "--task superres: HR = each image cropped to a multiple of --scale, LR its bicubic",
+                "downscale; PSNR and SSIM (--scale border pixels cropped) of bicubic and the super-resolver.",
+                "--task video-denoise: the frames of one stream (a folder, or synthetic:moving-shapes),",
+                "the same noise; the filters, a recurrent model and --baseline-model without state."})
 final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--task", required = true, description = "trajectory, forecast or series-denoise")
+    @Option(names = "--task", required = true,
+            description = "trajectory, forecast, series-denoise, denoise, superres or video-denoise")
     String task;
 
     @Option(names = "--model", description = "model file (.safetensors); without it only the baselines are scored")
@@ -49,7 +57,8 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--data", required = true, arity = "1..*", paramLabel = "PATH",
             description = "trajectory: files or directories of .txt files (e.g. test/eth/), scored together;"
-                    + " forecast: one CSV with a header")
+                    + " forecast: one CSV with a header; denoise, superres: folders of images (or image files);"
+                    + " video-denoise: a folder of frames or synthetic:moving-shapes")
     List<Path> data;
 
     @Option(names = "--column", defaultValue = "OT", description = "forecast: the column predicted (default: ${DEFAULT-VALUE})")
@@ -72,6 +81,9 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     SeriesDenoiseEval.Options seriesDenoise = new SeriesDenoiseEval.Options();
 
+    @Mixin
+    FrameEval.Options frames = new FrameEval.Options();
+
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     @Override
@@ -79,14 +91,22 @@ final class EvalCommand implements Callable<Integer> {
         switch (task) {
             case "trajectory":
                 SeriesDenoiseEval.refuseOptions(seriesDenoise, task);
+                FrameEval.refuseOptions(frames, task);
                 return trajectory();
             case "forecast":
                 SeriesDenoiseEval.refuseOptions(seriesDenoise, task);
+                FrameEval.refuseOptions(frames, task);
                 return forecast();
             case "series-denoise":
+                FrameEval.refuseOptions(frames, task);
                 return SeriesDenoiseEval.run(model, data, part, json, seriesDenoise);
+            case "denoise":
+            case "superres":
+            case "video-denoise":
+                return FrameEval.run(task, model, data, json, seriesDenoise, frames);
             default:
-                throw new IllegalArgumentException("--task " + task + ": expected trajectory, forecast or series-denoise");
+                throw new IllegalArgumentException("--task " + task + ": expected trajectory, forecast, series-denoise,"
+                        + " denoise, superres or video-denoise");
         }
     }
 

@@ -36,7 +36,7 @@ final class SeriesDenoiseEval {
 
         @Option(names = "--sigma", paramLabel = "S",
                 description = "series-denoise: Gaussian noise sd as a multiple of each column's training-row std"
-                        + " (default: the model's)")
+                        + " (default: the model's); denoise, video-denoise: the noise sd on the 0-255 scale (default: 25)")
         Float sigma;
 
         @Option(names = "--amount", paramLabel = "P",

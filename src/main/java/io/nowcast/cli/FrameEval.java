@@ -1,0 +1,390 @@
+package io.nowcast.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.nowcast.eval.FrameScores;
+import io.nowcast.eval.ImageBaselines;
+import io.nowcast.tensor.Rng;
+import picocli.CommandLine.Option;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+
+/**
+ * {@code nowcast eval --task denoise|superres|video-denoise}: a frame model and the honest
+ * baselines on the same inputs, PSNR and SSIM per image and on average.
+ *
+ * <ul>
+ * <li>denoise: every image of a folder, Gaussian noise of sd {@code --sigma} (0-255 scale) from a
+ * seeded generator (see {@link FrameScores}); the noisy input, the Gaussian blur and the median
+ * filter at their best setting on the set, and the model (and its 8-fold self-ensemble on
+ * request).</li>
+ * <li>video-denoise: the frames of one stream (a folder of frames, or the seeded synthetic moving
+ * shapes), the same noise frame after frame; a recurrent model is fed its previous output (its
+ * own input on the first frame), and a second model (the same network without state) runs
+ * beside it.</li>
+ * </ul>
+ */
+final class FrameEval {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static final long DEFAULT_SEED = 20261126L;
+    static final String SYNTHETIC = "synthetic:moving-shapes";
+
+    /** The options only the frame tasks read (--sigma is shared with series-denoise). */
+    static final class Options {
+        @Option(names = "--scale", paramLabel = "K",
+                description = "superres: the upscaling factor, 2, 3 or 4 (default: the model's, else 2)")
+        Integer scale;
+
+        @Option(names = "--clip-noise",
+                description = "denoise, video-denoise: clip the noisy input to [0,1] before the methods see it"
+                        + " (default: unclipped, as in the literature)")
+        boolean clipNoise;
+
+        @Option(names = "--self-ensemble",
+                description = "denoise, superres: also score the model averaged over the 8 flips and rotations of each"
+                        + " image, as its own row")
+        boolean selfEnsemble;
+
+        @Option(names = "--seed", paramLabel = "SEED",
+                description = "denoise, video-denoise: seed of the noise (and of the synthetic video) (default: "
+                        + DEFAULT_SEED + ")")
+        Long seed;
+
+        @Option(names = "--baseline-model", paramLabel = "FILE",
+                description = "video-denoise: a second model scored beside --model, e.g. the same network without state")
+        Path baselineModel;
+
+        @Option(names = "--frames", paramLabel = "N",
+                description = "video-denoise with --data " + SYNTHETIC + ": frames generated (default: 60)")
+        Integer frames;
+
+        @Option(names = "--side", paramLabel = "S",
+                description = "video-denoise with --data " + SYNTHETIC + ": frame side in pixels (default: 64)")
+        Integer side;
+
+        boolean any() {
+            return scale != null || clipNoise || selfEnsemble || seed != null || baselineModel != null || frames != null
+                    || side != null;
+        }
+    }
+
+    private FrameEval() {
+    }
+
+    /** A non-frame task was asked for: the frame options must not be silently ignored. */
+    static void refuseOptions(Options o, String task) {
+        if (o.any()) {
+            throw new IllegalArgumentException("--scale, --clip-noise, --self-ensemble, --seed, --baseline-model, --frames"
+                    + " and --side are for --task denoise, superres or video-denoise, not " + task);
+        }
+    }
+
+    private static void refuse(boolean given, String option, String task, String forWhat) {
+        if (given) {
+            throw new IllegalArgumentException(option + " is for " + forWhat + ", not --task " + task);
+        }
+    }
+
+    /** Refuses the series-denoise options a frame task does not read (--sigma is shared, and checked by the task). */
+    private static void refuseSeries(SeriesDenoiseEval.Options s, String task) {
+        if (s.columns != null || s.noise != null || s.amount != null || s.noiseSeed != 20261126L) {
+            throw new IllegalArgumentException("--columns, --noise, --amount and --noise-seed are for --task series-denoise,"
+                    + " not " + task);
+        }
+    }
+
+    /** One grey image with its name. */
+    record Image(String name, int width, int height, float[] pixels) {
+    }
+
+    static int run(String task, Path modelFile, List<Path> data, boolean json, SeriesDenoiseEval.Options series, Options o)
+            throws Exception {
+        refuseSeries(series, task);
+        switch (task) {
+            case "denoise" -> {
+                refuse(o.scale != null, "--scale", task, "--task superres");
+                refuse(o.baselineModel != null, "--baseline-model", task, "--task video-denoise");
+                refuse(o.frames != null, "--frames", task, "--task video-denoise");
+                refuse(o.side != null, "--side", task, "--task video-denoise");
+                return denoise(modelFile, data, json, sigma(series), o);
+            }
+            case "video-denoise" -> {
+                refuse(o.scale != null, "--scale", task, "--task superres");
+                refuse(o.selfEnsemble, "--self-ensemble", task, "--task denoise or superres");
+                return videoDenoise(modelFile, data, json, sigma(series), o);
+            }
+            case "superres" -> throw new IllegalArgumentException("--task superres: bicubic resizing is not in this build yet");
+            default -> throw new IllegalArgumentException("--task " + task + ": not a frame task");
+        }
+    }
+
+    private static double sigma(SeriesDenoiseEval.Options series) {
+        double s = series.sigma != null ? series.sigma : 25;
+        if (!(s >= 0) || s > 255) {
+            throw new IllegalArgumentException("--sigma " + s + ": expected a noise sd in [0, 255] (the 8-bit scale)");
+        }
+        return s;
+    }
+
+    private static long seed(Options o) {
+        return o.seed != null ? o.seed : DEFAULT_SEED;
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    private static boolean isImage(Path p) {
+        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        return Files.isRegularFile(p) && (n.endsWith(".png") || n.endsWith(".bmp") || n.endsWith(".gif")
+                || n.endsWith(".jpg") || n.endsWith(".jpeg"));
+    }
+
+    /** The images of the folders and files named by --data, each folder's sorted by name. */
+    static List<Image> readImages(List<Path> data) throws IOException {
+        List<Image> out = new ArrayList<>();
+        for (Path p : data) {
+            if (Files.isDirectory(p)) {
+                List<Path> files;
+                try (Stream<Path> s = Files.list(p)) {
+                    files = s.filter(FrameEval::isImage).sorted().toList();
+                }
+                if (files.isEmpty()) {
+                    throw new IllegalArgumentException("--data " + p + ": no image (.png, .bmp, .gif, .jpg) in this folder");
+                }
+                for (Path f : files) {
+                    out.add(read(f));
+                }
+            } else if (Files.isRegularFile(p)) {
+                out.add(read(p));
+            } else {
+                throw new IllegalArgumentException("--data " + p + ": no such file or folder");
+            }
+        }
+        return out;
+    }
+
+    /** Luminance Y = 0.299 R + 0.587 G + 0.114 B of an 8-bit image, / 255. */
+    private static Image read(Path f) throws IOException {
+        BufferedImage b = ImageIO.read(f.toFile());
+        if (b == null) {
+            throw new IllegalArgumentException(f + ": not an image javax.imageio can read");
+        }
+        int w = b.getWidth();
+        int h = b.getHeight();
+        float[] px = new float[w * h];
+        boolean grey = b.getRaster().getNumBands() == 1 && b.getColorModel().getPixelSize() == 8;
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                if (grey) {
+                    px[y * w + x] = b.getRaster().getSample(x, y, 0) / 255f;
+                } else {
+                    int rgb = b.getRGB(x, y);
+                    double v = 0.299 * ((rgb >> 16) & 255) + 0.587 * ((rgb >> 8) & 255) + 0.114 * (rgb & 255);
+                    px[y * w + x] = (float) (v / 255);
+                }
+            }
+        }
+        return new Image(f.getFileName().toString(), w, h, px);
+    }
+
+    // ---------------------------------------------------------------- tasks
+
+    private static int denoise(Path modelFile, List<Path> data, boolean json, double sigma, Options o) throws Exception {
+        if (modelFile != null) {
+            throw new IllegalArgumentException("--model: frame models are not readable in this build yet");
+        }
+        List<Image> images = readImages(data);
+        long seed = seed(o);
+        Rng rng = new Rng(seed);
+        List<float[]> clean = new ArrayList<>();
+        List<float[]> noisy = new ArrayList<>();
+        List<ImageBaselines.Pair> pairs = new ArrayList<>();
+        int[] w = new int[images.size()];
+        int[] h = new int[images.size()];
+        for (int i = 0; i < images.size(); i++) {
+            Image im = images.get(i);
+            float[] n = FrameScores.noisy(im.pixels(), sigma, rng, o.clipNoise);
+            clean.add(im.pixels());
+            noisy.add(n);
+            pairs.add(new ImageBaselines.Pair(im.pixels(), n, im.width(), im.height()));
+            w[i] = im.width();
+            h[i] = im.height();
+        }
+        List<FrameScores.Row> rows = baselineRows(clean, noisy, pairs, w, h);
+        List<String> names = images.stream().map(Image::name).toList();
+        Map<String, Object> head = new LinkedHashMap<>();
+        head.put("task", "denoise");
+        head.put("data", data.stream().map(Path::toString).toList());
+        head.put("sigma", sigma);
+        head.put("seed", seed);
+        head.put("clip_noise", o.clipNoise);
+        String intro = String.format(Locale.ROOT, "%s: %d image(s), Gaussian noise sigma %s/255 (seed %d, %s); PSNR (dB)"
+                        + " and SSIM against the clean images, outputs clipped to [0,1]", String.join(" ",
+                        data.stream().map(Path::toString).toList()), images.size(), trim(sigma), seed,
+                o.clipNoise ? "noisy input clipped" : "noisy input unclipped, scored clipped");
+        print(json, head, intro, names, rows);
+        return 0;
+    }
+
+    private static int videoDenoise(Path modelFile, List<Path> data, boolean json, double sigma, Options o)
+            throws Exception {
+        if (modelFile != null || o.baselineModel != null) {
+            throw new IllegalArgumentException("--model: frame models are not readable in this build yet");
+        }
+        if (data.size() != 1) {
+            throw new IllegalArgumentException("--task video-denoise reads one stream: a folder of frames or " + SYNTHETIC
+                    + "; --data names " + data.size());
+        }
+        boolean synthetic = data.get(0).toString().equals(SYNTHETIC);
+        if (!synthetic) {
+            refuse(o.frames != null, "--frames", "video-denoise", "--data " + SYNTHETIC);
+            refuse(o.side != null, "--side", "video-denoise", "--data " + SYNTHETIC);
+        }
+        long seed = seed(o);
+        List<Image> frames = new ArrayList<>();
+        if (synthetic) {
+            int n = o.frames != null ? o.frames : 60;
+            int side = o.side != null ? o.side : 64;
+            if (n < 1 || side < 16) {
+                throw new IllegalArgumentException("--frames " + n + " --side " + side + ": expected at least 1 frame of at"
+                        + " least 16 x 16");
+            }
+            DemoCommand.DemoCamera video = new DemoCommand.DemoCamera(side, seed);
+            for (int t = 0; t < n; t++) {
+                float[] f = new float[side * side];
+                video.frame(t, f);
+                frames.add(new Image(String.format(Locale.ROOT, "frame %d", t), side, side, f));
+            }
+        } else {
+            frames = readImages(data);
+            Image first = frames.get(0);
+            for (Image f : frames) {
+                if (f.width() != first.width() || f.height() != first.height()) {
+                    throw new IllegalArgumentException("--data " + data.get(0) + ": " + f.name() + " is " + f.width() + " x "
+                            + f.height() + ", " + first.name() + " " + first.width() + " x " + first.height()
+                            + ": the frames of one stream have one size");
+                }
+            }
+        }
+        // the noise comes from a generator split from Rng(seed): the synthetic video uses Rng(seed) itself
+        Rng rng = new Rng(seed).split();
+        List<float[]> clean = new ArrayList<>();
+        List<float[]> noisy = new ArrayList<>();
+        List<ImageBaselines.Pair> pairs = new ArrayList<>();
+        int[] w = new int[frames.size()];
+        int[] h = new int[frames.size()];
+        for (int i = 0; i < frames.size(); i++) {
+            Image im = frames.get(i);
+            float[] n = FrameScores.noisy(im.pixels(), sigma, rng, o.clipNoise);
+            clean.add(im.pixels());
+            noisy.add(n);
+            pairs.add(new ImageBaselines.Pair(im.pixels(), n, im.width(), im.height()));
+            w[i] = im.width();
+            h[i] = im.height();
+        }
+        List<FrameScores.Row> rows = baselineRows(clean, noisy, pairs, w, h);
+        Map<String, Object> head = new LinkedHashMap<>();
+        head.put("task", "video-denoise");
+        head.put("data", data.get(0).toString());
+        if (synthetic) {
+            head.put("frames", frames.size());
+            head.put("side", w[0]);
+        }
+        head.put("sigma", sigma);
+        head.put("seed", seed);
+        head.put("clip_noise", o.clipNoise);
+        String intro = String.format(Locale.ROOT, "%s: %d frame(s) of %d x %d, one stream; Gaussian noise sigma %s/255"
+                        + " (seed %d, %s); PSNR (dB) and SSIM against the clean frames, outputs clipped to [0,1]",
+                synthetic ? SYNTHETIC : data.get(0).toString(), frames.size(), w[0], h[0], trim(sigma), seed,
+                o.clipNoise ? "noisy input clipped" : "noisy input unclipped, scored clipped");
+        print(json, head, intro, frames.stream().map(Image::name).toList(), rows);
+        return 0;
+    }
+
+    /** The noisy input (scored clipped) and the two filters at their best setting on the set. */
+    private static List<FrameScores.Row> baselineRows(List<float[]> clean, List<float[]> noisy,
+                                                      List<ImageBaselines.Pair> pairs, int[] w, int[] h) {
+        List<FrameScores.Row> rows = new ArrayList<>();
+        List<float[]> clipped = noisy.stream().map(n -> ImageBaselines.clip(n.clone())).toList();
+        rows.add(FrameScores.score("noisy_input", "noisy input", "", clean, clipped, w, h, 0));
+        ImageBaselines.Best g = ImageBaselines.bestGaussian(pairs);
+        rows.add(FrameScores.score("gaussian_blur", "Gaussian blur", g.describe(), clean, g.outputs(), w, h, 0));
+        ImageBaselines.Best m = ImageBaselines.bestMedian(pairs);
+        rows.add(FrameScores.score("median_filter", "median filter", m.describe(), clean, m.outputs(), w, h, 0));
+        return rows;
+    }
+
+    // ---------------------------------------------------------------- output
+
+    private static String trim(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+    }
+
+    private static double round(double v) {
+        return Double.isInfinite(v) ? v : Math.round(v * 1e4) / 1e4;
+    }
+
+    /**
+     * A table (a line per image, PSNR and SSIM per method, then the average), or one JSON object
+     * with the same figures under "results" (per method: setting, mean PSNR and SSIM, per-image lists).
+     */
+    private static void print(boolean json, Map<String, Object> head, String intro, List<String> names,
+                              List<FrameScores.Row> rows) throws Exception {
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>(head);
+            out.put("images", names);
+            Map<String, Object> r = new LinkedHashMap<>();
+            for (FrameScores.Row row : rows) {
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("label", row.label());
+                if (!row.setting().isEmpty()) {
+                    e.put("setting", row.setting());
+                }
+                e.put("psnr", round(row.meanPsnr()));
+                e.put("ssim", round(row.meanSsim()));
+                e.put("psnr_per_image", java.util.Arrays.stream(row.psnr()).map(FrameEval::round).boxed().toList());
+                e.put("ssim_per_image", java.util.Arrays.stream(row.ssim()).map(FrameEval::round).boxed().toList());
+                r.put(row.key(), e);
+            }
+            out.put("results", r);
+            System.out.println(JSON.writeValueAsString(out));
+            return;
+        }
+        System.out.println(intro);
+        for (int i = 0; i < rows.size(); i++) {
+            FrameScores.Row row = rows.get(i);
+            System.out.printf(Locale.ROOT, "  [%d] %s%s%n", i + 1, row.label(), row.setting().isEmpty() ? ""
+                    : " (" + row.setting() + ", chosen for the best mean PSNR on these images)");
+        }
+        int nameWidth = Math.max(8, names.stream().mapToInt(String::length).max().orElse(8));
+        StringBuilder h1 = new StringBuilder(String.format(Locale.ROOT, "%-" + nameWidth + "s", "image"));
+        StringBuilder h2 = new StringBuilder(" ".repeat(nameWidth));
+        for (int i = 0; i < rows.size(); i++) {
+            h1.append(String.format(Locale.ROOT, " %15s", "[" + (i + 1) + "]"));
+            h2.append(String.format(Locale.ROOT, " %8s %6s", "PSNR", "SSIM"));
+        }
+        System.out.println(h1);
+        System.out.println(h2);
+        for (int k = 0; k < names.size(); k++) {
+            StringBuilder l = new StringBuilder(String.format(Locale.ROOT, "%-" + nameWidth + "s", names.get(k)));
+            for (FrameScores.Row row : rows) {
+                l.append(String.format(Locale.ROOT, " %8.2f %6.4f", row.psnr()[k], row.ssim()[k]));
+            }
+            System.out.println(l);
+        }
+        StringBuilder a = new StringBuilder(String.format(Locale.ROOT, "%-" + nameWidth + "s", "average"));
+        for (FrameScores.Row row : rows) {
+            a.append(String.format(Locale.ROOT, " %8.2f %6.4f", row.meanPsnr(), row.meanSsim()));
+        }
+        System.out.println(a);
+    }
+}

@@ -1,0 +1,149 @@
+package io.nowcast.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code nowcast eval --task denoise|superres|video-denoise}: options, errors and the baselines on real files. */
+class FrameEvalCommandTest {
+    @TempDir
+    Path dir;
+
+    private static Object[] run(String... args) {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        int code;
+        try {
+            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+            code = Main.run(args);
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+        return new Object[] {code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
+    }
+
+    /** Three smooth 8-bit grey PNGs of different sizes in a folder. */
+    private Path images() throws Exception {
+        Path folder = dir.resolve("images");
+        Files.createDirectories(folder);
+        for (int k = 0; k < 3; k++) {
+            int w = 40 + 8 * k;
+            int h = 36;
+            BufferedImage b = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    double v = 0.5 + 0.3 * Math.sin(x / (4.0 + k)) * Math.cos(y / 6.0) + (x > w / 2 ? 0.1 : -0.1);
+                    b.getRaster().setSample(x, y, 0, (int) Math.round(255 * Math.min(1, Math.max(0, v))));
+                }
+            }
+            ImageIO.write(b, "png", folder.resolve("img" + k + ".png").toFile());
+        }
+        return folder;
+    }
+
+    private static void refused(String expected, String... args) {
+        Object[] r = run(args);
+        assertEquals(1, r[0], (String) r[1]);
+        assertTrue(((String) r[2]).contains(expected), (String) r[2]);
+    }
+
+    @Test
+    void optionsThatDoNotApplyAreRefused() throws Exception {
+        String d = images().toString();
+        refused("--scale is for --task superres, not --task denoise", "eval", "--task", "denoise", "--data", d, "--scale", "2");
+        refused("--frames is for --task video-denoise, not --task denoise", "eval", "--task", "denoise", "--data", d,
+                "--frames", "3");
+        refused("--self-ensemble is for --task denoise or superres, not --task video-denoise", "eval", "--task",
+                "video-denoise", "--data", "synthetic:moving-shapes", "--self-ensemble");
+        refused("--frames is for --data synthetic:moving-shapes", "eval", "--task", "video-denoise", "--data", d,
+                "--frames", "3");
+        refused("are for --task denoise, superres or video-denoise, not forecast", "eval", "--task", "forecast",
+                "--data", d, "--clip-noise");
+        refused("are for --task denoise, superres or video-denoise, not series-denoise", "eval", "--task",
+                "series-denoise", "--data", d, "--seed", "3");
+        refused("--noise-seed are for --task series-denoise, not denoise", "eval", "--task", "denoise", "--data", d,
+                "--columns", "a");
+        refused("--sigma 300.0: expected a noise sd in [0, 255]", "eval", "--task", "denoise", "--data", d, "--sigma", "300");
+    }
+
+    @Test
+    void aMissingOrEmptyDataPathIsNamed() throws Exception {
+        Path missing = dir.resolve("no-such-folder");
+        refused("--data " + missing + ": no such file or folder", "eval", "--task", "denoise", "--data", missing.toString());
+        Path empty = dir.resolve("empty");
+        Files.createDirectories(empty);
+        Files.writeString(empty.resolve("notes.txt"), "not an image");
+        refused("--data " + empty + ": no image", "eval", "--task", "denoise", "--data", empty.toString());
+        Path bad = dir.resolve("bad.png");
+        Files.writeString(bad, "not a png");
+        refused(bad + ": not an image", "eval", "--task", "denoise", "--data", bad.toString());
+    }
+
+    @Test
+    void theBaselinesBeatTheNoisyInputOnAGeneratedFolder() throws Exception {
+        String d = images().toString();
+        Object[] r = run("eval", "--task", "denoise", "--data", d, "--sigma", "30", "--json");
+        assertEquals(0, r[0], (String) r[2]);
+        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        assertEquals(3, j.get("images").size());
+        assertEquals("img0.png", j.get("images").get(0).asText());
+        double noisy = j.at("/results/noisy_input/psnr").asDouble();
+        // sigma 30/255: about 18.6 dB unclipped, a little more once clipped
+        assertTrue(noisy > 17.5 && noisy < 20.5, "noisy " + noisy);
+        double gauss = j.at("/results/gaussian_blur/psnr").asDouble();
+        double median = j.at("/results/median_filter/psnr").asDouble();
+        assertTrue(gauss > noisy + 3, gauss + " vs " + noisy);
+        assertTrue(median > noisy + 2, median + " vs " + noisy);
+        assertTrue(j.at("/results/gaussian_blur/ssim").asDouble() > j.at("/results/noisy_input/ssim").asDouble());
+        assertTrue(j.at("/results/gaussian_blur/setting").asText().startsWith("sigma="), (String) r[1]);
+        assertTrue(j.at("/results/median_filter/setting").asText().matches("\\d+x\\d+"), (String) r[1]);
+        assertEquals(3, j.at("/results/median_filter/psnr_per_image").size());
+        // the same seed gives the same figures; another seed others
+        Object[] again = run("eval", "--task", "denoise", "--data", d, "--sigma", "30", "--json");
+        assertEquals(r[1], again[1]);
+        Object[] other = run("eval", "--task", "denoise", "--data", d, "--sigma", "30", "--json", "--seed", "5");
+        assertTrue(!r[1].equals(other[1]));
+        // the table: a line per image and the average
+        Object[] t = run("eval", "--task", "denoise", "--data", d);
+        assertEquals(0, t[0], (String) t[2]);
+        String out = (String) t[1];
+        assertTrue(out.contains("img2.png") && out.contains("average") && out.contains("Gaussian blur (sigma="), out);
+    }
+
+    @Test
+    void theSyntheticVideoIsScoredFrameByFrame() throws Exception {
+        Object[] r = run("eval", "--task", "video-denoise", "--data", "synthetic:moving-shapes", "--frames", "4", "--side",
+                "32", "--json");
+        assertEquals(0, r[0], (String) r[2]);
+        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        assertEquals(4, j.get("frames").asInt());
+        assertEquals(4, j.at("/results/noisy_input/psnr_per_image").size());
+        assertTrue(j.at("/results/gaussian_blur/psnr").asDouble() > j.at("/results/noisy_input/psnr").asDouble());
+    }
+
+    @Test
+    void set12BaselinesWhenTheDataIsThere() {
+        Path set12 = Path.of("..", "shared", "data", "images", "Set12");
+        Assumptions.assumeTrue(Files.isDirectory(set12), "../shared/data/images/Set12 is not here");
+        Object[] r = run("eval", "--task", "denoise", "--data", set12.toString(), "--sigma", "25");
+        assertEquals(0, r[0], (String) r[2]);
+        String out = (String) r[1];
+        assertTrue(out.contains("12 image(s)") && out.contains("12.png"), out);
+    }
+}
