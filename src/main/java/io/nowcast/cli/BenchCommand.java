@@ -32,8 +32,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: the recurrent step (cell), the matrix product (gemm) and the stream processor "
-                + "through Kafka (kafka). One JSON line per measurement.",
-        subcommands = {BenchCommand.CellBench.class, BenchCommand.GemmBench.class, KafkaBench.class})
+                + "through Kafka (kafka), and a frame denoiser (frames, a table or JSON lines).",
+        subcommands = {BenchCommand.CellBench.class, BenchCommand.GemmBench.class, KafkaBench.class, FrameBench.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
