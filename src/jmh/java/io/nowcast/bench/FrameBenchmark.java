@@ -1,13 +1,7 @@
 package io.nowcast.bench;
 
-import io.nowcast.nn.Activation;
-import io.nowcast.nn.Conv2d;
-import io.nowcast.nn.Layer;
-import io.nowcast.nn.Nchw;
-import io.nowcast.nn.Residual;
-import io.nowcast.nn.Sequential;
-import io.nowcast.tensor.Gemm;
-import io.nowcast.tensor.Gemms;
+import io.nowcast.model.FrameDenoiser;
+import io.nowcast.model.FrameSpec;
 import io.nowcast.tensor.Rng;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -21,14 +15,11 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One forward pass of a DnCNN-shaped frame denoiser (3x3 convolutions 1 -> C, ReLU, (L-2) x
- * (C -> C, ReLU), C -> 1, plus the input) over a batch of frames, as {@code nowcast bench frames}
- * measures it, under JMH. Frames per second = batch / the reported time. The exec goal of the
+ * One {@link FrameDenoiser#apply} of a seeded random frame denoiser (DnCNN shape, L layers of C
+ * channels) over a batch of frames, as {@code nowcast bench frames} measures it, under JMH. Frames per second = batch / the reported time. The exec goal of the
  * {@code bench} profile sets OPENBLAS_NUM_THREADS=1.
  */
 @State(Scope.Thread)
@@ -50,30 +41,21 @@ public class FrameBenchmark {
     @Param({"32"})
     int channels;
 
-    Layer net;
-    Nchw shape;
+    FrameDenoiser model;
     float[] x;
+    float[] y;
 
     @Setup
     public void setup() {
-        Gemm gemm = Gemms.create();
-        Rng rng = new Rng(1);
-        List<Layer> body = new ArrayList<>();
-        for (int l = 0; l < layers; l++) {
-            body.add(new Conv2d("body." + (2 * l), l == 0 ? 1 : channels, l == layers - 1 ? 1 : channels, 3, 1, 1, gemm)
-                    .initUniform(rng));
-            if (l < layers - 1) {
-                body.add(Activation.relu());
-            }
-        }
-        net = new Residual(new Sequential(body));
-        shape = new Nchw(batch, 1, side, side);
+        model = FrameDenoiser.random(FrameSpec.denoiser(layers, channels, false), 1);
         x = new float[batch * side * side];
         new Rng(2).uniform(x, 0.5f);
+        y = new float[x.length];
     }
 
     @Benchmark
-    public float[] forward() {
-        return net.forward(x, shape);
+    public float[] apply() {
+        model.apply(x, batch, side, side, null, y);
+        return y;
     }
 }

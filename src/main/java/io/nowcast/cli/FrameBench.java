@@ -1,12 +1,10 @@
 package io.nowcast.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.nowcast.nn.Activation;
-import io.nowcast.nn.Conv2d;
-import io.nowcast.nn.Layer;
-import io.nowcast.nn.Nchw;
-import io.nowcast.nn.Residual;
-import io.nowcast.nn.Sequential;
+import io.nowcast.model.FrameDenoiser;
+import io.nowcast.model.FrameModel;
+import io.nowcast.model.FrameModels;
+import io.nowcast.model.FrameSpec;
 import io.nowcast.tensor.BlasGemm;
 import io.nowcast.tensor.Gemm;
 import io.nowcast.tensor.Rng;
@@ -17,16 +15,18 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.util.ArrayList;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code nowcast bench frames}: frames per second of a convolutional frame denoiser, for each
- * frame side and batch asked (default 64x64 and 256x256, batch 1 and 16). Each line: a warm-up,
+ * {@code nowcast bench frames}: frames per second of a frame model's {@link FrameModel#apply}
+ * (what the processor calls), for each frame side and batch asked (default 64x64 and 256x256,
+ * batch 1 and 16): the model of {@code --model}, else a seeded random frame denoiser of
+ * {@code --layers} x {@code --channels}, else the bundled camera denoiser when present, else 8 x 32. Each line: a warm-up,
  * then several timed rounds of whole calls; the mean over all rounds, the best and the worst
  * round are printed, so that a busy machine shows as spread rather than as a single number.
  */
@@ -39,12 +39,19 @@ final class FrameBench implements Callable<Integer> {
     @Mixin
     BenchCommand.Common common = new BenchCommand.Common();
 
-    @Option(names = "--layers", defaultValue = "8",
-            description = "Convolutions of the DnCNN-shaped network (default: ${DEFAULT-VALUE}).")
-    int layers;
+    /** Measured when neither --model nor --layers/--channels is given and the file exists. */
+    static final Path DEFAULT_MODEL = Path.of("models", "camera-denoiser.safetensors");
 
-    @Option(names = "--channels", defaultValue = "32", description = "Channels of its hidden layers (default: ${DEFAULT-VALUE}).")
-    int channels;
+    @Option(names = "--model", paramLabel = "FILE",
+            description = "A frame model file (default: " + "models/camera-denoiser.safetensors if present, else 8 x 32 random).")
+    Path modelFile;
+
+    @Option(names = "--layers", paramLabel = "L",
+            description = "Convolutions of a seeded random frame denoiser (DnCNN shape) instead of a file (default: 8).")
+    Integer layers;
+
+    @Option(names = "--channels", paramLabel = "C", description = "Channels of its hidden layers (default: 32).")
+    Integer channels;
 
     @Option(names = "--side", split = ",", defaultValue = "64,256",
             description = "Frame sides, comma-separated (default: ${DEFAULT-VALUE}).")
@@ -70,27 +77,34 @@ final class FrameBench implements Callable<Integer> {
     record Line(int side, int batch, long calls, double seconds, double fps, double bestFps, double worstFps) {
     }
 
-    /**
-     * The DnCNN shape with zero-padded 3x3 convolutions: 1 -> C, ReLU, (L-2) x (C -> C, ReLU), C -> 1,
-     * added to the input (the network predicts the noise's negative). Weights seeded, PyTorch's
-     * default initialisation: the speed does not depend on their values.
-     */
-    static Layer dncnn(int layers, int channels, Gemm gemm, Rng rng) {
-        if (layers < 2 || channels < 1) {
-            throw new IllegalArgumentException("--layers " + layers + " --channels " + channels
-                    + ": expected at least 2 layers and 1 channel");
+    /** The model measured, and how it was chosen. */
+    private FrameModel model(io.nowcast.tensor.Gemm gemm) throws Exception {
+        if (modelFile != null && (layers != null || channels != null)) {
+            throw new IllegalArgumentException("--layers and --channels build a random model: not with --model " + modelFile);
         }
-        List<Layer> body = new ArrayList<>();
-        for (int l = 0; l < layers; l++) {
-            int in = l == 0 ? 1 : channels;
-            int out = l == layers - 1 ? 1 : channels;
-            body.add(new Conv2d("body." + (2 * l), in, out, 3, 1, 1, gemm).initUniform(rng));
-            if (l < layers - 1) {
-                body.add(Activation.relu());
+        Path file = modelFile;
+        if (file == null && layers == null && channels == null && Files.isRegularFile(DEFAULT_MODEL)) {
+            file = DEFAULT_MODEL;
+        }
+        if (file != null) {
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalArgumentException("--model " + file + ": no such file");
             }
+            source = file.toString();
+            return FrameModels.load(file, gemm);
         }
-        return new Residual(new Sequential(body));
+        int l = layers != null ? layers : 8;
+        int c = channels != null ? channels : 32;
+        FrameSpec spec = FrameSpec.denoiser(l, c, false);
+        String problem = spec.problem();
+        if (problem != null) {
+            throw new IllegalArgumentException("--layers " + l + " --channels " + c + ": " + problem);
+        }
+        source = "random weights, seed " + seed;
+        return FrameDenoiser.random(spec, seed, gemm);
     }
+
+    private String source;
 
     @Override
     public Integer call() throws Exception {
@@ -103,9 +117,16 @@ final class FrameBench implements Callable<Integer> {
             return rc;
         }
         PrintWriter out = spec.commandLine().getOut();
-        Layer net = dncnn(layers, channels, gemm, new Rng(seed));
-        String model = "DnCNN-shaped " + layers + "x" + channels + " (seeded random weights)";
-        double flopsPerPixel = 2.0 * 9 * (2 * channels + (layers - 2) * (double) channels * channels);
+        FrameModel m = model(gemm);
+        FrameSpec fs = m.spec();
+        String model = String.format(Locale.ROOT, "%s %s %dx%d%s, x%d (%s)", fs.kind.id, fs.name, fs.layers, fs.channels,
+                m.recurrent() ? " recurrent" : "", m.scale(), source);
+        // multiply-adds per input pixel of the DnCNN-shaped body (k x k kernels, in -> C -> ... -> C -> 1)
+        double kk = (double) fs.kernel * fs.kernel;
+        double flopsPerPixel = m.scale() == 1
+                ? 2.0 * kk * (fs.inChannels * fs.channels + (fs.layers - 2) * (double) fs.channels * fs.channels
+                        + fs.channels)
+                : Double.NaN;
         if (!json) {
             out.printf(Locale.ROOT, "%s, gemm %s, %d thread(s); %.1f s warm-up, %d rounds over about %.1f s per line%n",
                     model, gemm.name(), BenchCommand.threadsOf(gemm), common.warmup, rounds, common.seconds);
@@ -115,20 +136,23 @@ final class FrameBench implements Callable<Integer> {
         }
         for (int side : sides) {
             for (int n : batches) {
-                Nchw shape = new Nchw(n, 1, side, side);
                 float[] x = new float[n * side * side];
                 new Rng(seed + 1).uniform(x, 0.5f);
                 for (int i = 0; i < x.length; i++) {
                     x[i] += 0.5f;
                 }
-                Line line = measure(() -> net.forward(x, shape), side, n);
+                float[] y = new float[n * side * side * m.scale() * m.scale()];
+                float[] prev = m.recurrent() ? x : null;
+                Line line = measure(() -> m.apply(x, n, side, side, prev, y), side, n);
                 double gflops = line.fps * side * side * flopsPerPixel / 1e9;
                 if (json) {
                     Map<String, Object> o = new LinkedHashMap<>();
                     o.put("bench", "frames");
                     o.put("model", model);
-                    o.put("layers", layers);
-                    o.put("channels", channels);
+                    o.put("layers", fs.layers);
+                    o.put("channels", fs.channels);
+                    o.put("recurrent", m.recurrent());
+                    o.put("scale", m.scale());
                     o.put("side", side);
                     o.put("batch", n);
                     o.put("gemm", gemm.name());
@@ -137,7 +161,9 @@ final class FrameBench implements Callable<Integer> {
                     o.put("best_round_frames_per_s", round(line.bestFps));
                     o.put("worst_round_frames_per_s", round(line.worstFps));
                     o.put("ms_per_call", round(1e3 * n / line.fps));
-                    o.put("gflops", round(gflops));
+                    if (!Double.isNaN(gflops)) {
+                        o.put("gflops", round(gflops));
+                    }
                     o.put("calls", line.calls);
                     o.put("rounds", rounds);
                     out.println(new ObjectMapper().writeValueAsString(o));

@@ -2,12 +2,18 @@ package io.nowcast.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.nowcast.data.GreyImage;
+import io.nowcast.data.Images;
+import io.nowcast.data.Resize;
+import io.nowcast.data.synthetic.MovingShapes;
 import io.nowcast.eval.FrameScores;
 import io.nowcast.eval.ImageBaselines;
+import io.nowcast.eval.SelfEnsemble;
+import io.nowcast.model.FrameModel;
+import io.nowcast.model.FrameModels;
 import io.nowcast.tensor.Rng;
 import picocli.CommandLine.Option;
 
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,8 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
-import javax.imageio.ImageIO;
 
 /**
  * {@code nowcast eval --task denoise|superres|video-denoise}: a frame model and the honest
@@ -28,6 +32,9 @@ import javax.imageio.ImageIO;
  * seeded generator (see {@link FrameScores}); the noisy input, the Gaussian blur and the median
  * filter at their best setting on the set, and the model (and its 8-fold self-ensemble on
  * request).</li>
+ * <li>superres: HR = each image cropped (top left) to a multiple of the scale k, LR = its
+ * bicubic downscale ({@link Resize#bicubic}, MATLAB imresize's); bicubic upscaling of LR and the
+ * super-resolver, scored against HR with k border pixels cropped.</li>
  * <li>video-denoise: the frames of one stream (a folder of frames, or the seeded synthetic moving
  * shapes), the same noise frame after frame; a recurrent model is fed its previous output (its
  * own input on the first frame), and a second model (the same network without state) runs
@@ -123,7 +130,15 @@ final class FrameEval {
                 refuse(o.selfEnsemble, "--self-ensemble", task, "--task denoise or superres");
                 return videoDenoise(modelFile, data, json, sigma(series), o);
             }
-            case "superres" -> throw new IllegalArgumentException("--task superres: bicubic resizing is not in this build yet");
+            case "superres" -> {
+                refuse(series.sigma != null, "--sigma", task, "--task denoise, video-denoise or series-denoise");
+                refuse(o.clipNoise, "--clip-noise", task, "--task denoise or video-denoise");
+                refuse(o.seed != null, "--seed", task, "--task denoise or video-denoise (superres draws no noise)");
+                refuse(o.baselineModel != null, "--baseline-model", task, "--task video-denoise");
+                refuse(o.frames != null, "--frames", task, "--task video-denoise");
+                refuse(o.side != null, "--side", task, "--task video-denoise");
+                return superres(modelFile, data, json, o);
+            }
             default -> throw new IllegalArgumentException("--task " + task + ": not a frame task");
         }
     }
@@ -142,66 +157,85 @@ final class FrameEval {
 
     // ---------------------------------------------------------------- reading
 
-    private static boolean isImage(Path p) {
-        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-        return Files.isRegularFile(p) && (n.endsWith(".png") || n.endsWith(".bmp") || n.endsWith(".gif")
-                || n.endsWith(".jpg") || n.endsWith(".jpeg"));
-    }
-
-    /** The images of the folders and files named by --data, each folder's sorted by name. */
+    /** The images of the folders and files named by --data, each folder's sorted by name ({@link Images}). */
     static List<Image> readImages(List<Path> data) throws IOException {
         List<Image> out = new ArrayList<>();
         for (Path p : data) {
+            List<Path> files;
             if (Files.isDirectory(p)) {
-                List<Path> files;
-                try (Stream<Path> s = Files.list(p)) {
-                    files = s.filter(FrameEval::isImage).sorted().toList();
-                }
-                if (files.isEmpty()) {
-                    throw new IllegalArgumentException("--data " + p + ": no image (.png, .bmp, .gif, .jpg) in this folder");
-                }
-                for (Path f : files) {
-                    out.add(read(f));
+                try {
+                    files = Images.listFolder(p);
+                } catch (IOException e) {
+                    throw new IllegalArgumentException("--data " + e.getMessage(), e);
                 }
             } else if (Files.isRegularFile(p)) {
-                out.add(read(p));
+                files = List.of(p);
             } else {
                 throw new IllegalArgumentException("--data " + p + ": no such file or folder");
+            }
+            for (Path f : files) {
+                GreyImage g = Images.read(f);
+                out.add(new Image(f.getFileName().toString(), g.width(), g.height(), g.pixels()));
             }
         }
         return out;
     }
 
-    /** Luminance Y = 0.299 R + 0.587 G + 0.114 B of an 8-bit image, / 255. */
-    private static Image read(Path f) throws IOException {
-        BufferedImage b = ImageIO.read(f.toFile());
-        if (b == null) {
-            throw new IllegalArgumentException(f + ": not an image javax.imageio can read");
+    // ---------------------------------------------------------------- models
+
+    /** A frame model file, refused unless it is of the kind the task needs. */
+    private static FrameModel load(Path file, String option, String task, boolean superResolver) throws Exception {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(option + " " + file + ": no such file");
         }
-        int w = b.getWidth();
-        int h = b.getHeight();
-        float[] px = new float[w * h];
-        boolean grey = b.getRaster().getNumBands() == 1 && b.getColorModel().getPixelSize() == 8;
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                if (grey) {
-                    px[y * w + x] = b.getRaster().getSample(x, y, 0) / 255f;
-                } else {
-                    int rgb = b.getRGB(x, y);
-                    double v = 0.299 * ((rgb >> 16) & 255) + 0.587 * ((rgb >> 8) & 255) + 0.114 * (rgb & 255);
-                    px[y * w + x] = (float) (v / 255);
-                }
+        FrameModel m = FrameModels.load(file);
+        if (superResolver != (m.scale() > 1)) {
+            throw new IllegalArgumentException(option + " " + file + ": --task " + task + " needs a "
+                    + (superResolver ? "super-resolver" : "frame denoiser") + "; this file holds a "
+                    + m.spec().kind.id + " model (scale " + m.scale() + ")");
+        }
+        return m;
+    }
+
+    /**
+     * The model on one still image: w x h in, (w*s) x (h*s) out. A recurrent model sees the image
+     * as a stream's first frame (its own input as the previous output).
+     */
+    private static float[] applyOnce(FrameModel m, float[] in, int w, int h) {
+        float[] out = new float[w * m.scale() * h * m.scale()];
+        m.apply(in, 1, h, w, m.recurrent() ? in : null, out);
+        return out;
+    }
+
+    private static String modelLabel(FrameModel m, Path file) {
+        return m.spec().name + " (" + file.getFileName() + (m.recurrent() ? ", recurrent" : "") + ")";
+    }
+
+    /** The model's row and, with --self-ensemble, the ensemble's row after it. */
+    private static void modelRows(List<FrameScores.Row> rows, FrameModel m, Path file, List<float[]> inputs, int[] inW,
+                                  int[] inH, List<float[]> clean, int[] w, int[] h, int border, boolean ensemble) {
+        List<float[]> outs = new ArrayList<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            outs.add(applyOnce(m, inputs.get(i), inW[i], inH[i]));
+        }
+        rows.add(0, FrameScores.score("model", "model " + modelLabel(m, file), "", clean, outs, w, h, border));
+        if (ensemble) {
+            List<float[]> ens = new ArrayList<>();
+            for (int i = 0; i < inputs.size(); i++) {
+                ens.add(SelfEnsemble.apply((in, iw, ih) -> applyOnce(m, in, iw, ih), inputs.get(i), inW[i], inH[i]));
             }
+            rows.add(1, FrameScores.score("model_self_ensemble", "model " + m.spec().name
+                    + ", self-ensemble (mean of 8 flips/rotations)", "", clean, ens, w, h, border));
         }
-        return new Image(f.getFileName().toString(), w, h, px);
     }
 
     // ---------------------------------------------------------------- tasks
 
     private static int denoise(Path modelFile, List<Path> data, boolean json, double sigma, Options o) throws Exception {
-        if (modelFile != null) {
-            throw new IllegalArgumentException("--model: frame models are not readable in this build yet");
+        if (o.selfEnsemble && modelFile == null) {
+            throw new IllegalArgumentException("--self-ensemble averages a model over 8 flips and rotations: give --model");
         }
+        FrameModel model = modelFile == null ? null : load(modelFile, "--model", "denoise", false);
         List<Image> images = readImages(data);
         long seed = seed(o);
         Rng rng = new Rng(seed);
@@ -220,6 +254,9 @@ final class FrameEval {
             h[i] = im.height();
         }
         List<FrameScores.Row> rows = baselineRows(clean, noisy, pairs, w, h);
+        if (model != null) {
+            modelRows(rows, model, modelFile, noisy, w, h, clean, w, h, 0, o.selfEnsemble);
+        }
         List<String> names = images.stream().map(Image::name).toList();
         Map<String, Object> head = new LinkedHashMap<>();
         head.put("task", "denoise");
@@ -227,6 +264,7 @@ final class FrameEval {
         head.put("sigma", sigma);
         head.put("seed", seed);
         head.put("clip_noise", o.clipNoise);
+        putModel(head, "model", model, modelFile);
         String intro = String.format(Locale.ROOT, "%s: %d image(s), Gaussian noise sigma %s/255 (seed %d, %s); PSNR (dB)"
                         + " and SSIM against the clean images, outputs clipped to [0,1]", String.join(" ",
                         data.stream().map(Path::toString).toList()), images.size(), trim(sigma), seed,
@@ -237,9 +275,12 @@ final class FrameEval {
 
     private static int videoDenoise(Path modelFile, List<Path> data, boolean json, double sigma, Options o)
             throws Exception {
-        if (modelFile != null || o.baselineModel != null) {
-            throw new IllegalArgumentException("--model: frame models are not readable in this build yet");
+        if (o.baselineModel != null && modelFile == null) {
+            throw new IllegalArgumentException("--baseline-model is scored beside --model: give both");
         }
+        FrameModel model = modelFile == null ? null : load(modelFile, "--model", "video-denoise", false);
+        FrameModel other = o.baselineModel == null ? null : load(o.baselineModel, "--baseline-model", "video-denoise",
+                false);
         if (data.size() != 1) {
             throw new IllegalArgumentException("--task video-denoise reads one stream: a folder of frames or " + SYNTHETIC
                     + "; --data names " + data.size());
@@ -258,7 +299,7 @@ final class FrameEval {
                 throw new IllegalArgumentException("--frames " + n + " --side " + side + ": expected at least 1 frame of at"
                         + " least 16 x 16");
             }
-            DemoCommand.DemoCamera video = new DemoCommand.DemoCamera(side, seed);
+            MovingShapes video = new MovingShapes(side, seed);
             for (int t = 0; t < n; t++) {
                 float[] f = new float[side * side];
                 video.frame(t, f);
@@ -292,6 +333,14 @@ final class FrameEval {
             h[i] = im.height();
         }
         List<FrameScores.Row> rows = baselineRows(clean, noisy, pairs, w, h);
+        if (other != null) {
+            rows.add(0, FrameScores.score("baseline_model", "baseline model " + modelLabel(other, o.baselineModel), "",
+                    clean, stream(other, noisy, w[0], h[0]), w, h, 0));
+        }
+        if (model != null) {
+            rows.add(0, FrameScores.score("model", "model " + modelLabel(model, modelFile), "", clean,
+                    stream(model, noisy, w[0], h[0]), w, h, 0));
+        }
         Map<String, Object> head = new LinkedHashMap<>();
         head.put("task", "video-denoise");
         head.put("data", data.get(0).toString());
@@ -302,11 +351,96 @@ final class FrameEval {
         head.put("sigma", sigma);
         head.put("seed", seed);
         head.put("clip_noise", o.clipNoise);
+        putModel(head, "model", model, modelFile);
+        putModel(head, "baseline_model", other, o.baselineModel);
         String intro = String.format(Locale.ROOT, "%s: %d frame(s) of %d x %d, one stream; Gaussian noise sigma %s/255"
                         + " (seed %d, %s); PSNR (dB) and SSIM against the clean frames, outputs clipped to [0,1]",
                 synthetic ? SYNTHETIC : data.get(0).toString(), frames.size(), w[0], h[0], trim(sigma), seed,
                 o.clipNoise ? "noisy input clipped" : "noisy input unclipped, scored clipped");
         print(json, head, intro, frames.stream().map(Image::name).toList(), rows);
+        return 0;
+    }
+
+    /**
+     * The model over the frames of one stream in order: a recurrent model reads its previous
+     * output (its own input on the first frame), as the processor runs it per stream.
+     */
+    private static List<float[]> stream(FrameModel m, List<float[]> frames, int w, int h) {
+        List<float[]> outs = new ArrayList<>();
+        float[] prev = null;
+        for (float[] f : frames) {
+            float[] out = new float[w * h];
+            m.apply(f, 1, h, w, m.recurrent() ? (prev == null ? f : prev) : null, out);
+            outs.add(out);
+            prev = out;
+        }
+        return outs;
+    }
+
+    private static void putModel(Map<String, Object> head, String key, FrameModel m, Path file) {
+        if (m != null) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("file", file.toString());
+            e.put("name", m.spec().name);
+            e.put("recurrent", m.recurrent());
+            e.put("scale", m.scale());
+            head.put(key, e);
+        }
+    }
+
+    private static int superres(Path modelFile, List<Path> data, boolean json, Options o) throws Exception {
+        if (o.selfEnsemble && modelFile == null) {
+            throw new IllegalArgumentException("--self-ensemble averages a model over 8 flips and rotations: give --model");
+        }
+        FrameModel model = modelFile == null ? null : load(modelFile, "--model", "superres", true);
+        int k = o.scale != null ? o.scale : model != null ? model.scale() : 2;
+        if (k < 2 || k > 4) {
+            throw new IllegalArgumentException("--scale " + k + ": expected 2, 3 or 4");
+        }
+        if (model != null && model.scale() != k) {
+            throw new IllegalArgumentException("--scale " + k + ": the model " + modelFile + " upscales x" + model.scale());
+        }
+        List<Image> images = readImages(data);
+        int n = images.size();
+        List<float[]> hr = new ArrayList<>();
+        List<float[]> lr = new ArrayList<>();
+        List<float[]> bicubic = new ArrayList<>();
+        int[] w = new int[n];
+        int[] h = new int[n];
+        int[] lw = new int[n];
+        int[] lh = new int[n];
+        for (int i = 0; i < n; i++) {
+            Image im = images.get(i);
+            lw[i] = im.width() / k;
+            lh[i] = im.height() / k;
+            w[i] = lw[i] * k;
+            h[i] = lh[i] * k;
+            if (w[i] - 2 * k < 11 || h[i] - 2 * k < 11) {
+                throw new IllegalArgumentException(im.name() + ": " + im.width() + " x " + im.height() + " is too small for"
+                        + " x" + k + " (SSIM needs 11 x 11 after cropping " + k + " border pixels)");
+            }
+            GreyImage full = new GreyImage(im.width(), im.height(), im.pixels());
+            GreyImage crop = full.crop(0, 0, w[i], h[i]);
+            GreyImage small = Resize.bicubic(crop, lw[i], lh[i]);
+            hr.add(crop.pixels());
+            lr.add(small.pixels());
+            bicubic.add(Resize.bicubic(small, w[i], h[i]).pixels());
+        }
+        List<FrameScores.Row> rows = new ArrayList<>();
+        rows.add(FrameScores.score("bicubic", "bicubic", "", hr, bicubic, w, h, k));
+        if (model != null) {
+            modelRows(rows, model, modelFile, lr, lw, lh, hr, w, h, k, o.selfEnsemble);
+        }
+        Map<String, Object> head = new LinkedHashMap<>();
+        head.put("task", "superres");
+        head.put("data", data.stream().map(Path::toString).toList());
+        head.put("scale", k);
+        head.put("border", k);
+        putModel(head, "model", model, modelFile);
+        String intro = String.format(Locale.ROOT, "%s: %d image(s), x%d: HR cropped to a multiple of %d, LR its bicubic"
+                        + " downscale; PSNR (dB) and SSIM against HR with %d border pixels cropped, outputs clipped to [0,1]",
+                String.join(" ", data.stream().map(Path::toString).toList()), n, k, k, k);
+        print(json, head, intro, images.stream().map(Image::name).toList(), rows);
         return 0;
     }
 

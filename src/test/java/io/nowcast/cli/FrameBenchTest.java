@@ -5,14 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.nowcast.nn.Layer;
-import io.nowcast.nn.Nchw;
-import io.nowcast.tensor.Gemms;
-import io.nowcast.tensor.Rng;
+import io.nowcast.model.FrameDenoiser;
+import io.nowcast.model.FrameModels;
+import io.nowcast.model.FrameSpec;
+import io.nowcast.model.SuperResolver;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** {@code nowcast bench frames}: the lines it prints and the network it measures (never its speed). */
+/** {@code nowcast bench frames}: the lines it prints and the model it measures (never its speed). */
 class FrameBenchTest {
     @Test
     void oneJsonLinePerSideAndBatch() throws Exception {
@@ -37,22 +39,31 @@ class FrameBenchTest {
     }
 
     @Test
-    void theNetworkKeepsTheFrameShapeAndAddsItsInput() {
-        Layer net = FrameBench.dncnn(3, 4, Gemms.create(), new Rng(1));
-        Nchw s = new Nchw(2, 1, 9, 7);
-        assertEquals(s, net.outShape(s));
-        // 1->4, 4->4, 4->1 convolutions with biases
-        assertEquals(2 * 3, net.params().size());
-        assertEquals(4 * 1 * 9, net.params().get(0).w().length);
-        assertEquals(4, net.params().get(1).w().length);
-        // with the last convolution zeroed the network is the identity
-        java.util.Arrays.fill(net.params().get(4).w(), 0f);
-        java.util.Arrays.fill(net.params().get(5).w(), 0f);
-        float[] x = new float[s.size()];
-        new Rng(2).uniform(x, 1f);
-        float[] y = net.forward(x, s);
-        for (int i = 0; i < x.length; i++) {
-            assertEquals(x[i], y[i]);
-        }
+    void aModelFileIsMeasuredAndTheRandomModelsOptionsAreNotMixedWithIt(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("rec.safetensors");
+        FrameModels.save(FrameDenoiser.random(FrameSpec.denoiser(2, 3, true), 1), f);
+        CliRun r = CliRun.main("bench", "frames", "--model", f.toString(), "--side", "16", "--batch", "2", "--seconds", "0.02",
+                "--warmup", "0", "--rounds", "1", "--blas-threads", "0", "--json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.lines().get(0));
+        assertTrue(j.get("recurrent").asBoolean());
+        assertEquals(3, j.get("channels").asInt());
+        assertTrue(j.get("model").asText().contains(f.toString()), j.toString());
+        CliRun sr = CliRun.main("bench", "frames", "--model", save(dir), "--side", "16", "--batch", "1", "--seconds",
+                "0.02", "--warmup", "0", "--rounds", "1", "--blas-threads", "0", "--json");
+        assertEquals(0, sr.exit(), sr.err());
+        assertEquals(2, new ObjectMapper().readTree(sr.lines().get(0)).get("scale").asInt());
+        CliRun both = CliRun.main("bench", "frames", "--model", f.toString(), "--layers", "4", "--blas-threads", "0");
+        assertEquals(1, both.exit());
+        assertTrue(both.err().contains("not with --model"), both.err());
+        CliRun bad = CliRun.main("bench", "frames", "--layers", "1", "--blas-threads", "0");
+        assertEquals(1, bad.exit());
+        assertTrue(bad.err().contains("architecture.layers"), bad.err());
+    }
+
+    private static String save(Path dir) throws Exception {
+        Path f = dir.resolve("sr.safetensors");
+        FrameModels.save(SuperResolver.random(FrameSpec.superResolver(2, 3, 2, "pixel-shuffle"), 1), f);
+        return f.toString();
     }
 }

@@ -5,12 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.nowcast.model.FrameDenoiser;
+import io.nowcast.model.FrameModel;
+import io.nowcast.model.FrameModels;
+import io.nowcast.model.FrameSpec;
+import io.nowcast.model.SuperResolver;
+import io.nowcast.nn.Param;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -89,10 +97,10 @@ class FrameEvalCommandTest {
         Path empty = dir.resolve("empty");
         Files.createDirectories(empty);
         Files.writeString(empty.resolve("notes.txt"), "not an image");
-        refused("--data " + empty + ": no image", "eval", "--task", "denoise", "--data", empty.toString());
+        refused("--data " + empty + ": no image files", "eval", "--task", "denoise", "--data", empty.toString());
         Path bad = dir.resolve("bad.png");
         Files.writeString(bad, "not a png");
-        refused(bad + ": not an image", "eval", "--task", "denoise", "--data", bad.toString());
+        refused(bad + ": not", "eval", "--task", "denoise", "--data", bad.toString());
     }
 
     @Test
@@ -135,6 +143,85 @@ class FrameEvalCommandTest {
         assertEquals(4, j.get("frames").asInt());
         assertEquals(4, j.at("/results/noisy_input/psnr_per_image").size());
         assertTrue(j.at("/results/gaussian_blur/psnr").asDouble() > j.at("/results/noisy_input/psnr").asDouble());
+    }
+
+    /** A model file; with {@code passThrough} its last convolution is zeroed, so it adds nothing. */
+    private Path model(String name, FrameModel m, boolean passThrough) throws Exception {
+        if (passThrough) {
+            List<Param> ps = m.body().params();
+            Arrays.fill(ps.get(ps.size() - 2).w(), 0f);
+            Arrays.fill(ps.get(ps.size() - 1).w(), 0f);
+        }
+        Path f = dir.resolve(name + ".safetensors");
+        FrameModels.save(m, f);
+        return f;
+    }
+
+    @Test
+    void aModelIsScoredBesideTheBaselinesAndItsSelfEnsembleApart() throws Exception {
+        String d = images().toString();
+        // a denoiser that passes the noisy frame through scores exactly the (clipped) noisy input
+        Path still = model("still", FrameDenoiser.random(FrameSpec.denoiser(3, 4, false), 1), true);
+        Object[] r = run("eval", "--task", "denoise", "--data", d, "--model", still.toString(), "--self-ensemble", "--json");
+        assertEquals(0, r[0], (String) r[2]);
+        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        assertEquals(j.at("/results/noisy_input/psnr").asDouble(), j.at("/results/model/psnr").asDouble(), 1e-9);
+        assertEquals(j.at("/results/noisy_input/psnr").asDouble(),
+                j.at("/results/model_self_ensemble/psnr").asDouble(), 1e-4);
+        assertEquals("frame-denoiser", j.at("/model/name").asText());
+        // a random one differs, and its ensemble is a row of its own
+        Path random = model("random", FrameDenoiser.random(FrameSpec.denoiser(3, 4, false), 2), false);
+        r = run("eval", "--task", "denoise", "--data", d, "--model", random.toString(), "--self-ensemble");
+        assertEquals(0, r[0], (String) r[2]);
+        String out = (String) r[1];
+        assertTrue(out.contains("[1] model frame-denoiser (random.safetensors)"), out);
+        assertTrue(out.contains("[2] model frame-denoiser, self-ensemble"), out);
+        refused("--self-ensemble averages a model", "eval", "--task", "denoise", "--data", d, "--self-ensemble");
+        refused("needs a frame denoiser; this file holds a super-resolver", "eval", "--task", "denoise", "--data", d,
+                "--model", model("sr", SuperResolver.random(FrameSpec.superResolver(3, 4, 2, "bicubic"), 1), true).toString());
+        refused("--model " + dir.resolve("none.safetensors") + ": no such file", "eval", "--task", "denoise", "--data", d,
+                "--model", dir.resolve("none.safetensors").toString());
+    }
+
+    @Test
+    void superResolutionAgainstBicubic() throws Exception {
+        String d = images().toString();
+        Object[] r = run("eval", "--task", "superres", "--data", d, "--scale", "3", "--json");
+        assertEquals(0, r[0], (String) r[2]);
+        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        assertEquals(3, j.get("border").asInt());
+        double bicubic = j.at("/results/bicubic/psnr").asDouble();
+        assertTrue(bicubic > 20 && bicubic < 60, (String) r[1]);
+        // a bicubic-upsampling super-resolver whose residual is zero is bicubic itself
+        Path sr = model("sr2", SuperResolver.random(FrameSpec.superResolver(3, 4, 2, "bicubic"), 1), true);
+        r = run("eval", "--task", "superres", "--data", d, "--model", sr.toString(), "--json");
+        assertEquals(0, r[0], (String) r[2]);
+        j = new ObjectMapper().readTree((String) r[1]);
+        assertEquals(2, j.get("scale").asInt());
+        assertEquals(j.at("/results/bicubic/psnr").asDouble(), j.at("/results/model/psnr").asDouble(), 1e-4);
+        assertEquals(j.at("/results/bicubic/ssim").asDouble(), j.at("/results/model/ssim").asDouble(), 1e-4);
+        refused("--scale 3: the model " + sr + " upscales x2", "eval", "--task", "superres", "--data", d, "--model",
+                sr.toString(), "--scale", "3");
+        refused("--scale 5: expected 2, 3 or 4", "eval", "--task", "superres", "--data", d, "--scale", "5");
+        refused("--sigma is for --task denoise", "eval", "--task", "superres", "--data", d, "--sigma", "10");
+        refused("--clip-noise is for", "eval", "--task", "superres", "--data", d, "--clip-noise");
+    }
+
+    @Test
+    void aRecurrentModelAndTheSameWithoutStateOnTheSyntheticVideo() throws Exception {
+        Path rec = model("rec", FrameDenoiser.random(FrameSpec.denoiser(3, 4, true), 3), false);
+        Path plain = model("plain", FrameDenoiser.random(FrameSpec.denoiser(3, 4, false), 3), true);
+        Object[] r = run("eval", "--task", "video-denoise", "--data", "synthetic:moving-shapes", "--frames", "5", "--side",
+                "24", "--model", rec.toString(), "--baseline-model", plain.toString(), "--json");
+        assertEquals(0, r[0], (String) r[2]);
+        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        assertTrue(j.at("/model/recurrent").asBoolean());
+        assertEquals(5, j.at("/results/model/psnr_per_image").size());
+        // the pass-through one is the noisy input frame by frame
+        assertEquals(j.at("/results/noisy_input/psnr").asDouble(), j.at("/results/baseline_model/psnr").asDouble(), 1e-9);
+        assertTrue(Math.abs(j.at("/results/model/psnr").asDouble() - j.at("/results/noisy_input/psnr").asDouble()) > 1e-3);
+        refused("--baseline-model is scored beside --model", "eval", "--task", "video-denoise", "--data",
+                "synthetic:moving-shapes", "--baseline-model", plain.toString());
     }
 
     @Test
