@@ -40,13 +40,16 @@ import java.util.concurrent.Callable;
                 "--task series-denoise: a series denoiser on the columns of a CSV with seeded",
                 "noise added, next to the noisy input, the best moving average, exponential",
                 "smoothing and moving median (chosen on the validation rows); RMSE and MAE per column.",
-                "--task denoise: the images of a folder with seeded Gaussian noise of sd --sigma (0-255",
-                "scale, default 25), fed unclipped; PSNR and SSIM of the noisy input, the Gaussian blur and",
-                "the median filter at their best setting on the set, and the frame denoiser.",
-                "--task superres: HR = each image cropped to a multiple of --scale, LR its bicubic",
-                "downscale; PSNR and SSIM (--scale border pixels cropped) of bicubic and the super-resolver.",
-                "--task video-denoise: the frames of one stream (a folder, or synthetic:moving-shapes),",
-                "the same noise; the filters, a recurrent model and --baseline-model without state."})
+                "--task denoise: the images of a folder plus seeded Gaussian noise of sd",
+                "--sigma (0-255 scale, default 25), fed unclipped; PSNR and SSIM of the",
+                "noisy input, the Gaussian blur and the median filter at their best",
+                "setting on the set, and the frame denoiser.",
+                "--task superres: HR = each image cropped to a multiple of --scale, LR",
+                "its bicubic downscale; PSNR and SSIM (--scale border pixels cropped)",
+                "of bicubic upscaling and the super-resolver.",
+                "--task video-denoise: the frames of one stream (a folder, or",
+                "synthetic:moving-shapes) with the same noise; the filters, a recurrent",
+                "model and --baseline-model (the same network without state)."})
 final class EvalCommand implements Callable<Integer> {
     @Option(names = "--task", required = true,
             description = "trajectory, forecast, series-denoise, denoise, superres or video-denoise")

@@ -31,7 +31,7 @@ import java.util.concurrent.Callable;
  * round are printed, so that a busy machine shows as spread rather than as a single number.
  */
 @Command(name = "frames", mixinStandardHelpOptions = true,
-        description = "Frame denoiser throughput: frames per second at each side and batch, a table or --json.")
+        description = "Frame model throughput: frames per second at each side and batch, a table or --json.")
 final class FrameBench implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -175,6 +175,10 @@ final class FrameEval {
             }
             for (Path f : files) {
                 GreyImage g = Images.read(f);
+                if (g.width() < 11 || g.height() < 11) {
+                    throw new IllegalArgumentException(f + ": " + g.width() + " x " + g.height() + " is smaller than SSIM's"
+                            + " 11 x 11 window");
+                }
                 out.add(new Image(f.getFileName().toString(), g.width(), g.height(), g.pixels()));
             }
         }

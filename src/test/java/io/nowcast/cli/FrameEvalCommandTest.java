@@ -220,6 +220,27 @@ class FrameEvalCommandTest {
         // the pass-through one is the noisy input frame by frame
         assertEquals(j.at("/results/noisy_input/psnr").asDouble(), j.at("/results/baseline_model/psnr").asDouble(), 1e-9);
         assertTrue(Math.abs(j.at("/results/model/psnr").asDouble() - j.at("/results/noisy_input/psnr").asDouble()) > 1e-3);
+        // a folder of frames is one stream, in name order; frames of another size are refused
+        Path frames = dir.resolve("frames");
+        Files.createDirectories(frames);
+        for (int t = 0; t < 3; t++) {
+            BufferedImage b = new BufferedImage(20, 16, BufferedImage.TYPE_BYTE_GRAY);
+            for (int y = 0; y < 16; y++) {
+                for (int x = 0; x < 20; x++) {
+                    b.getRaster().setSample(x, y, 0, (x + t) % 20 < 10 ? 60 : 190);
+                }
+            }
+            ImageIO.write(b, "png", frames.resolve("f" + t + ".png").toFile());
+        }
+        r = run("eval", "--task", "video-denoise", "--data", frames.toString(), "--model", rec.toString(), "--json");
+        assertEquals(0, r[0], (String) r[2]);
+        j = new ObjectMapper().readTree((String) r[1]);
+        assertEquals("f2.png", j.get("images").get(2).asText());
+        ImageIO.write(new BufferedImage(24, 16, BufferedImage.TYPE_BYTE_GRAY), "png", frames.resolve("f3.png").toFile());
+        refused("f3.png is 24 x 16, f0.png 20 x 16", "eval", "--task", "video-denoise", "--data", frames.toString());
+        ImageIO.write(new BufferedImage(8, 16, BufferedImage.TYPE_BYTE_GRAY), "png", frames.resolve("f4.png").toFile());
+        refused("f4.png: 8 x 16 is smaller than SSIM's 11 x 11 window", "eval", "--task", "denoise", "--data",
+                frames.toString());
         refused("--baseline-model is scored beside --model", "eval", "--task", "video-denoise", "--data",
                 "synthetic:moving-shapes", "--baseline-model", plain.toString());
     }
