@@ -106,6 +106,10 @@ final class EvalCommand implements Callable<Integer> {
             case "denoise":
             case "superres":
             case "video-denoise":
+                if (!column.equals("OT") || inputLength != 96 || horizon != 96 || !part.equals("test")) {
+                    throw new IllegalArgumentException("--column, --input-length, --horizon and --part are for --task"
+                            + " forecast (and --part for series-denoise), not " + task);
+                }
                 return FrameEval.run(task, model, data, json, seriesDenoise, frames);
             default:
                 throw new IllegalArgumentException("--task " + task + ": expected trajectory, forecast, series-denoise,"

@@ -87,6 +87,8 @@ class FrameEvalCommandTest {
                 "series-denoise", "--data", d, "--seed", "3");
         refused("--noise-seed are for --task series-denoise, not denoise", "eval", "--task", "denoise", "--data", d,
                 "--columns", "a");
+        refused("--part are for --task forecast (and --part for series-denoise), not superres", "eval", "--task",
+                "superres", "--data", d, "--part", "val");
         refused("--sigma 300.0: expected a noise sd in [0, 255]", "eval", "--task", "denoise", "--data", d, "--sigma", "300");
     }
 
