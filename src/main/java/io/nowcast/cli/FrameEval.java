@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.nowcast.data.GreyImage;
 import io.nowcast.data.Images;
-import io.nowcast.data.Resize;
 import io.nowcast.data.synthetic.MovingShapes;
 import io.nowcast.eval.FrameScores;
 import io.nowcast.eval.ImageBaselines;
@@ -33,7 +32,7 @@ import java.util.Map;
  * filter at their best setting on the set, and the model (and its 8-fold self-ensemble on
  * request).</li>
  * <li>superres: HR = each image cropped (top left) to a multiple of the scale k, LR = its
- * bicubic downscale ({@link Resize#bicubic}, MATLAB imresize's); bicubic upscaling of LR and the
+ * bicubic downscale ({@link ImageBaselines#srPair}, MATLAB imresize's); bicubic upscaling of LR and the
  * super-resolver, scored against HR with k border pixels cropped.</li>
  * <li>video-denoise: the frames of one stream (a folder of frames, or the seeded synthetic moving
  * shapes), the same noise frame after frame; a recurrent model is fed its previous output (its
@@ -415,20 +414,18 @@ final class FrameEval {
         int[] lh = new int[n];
         for (int i = 0; i < n; i++) {
             Image im = images.get(i);
-            lw[i] = im.width() / k;
-            lh[i] = im.height() / k;
-            w[i] = lw[i] * k;
-            h[i] = lh[i] * k;
-            if (w[i] - 2 * k < 11 || h[i] - 2 * k < 11) {
+            if (im.width() / k * k - 2 * k < 11 || im.height() / k * k - 2 * k < 11) {
                 throw new IllegalArgumentException(im.name() + ": " + im.width() + " x " + im.height() + " is too small for"
                         + " x" + k + " (SSIM needs 11 x 11 after cropping " + k + " border pixels)");
             }
-            GreyImage full = new GreyImage(im.width(), im.height(), im.pixels());
-            GreyImage crop = full.crop(0, 0, w[i], h[i]);
-            GreyImage small = Resize.bicubic(crop, lw[i], lh[i]);
-            hr.add(crop.pixels());
-            lr.add(small.pixels());
-            bicubic.add(Resize.bicubic(small, w[i], h[i]).pixels());
+            ImageBaselines.SrPair pair = ImageBaselines.srPair(new GreyImage(im.width(), im.height(), im.pixels()), k);
+            w[i] = pair.hr().width();
+            h[i] = pair.hr().height();
+            lw[i] = pair.lr().width();
+            lh[i] = pair.lr().height();
+            hr.add(pair.hr().pixels());
+            lr.add(pair.lr().pixels());
+            bicubic.add(ImageBaselines.bicubic(pair.lr(), k).pixels());
         }
         List<FrameScores.Row> rows = new ArrayList<>();
         rows.add(FrameScores.score("bicubic", "bicubic", "", hr, bicubic, w, h, k));

@@ -1,5 +1,8 @@
 package io.nowcast.eval;
 
+import io.nowcast.data.GreyImage;
+import io.nowcast.data.Resize;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -8,7 +11,8 @@ import java.util.Locale;
 /**
  * The honest baselines of image denoising: a Gaussian blur and a median filter, each at the
  * setting that scores best on the very set being evaluated (an oracle choice, which favours the
- * baselines, so that a model beating them has earned it).
+ * baselines, so that a model beating them has earned it); and of super-resolution: bicubic
+ * upscaling, with the published protocol's high- and low-resolution pair ({@link #srPair}).
  *
  * <p>Borders: both filters read outside the image through half-sample symmetric reflection
  * ({@code ... c b a | a b c ... }, MATLAB's {@code 'symmetric'}, scipy.ndimage's
@@ -49,6 +53,33 @@ public final class ImageBaselines {
             return method.equals("median") ? (int) setting + "x" + (int) setting
                     : String.format(Locale.ROOT, "sigma=%.2f", setting);
         }
+    }
+
+    /** A super-resolution test pair: HR, and LR = its bicubic downscale by {@code scale}. */
+    public record SrPair(GreyImage hr, GreyImage lr, int scale) {
+    }
+
+    /**
+     * The published protocol's pair: HR = the image cropped (from the top left) to a multiple of
+     * k in each dimension, LR = {@link Resize#bicubic} of HR to (w/k) x (h/k) (MATLAB imresize's,
+     * antialiased), neither rounded to 8 bits.
+     */
+    public static SrPair srPair(GreyImage img, int k) {
+        if (k < 2 || img.width() < k || img.height() < k) {
+            throw new IllegalArgumentException("super-resolution x" + k + " of a " + img.width() + " x " + img.height()
+                    + " image: expected a scale >= 2 no larger than the image");
+        }
+        int lw = img.width() / k;
+        int lh = img.height() / k;
+        GreyImage hr = lw * k == img.width() && lh * k == img.height() ? img : img.crop(0, 0, lw * k, lh * k);
+        return new SrPair(hr, Resize.bicubic(hr, lw, lh), k);
+    }
+
+    /** The bicubic baseline: LR upscaled by k ({@link Resize#bicubic}), clipped to [0,1]. */
+    public static GreyImage bicubic(GreyImage lr, int k) {
+        GreyImage up = Resize.bicubic(lr, lr.width() * k, lr.height() * k);
+        clip(up.pixels());
+        return up;
     }
 
     /** Reflected index: half-sample symmetric, valid for any i (the pattern repeats every 2n). */

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.nowcast.data.GreyImage;
+import io.nowcast.data.Resize;
 import io.nowcast.tensor.Rng;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -153,5 +155,33 @@ class ImageBaselinesTest {
         for (float v : m.outputs().get(0)) {
             assertTrue(v >= 0 && v <= 1);
         }
+    }
+
+    @Test
+    void theSuperResolutionPairIsCroppedToAMultipleAndBicubicIsResizeClipped() {
+        float[] p = new float[23 * 17];
+        new Rng(4).uniform(p, 0.6f);
+        for (int i = 0; i < p.length; i++) {
+            p[i] += 1f; // about half the values above 1: the baseline clips
+        }
+        GreyImage img = new GreyImage(23, 17, p);
+        ImageBaselines.SrPair pair = ImageBaselines.srPair(img, 3);
+        assertEquals(21, pair.hr().width());
+        assertEquals(15, pair.hr().height());
+        assertEquals(7, pair.lr().width());
+        assertEquals(5, pair.lr().height());
+        assertEquals(img.at(20, 14), pair.hr().at(20, 14));
+        assertArrayEquals(Resize.bicubic(pair.hr(), 7, 5).pixels(), pair.lr().pixels());
+        GreyImage up = ImageBaselines.bicubic(pair.lr(), 3);
+        float[] raw = Resize.bicubic(pair.lr(), 21, 15).pixels();
+        boolean clipped = false;
+        for (int i = 0; i < raw.length; i++) {
+            assertEquals(Math.min(1f, Math.max(0f, raw[i])), up.pixels()[i]);
+            clipped |= raw[i] > 1;
+        }
+        assertTrue(clipped);
+        // a multiple already: HR is the image itself
+        assertTrue(ImageBaselines.srPair(pair.hr(), 3).hr() == pair.hr());
+        assertThrows(IllegalArgumentException.class, () -> ImageBaselines.srPair(img, 1));
     }
 }
