@@ -7,6 +7,7 @@ import io.nowcast.model.FrameDenoiser;
 import io.nowcast.model.FrameModel;
 import io.nowcast.model.FrameModels;
 import io.nowcast.model.FrameSpec;
+import io.nowcast.model.FrameValidation;
 import io.nowcast.model.ModelKind;
 import io.nowcast.model.SuperResolver;
 import io.nowcast.tensor.Gemms;
@@ -236,8 +237,13 @@ final class FrameTraining {
         FrameTrainer.Result r;
         try (TrainingLog tl = new TrainingLog(c.quiet ? null : System.err, !c.quiet && System.console() != null, c.log)) {
             tl.message(summary);
-            FrameTrainer t = video ? FrameTrainer.video((FrameDenoiser) model, cfg, tl)
-                    : FrameTrainer.images(model, train, val, cfg, tl);
+            FrameTrainer.Setup setup = new FrameTrainer.Setup(spec.inChannels, spec.scale,
+                    spec.upsampling.equals("pixel-shuffle"), spec.noiseModel, spec.noiseSigma, spec.noiseAmount, spec.noiseClip);
+            long valSeed = cfg.seed ^ 0x5EEDFACEL;
+            FrameTrainer t = video
+                    ? FrameTrainer.video(model.body(), setup,
+                            FrameValidation.video(model, cfg.videoSide, cfg.valStreams, cfg.valFrames, valSeed), cfg, tl)
+                    : FrameTrainer.images(model.body(), setup, train, FrameValidation.images(model, val, valSeed), cfg, tl);
             r = t.train();
             tl.message(String.format(Locale.ROOT, "done: %d iterations, %d patches in %.1f s (%.1f patches/s), train loss %.3e,"
                             + " validation PSNR %.3f dB (best at iteration %d)%s",

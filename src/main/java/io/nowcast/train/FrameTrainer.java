@@ -4,11 +4,6 @@ import io.nowcast.data.GreyImage;
 import io.nowcast.data.ImageNoise;
 import io.nowcast.data.Resize;
 import io.nowcast.data.synthetic.MovingShapes;
-import io.nowcast.model.FrameDenoiser;
-import io.nowcast.model.FrameModel;
-import io.nowcast.model.FrameSpec;
-import io.nowcast.model.SuperResolver;
-import io.nowcast.nn.Layer;
 import io.nowcast.nn.Nchw;
 import io.nowcast.nn.Param;
 import io.nowcast.nn.Sequential;
@@ -17,9 +12,11 @@ import io.nowcast.tensor.Rng;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.DoubleSupplier;
 
 /**
- * Trains a frame model ({@link FrameDenoiser}, {@link SuperResolver}) with Adam on the mean
+ * Trains the network of a frame model (io.nowcast.model's FrameDenoiser and SuperResolver: a
+ * {@link Sequential} of convolutions, described here by a {@link Setup}) with Adam on the mean
  * squared error of its residual: the network predicts the noise (denoiser: target noisy - clean)
  * or the correction of the bicubic upscale (super-resolver: target HR - bicubic), so the loss is
  * the clipped-free output's squared error against the clean frame.
@@ -72,6 +69,15 @@ public final class FrameTrainer {
         public int valFrames = 32;
     }
 
+    /**
+     * What the network is for: input channels (2: noisy frame and the stream's previous output),
+     * the scale (1 for a denoiser), whether it runs at the low resolution and ends in a pixel
+     * shuffle, and the training noise ({@link ImageNoise}; "none" for a plain super-resolver).
+     */
+    public record Setup(int inChannels, int scale, boolean learnedUpsampling, String noise, float sigma, float amount,
+                        boolean clip) {
+    }
+
     /** How a run went. */
     public static final class Result {
         public long iterations;
@@ -86,9 +92,9 @@ public final class FrameTrainer {
         public final List<double[]> curve = new ArrayList<>(); // (iteration, val psnr)
     }
 
-    private final FrameModel model;
     private final Sequential body;
-    private final FrameSpec spec;
+    private final Setup setup;
+    private final DoubleSupplier validation;
     private final Config cfg;
     private final TrainingLog log;
     private final Optimizer opt;
@@ -99,7 +105,6 @@ public final class FrameTrainer {
     private final List<GreyImage> train;     // images; the HR images for a super-resolver
     private final List<GreyImage> trainLr;   // super-resolver: bicubic downscale of each
     private final List<GreyImage> trainUp;   // super-resolver: bicubic upscale of trainLr
-    private final List<GreyImage> val;
     private final boolean video;
 
     // ---- batch buffers (allocated once) ----
@@ -122,19 +127,18 @@ public final class FrameTrainer {
     private float[] prevOut;      // (B, side, side): each stream's previous output
     private boolean[] first;
 
-    private FrameTrainer(FrameModel model, List<GreyImage> train, List<GreyImage> val, boolean video, Config cfg,
-                         TrainingLog log) {
-        this.model = model;
-        this.body = model.body();
-        this.spec = model.spec();
+    private FrameTrainer(Sequential body, Setup setup, List<GreyImage> train, DoubleSupplier validation, boolean video,
+                         Config cfg, TrainingLog log) {
+        this.body = body;
+        this.setup = setup;
+        this.validation = validation;
         this.cfg = cfg;
         this.log = log;
         this.params = body.params();
         this.opt = new Optimizer.Adam(params, cfg.lr, 0.9f, 0.999f, 1e-8f, 0f, false);
         this.rng = new Rng(cfg.seed);
         this.video = video;
-        this.val = val;
-        int s = model.scale();
+        int s = setup.scale();
         if (cfg.batch < 1 || cfg.patch < 2 * s) {
             throw new IllegalArgumentException("batch " + cfg.batch + ", patch " + cfg.patch + ": need batch >= 1 and a patch"
                     + " of at least " + 2 * s + " pixels");
@@ -173,9 +177,9 @@ public final class FrameTrainer {
                 trainUp = null;
             }
         }
-        boolean shuffle = s > 1 && spec.upsampling.equals("pixel-shuffle");
+        boolean shuffle = s > 1 && setup.learnedUpsampling();
         inSide = shuffle ? side / s : side;
-        inC = spec.inChannels;
+        inC = setup.inChannels();
         int B = cfg.batch;
         int P = side * side;
         x = new float[B * inC * inSide * inSide];
@@ -199,22 +203,21 @@ public final class FrameTrainer {
         }
     }
 
-    /** A denoiser trained on patches of images (val: full images, fixed noise). */
-    public static FrameTrainer images(FrameModel model, List<GreyImage> train, List<GreyImage> val, Config cfg, TrainingLog log) {
-        if (model.recurrent()) {
+    /** A denoiser or super-resolver trained on patches of images; validation may be null (no validation). */
+    public static FrameTrainer images(Sequential body, Setup setup, List<GreyImage> train, DoubleSupplier validation,
+                                      Config cfg, TrainingLog log) {
+        if (setup.inChannels() != 1) {
             throw new IllegalArgumentException("a recurrent denoiser trains on video (MovingShapes), not on still images");
         }
-        return new FrameTrainer(model, train, val, false, cfg, log);
+        return new FrameTrainer(body, setup, train, validation, false, cfg, log);
     }
 
     /** A denoiser (recurrent or not) trained on MovingShapes video streams. */
-    public static FrameTrainer video(FrameDenoiser model, Config cfg, TrainingLog log) {
-        return new FrameTrainer(model, List.of(), List.of(), true, cfg, log);
-    }
-
-    /** Seeds of the validation videos (disjoint from training scenes, which draw seeds below 2^40). */
-    public static long validationSeed(int i) {
-        return (1L << 41) + 1000L * i;
+    public static FrameTrainer video(Sequential body, Setup setup, DoubleSupplier validation, Config cfg, TrainingLog log) {
+        if (setup.scale() != 1) {
+            throw new IllegalArgumentException("video training is for denoisers");
+        }
+        return new FrameTrainer(body, setup, List.of(), validation, true, cfg, log);
     }
 
     private void restart(int b) {
@@ -278,7 +281,7 @@ public final class FrameTrainer {
             if (!Double.isFinite(loss)) {
                 throw new IllegalStateException("training diverged at iteration " + it + " (loss " + loss + ")");
             }
-            boolean evalNow = cfg.evalEvery > 0 && it % cfg.evalEvery == 0;
+            boolean evalNow = cfg.evalEvery > 0 && validation != null && it % cfg.evalEvery == 0;
             long now = System.nanoTime();
             if (evalNow) {
                 double psnr = validate();
@@ -323,7 +326,7 @@ public final class FrameTrainer {
         if (lossCount > 0) {
             r.trainLoss = lossSum / lossCount;
         }
-        if (cfg.evalEvery > 0) {
+        if (cfg.evalEvery > 0 && validation != null) {
             double last = r.curve.isEmpty() || r.curve.get(r.curve.size() - 1)[0] != it ? validate() : r.curve.get(r.curve.size() - 1)[1];
             if (Double.isNaN(r.bestValPsnr) || last > r.bestValPsnr) {
                 r.bestValPsnr = last;
@@ -365,7 +368,7 @@ public final class FrameTrainer {
     private void fillBatch() {
         int B = cfg.batch;
         int P = side * side;
-        int s = model.scale();
+        int s = setup.scale();
         if (video) {
             for (int b = 0; b < B; b++) {
                 if (left[b] == 0) {
@@ -383,7 +386,13 @@ public final class FrameTrainer {
                 }
                 first[b] = false;
             }
-            FrameDenoiser.inputs(base, prevOut, B, P, inC, x);
+            // x (B, inC, P) = [noisy_b, prev_b] per frame, or the noisy frames
+            for (int b = 0; b < B; b++) {
+                System.arraycopy(base, b * P, x, b * inC * P, P);
+                if (inC == 2) {
+                    System.arraycopy(prevOut, b * P, x, b * inC * P + P, P);
+                }
+            }
             for (int i = 0; i < B * P; i++) {
                 target[i] = base[i] - clean[i];
             }
@@ -421,7 +430,7 @@ public final class FrameTrainer {
     }
 
     private void noise(float[] c, float[] out, int n) {
-        ImageNoise.apply(spec.noiseModel, spec.noiseSigma, spec.noiseAmount, spec.noiseClip, c, 0, n, out, 0, rng);
+        ImageNoise.apply(setup.noise(), setup.sigma(), setup.amount(), setup.clip(), c, 0, n, out, 0, rng);
     }
 
     /**
@@ -448,105 +457,8 @@ public final class FrameTrainer {
         }
     }
 
-    // ---- validation ----
-
-    private float[][] valNoisy;       // fixed noisy (denoiser) or LR (super-resolver) validation inputs
-    private float[][] valClean;
-
-    /** Mean PSNR (dB, peak 1) over the validation images or videos, with fixed noise (seed from cfg.seed). */
+    /** The caller's validation PSNR (NaN without one). */
     public double validate() {
-        if (video) {
-            return validateVideo(model, spec, cfg.videoSide, cfg.valStreams, cfg.valFrames, cfg.seed);
-        }
-        int s = model.scale();
-        if (valNoisy == null) {
-            valNoisy = new float[val.size()][];
-            valClean = new float[val.size()][];
-            Rng vr = new Rng(cfg.seed ^ 0x5EEDFACEL);
-            for (int i = 0; i < val.size(); i++) {
-                GreyImage g = val.get(i);
-                int w = g.width() - g.width() % s;
-                int h = g.height() - g.height() % s;
-                GreyImage hr = g.crop(0, 0, w, h);
-                valClean[i] = hr.pixels();
-                if (s == 1) {
-                    valNoisy[i] = new float[w * h];
-                    ImageNoise.apply(spec.noiseModel, spec.noiseSigma, spec.noiseAmount, spec.noiseClip,
-                            hr.pixels(), 0, w * h, valNoisy[i], 0, vr);
-                } else {
-                    valNoisy[i] = Resize.bicubic(hr, w / s, h / s).pixels();
-                }
-            }
-        }
-        if (val.isEmpty()) {
-            return Double.NaN;
-        }
-        double sum = 0;
-        for (int i = 0; i < val.size(); i++) {
-            GreyImage g = val.get(i);
-            int w = (g.width() - g.width() % s) / s;
-            int h = (g.height() - g.height() % s) / s;
-            float[] out = new float[w * h * s * s];
-            model.apply(valNoisy[i], 1, h, w, null, out);
-            sum += psnr(out, valClean[i], w * s, h * s, s == 1 ? 0 : s);
-        }
-        return sum / val.size();
-    }
-
-    /**
-     * Mean PSNR of a denoiser over {@code streams} held-out MovingShapes videos of {@code frames}
-     * frames (scene seeds {@link #validationSeed}, Gaussian noise of the model's spec seeded by
-     * {@code seed}), run as streams: a recurrent model gets each stream's previous output.
-     */
-    public static double validateVideo(FrameModel m, FrameSpec spec, int side, int streams, int frames, long seed) {
-        int P = side * side;
-        MovingShapes[] v = new MovingShapes[streams];
-        for (int i = 0; i < streams; i++) {
-            v[i] = new MovingShapes(side, validationSeed(i));
-        }
-        Rng nr = new Rng(seed ^ 0x71DE0L);
-        float[] c = new float[streams * P];
-        float[] noisy = new float[streams * P];
-        float[] prev = new float[streams * P];
-        float[] out = new float[streams * P];
-        double sum = 0;
-        for (int t = 0; t < frames; t++) {
-            for (int i = 0; i < streams; i++) {
-                v[i].frame(t, c, i * P);
-            }
-            ImageNoise.apply(spec.noiseModel, spec.noiseSigma, spec.noiseAmount, spec.noiseClip, c, 0, streams * P, noisy, 0, nr);
-            if (t == 0) {
-                System.arraycopy(noisy, 0, prev, 0, streams * P);
-            }
-            m.apply(noisy, streams, side, side, prev, out);
-            System.arraycopy(out, 0, prev, 0, streams * P);
-            for (int i = 0; i < streams; i++) {
-                sum += psnr(java.util.Arrays.copyOfRange(out, i * P, (i + 1) * P), java.util.Arrays.copyOfRange(c, i * P, (i + 1) * P), side, side, 0);
-            }
-        }
-        return sum / (streams * frames);
-    }
-
-    /** 10 log10(1 / MSE) over the w x h image without a border of {@code border} pixels. */
-    public static double psnr(float[] a, float[] b, int w, int h, int border) {
-        double se = 0;
-        long n = 0;
-        for (int y = border; y < h - border; y++) {
-            for (int x = border; x < w - border; x++) {
-                double d = a[y * w + x] - b[y * w + x];
-                se += d * d;
-                n++;
-            }
-        }
-        return 10 * Math.log10(n / Math.max(se, 1e-20));
-    }
-
-    /** Unused-buffer guard: the batch arrays are sized once; exposed for tests of no per-step growth. */
-    int bufferFloats() {
-        return x.length + base.length + clean.length + target.length + dr.length + tmp.length + lrPatch.length;
-    }
-
-    static float[] grow(float[] a, int n) {
-        return Layer.grow(a, n);
+        return validation == null ? Double.NaN : validation.getAsDouble();
     }
 }
