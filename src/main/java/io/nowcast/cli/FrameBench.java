@@ -26,9 +26,10 @@ import java.util.concurrent.Callable;
  * {@code nowcast bench frames}: frames per second of a frame model's {@link FrameModel#apply}
  * (what the processor calls), for each frame side and batch asked (default 64x64 and 256x256,
  * batch 1 and 16): the model of {@code --model}, else a seeded random frame denoiser of
- * {@code --layers} x {@code --channels}, else the bundled camera denoiser when present, else 8 x 32. Each line: a warm-up,
- * then several timed rounds of whole calls; the mean over all rounds, the best and the worst
- * round are printed, so that a busy machine shows as spread rather than as a single number.
+ * {@code --layers} x {@code --channels}, else the bundled camera denoiser when present, else a
+ * random 8 x 32 (speed does not depend on the weights). Each line: a warm-up, then several timed
+ * rounds of whole calls; the mean over all rounds, the best and the worst round are printed, so
+ * that a busy machine shows as spread rather than as a single number.
  */
 @Command(name = "frames", mixinStandardHelpOptions = true,
         description = "Frame model throughput: frames per second at each side and batch, a table or --json.")
@@ -43,7 +44,7 @@ final class FrameBench implements Callable<Integer> {
     static final Path DEFAULT_MODEL = Path.of("models", "camera-denoiser.safetensors");
 
     @Option(names = "--model", paramLabel = "FILE",
-            description = "A frame model file (default: " + "models/camera-denoiser.safetensors if present, else 8 x 32 random).")
+            description = "A frame model file (default: models/camera-denoiser.safetensors if present, else 8 x 32 random).")
     Path modelFile;
 
     @Option(names = "--layers", paramLabel = "L",
@@ -73,12 +74,15 @@ final class FrameBench implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON line per measurement instead of the table.")
     boolean json;
 
-    /** One measured line. */
-    record Line(int side, int batch, long calls, double seconds, double fps, double bestFps, double worstFps) {
+    /** How the measured model was chosen (its file, or the seed of its random weights). */
+    private String source;
+
+    /** One measured line: calls made, frames per second over all rounds, in the best and the worst. */
+    record Line(long calls, double fps, double bestFps, double worstFps) {
     }
 
-    /** The model measured, and how it was chosen. */
-    private FrameModel model(io.nowcast.tensor.Gemm gemm) throws Exception {
+    /** The model measured. */
+    private FrameModel model(Gemm gemm) throws Exception {
         if (modelFile != null && (layers != null || channels != null)) {
             throw new IllegalArgumentException("--layers and --channels build a random model: not with --model " + modelFile);
         }
@@ -103,8 +107,6 @@ final class FrameBench implements Callable<Integer> {
         source = "random weights, seed " + seed;
         return FrameDenoiser.random(spec, seed, gemm);
     }
-
-    private String source;
 
     @Override
     public Integer call() throws Exception {
@@ -143,7 +145,7 @@ final class FrameBench implements Callable<Integer> {
                 }
                 float[] y = new float[n * side * side * m.scale() * m.scale()];
                 float[] prev = m.recurrent() ? x : null;
-                Line line = measure(() -> m.apply(x, n, side, side, prev, y), side, n);
+                Line line = measure(() -> m.apply(x, n, side, side, prev, y), n);
                 double gflops = line.fps * side * side * flopsPerPixel / 1e9;
                 if (json) {
                     Map<String, Object> o = new LinkedHashMap<>();
@@ -185,7 +187,7 @@ final class FrameBench implements Callable<Integer> {
      * Warm-up: calls for {@code common.warmup} seconds (at least 2 calls); then {@code rounds}
      * rounds of whole calls, each at least one call and about seconds / rounds long.
      */
-    private Line measure(Runnable call, int side, int n) {
+    private Line measure(Runnable call, int n) {
         long w0 = System.nanoTime();
         long wEnd = w0 + (long) (common.warmup * 1e9);
         int warm = 0;
@@ -214,6 +216,6 @@ final class FrameBench implements Callable<Integer> {
             calls += c;
             total += s;
         }
-        return new Line(side, n, calls, total, calls * n / total, best, worst);
+        return new Line(calls, calls * n / total, best, worst);
     }
 }
