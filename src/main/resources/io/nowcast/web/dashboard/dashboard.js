@@ -256,7 +256,7 @@
       const n = (f, d) => (Number.isFinite(v[FIELD[f]]) ? v[FIELD[f]].toFixed(d) : '-');
       return '<div class="card"><b style="color:' + PALETTE[i % PALETTE.length] + '">' + esc(p.name) + '</b> ' +
         '<span class="muted">' + esc(p.inputs.join(', ')) + ' &rarr; ' + esc(p.output) + '</span><br>' +
-        '<span class="muted">model ' + esc(p.model || '?') + ' v' + esc(p.version || '?') +
+        '<span class="muted">' + (p.frames ? 'frame model ' : 'model ') + esc(p.model || '?') + ' v' + esc(p.version || '?') +
         (p.sigma ? ', Gaussian head (&sigma;)' : '') + (p.horizon > 1 ? ', horizon ' + p.horizon : '') + '</span>' +
         '<div class="figures">' + n('in', 0) + ' in/s, ' + n('out', 0) + ' out/s, ' + n('streams', 0) + ' streams, lag ' +
         n('lag', 0) + ', latency ' + n('latencyMs', 1) + ' ms, live error ' + n('error', 4) + '</div></div>';
