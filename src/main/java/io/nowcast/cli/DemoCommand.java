@@ -55,6 +55,9 @@ final class DemoCommand implements Callable<Integer> {
     static final String SENSOR_PREDICTIONS = "sensor-predictions";
     static final String CAMERA = "camera-noisy";
     static final String CAMERA_CLEAN = "camera-clean";
+    static final String CAMERA_CLEANED = "camera-cleaned";
+    /** The frame model of the cameras pipeline; without it no frame pipeline runs. */
+    static final String CAMERA_MODEL = "camera-denoiser.safetensors";
 
     @Option(names = "--pedestrians", defaultValue = "200", description = "tracked pedestrians at a time (default: ${DEFAULT-VALUE})")
     int pedestrians;
@@ -104,7 +107,9 @@ final class DemoCommand implements Callable<Integer> {
             Map<String, String> raw = new LinkedHashMap<>();
             raw.put("bootstrap.servers", broker.bootstrapServers());
             raw.put("application.id", "nowcast-demo");
-            raw.put("pipelines", "pedestrians,sensors");
+            Path cameraModel = dir.resolve(CAMERA_MODEL);
+            boolean cameraPipeline = cameras > 0 && Files.isRegularFile(cameraModel);
+            raw.put("pipelines", "pedestrians,sensors" + (cameraPipeline ? ",cameras" : ""));
             raw.put("pipeline.pedestrians.input.topics", TRACKS);
             raw.put("pipeline.pedestrians.output.topic", TRACK_PREDICTIONS);
             raw.put("pipeline.pedestrians.model", dir.resolve("tracks-lstm.safetensors").toString());
@@ -114,8 +119,20 @@ final class DemoCommand implements Callable<Integer> {
             raw.put("pipeline.sensors.model", dir.resolve("sensors-gru.safetensors").toString());
             raw.put("poll.timeout.ms", "20");
             raw.put("http.port", Integer.toString(httpPort));
-            if (cameras > 0) {
-                // no frame pipeline runs in the demo yet: the panel shows each camera's noisy frames
+            if (cameraPipeline) {
+                // the recurrent denoiser cleans every camera's noisy frames; the panel shows the
+                // noisy frame, the cleaned one and the clean one it was made from, side by side
+                raw.put("pipeline.cameras.input.topics", CAMERA);
+                raw.put("pipeline.cameras.output.topic", CAMERA_CLEANED);
+                raw.put("pipeline.cameras.model", cameraModel.toString());
+                raw.put("pipeline.cameras.frame.size", "64x64");
+                raw.put("pipeline.cameras.gap.ms", "5000");
+                raw.put("dashboard.frame.topics", CAMERA + "," + CAMERA_CLEANED + "," + CAMERA_CLEAN);
+                broker.createTopic(CAMERA, 1, Map.of());
+                broker.createTopic(CAMERA_CLEANED, 1, Map.of());
+                broker.createTopic(CAMERA_CLEAN, 1, Map.of());
+            } else if (cameras > 0) {
+                // no frame model in the models folder: the panel shows each camera's noisy frames
                 // beside the clean ones they were made from
                 raw.put("dashboard.frame.topics", CAMERA + "," + CAMERA_CLEAN);
                 broker.createTopic(CAMERA, 1, Map.of());
@@ -142,7 +159,7 @@ final class DemoCommand implements Callable<Integer> {
                 Thread hook = new Thread(() -> running.set(false), "nowcast-demo-stop");
                 Runtime.getRuntime().addShutdownHook(hook);
                 threads.add(start("nowcast-demo-processor", processor::run));
-                Display display = new Display(broker.bootstrapServers(), out);
+                Display display = new Display(broker.bootstrapServers(), out, cameraPipeline);
                 threads.add(start("nowcast-demo-tracks", () -> produceTracks(broker.bootstrapServers())));
                 threads.add(start("nowcast-demo-sensors", () -> produceSensors(broker.bootstrapServers())));
                 if (cameras > 0) {
@@ -389,8 +406,9 @@ final class DemoCommand implements Callable<Integer> {
         private final PrintStream out;
         private final ObjectMapper json = new ObjectMapper();
         private final Map<String, Pipe> pipes = new LinkedHashMap<>();
+        private final CameraScore cameras;
 
-        Display(String bootstrap, PrintStream out) {
+        Display(String bootstrap, PrintStream out, boolean cameraPipeline) {
             Properties p = new Properties();
             p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
             p.put(ConsumerConfig.GROUP_ID_CONFIG, "nowcast-demo-display");
@@ -402,7 +420,12 @@ final class DemoCommand implements Callable<Integer> {
             this.out = out;
             pipes.put(TRACKS, new Pipe("pedestrians", " m", new String[] {"dx", "dy"}));
             pipes.put(SENSORS, new Pipe("sensors", "", new String[] {"s0"}));
-            consumer.subscribe(List.of(TRACKS, TRACK_PREDICTIONS, SENSORS, SENSOR_PREDICTIONS));
+            List<String> topics = new ArrayList<>(List.of(TRACKS, TRACK_PREDICTIONS, SENSORS, SENSOR_PREDICTIONS));
+            this.cameras = cameraPipeline ? new CameraScore() : null;
+            if (cameraPipeline) {
+                topics.addAll(List.of(CAMERA, CAMERA_CLEANED, CAMERA_CLEAN));
+            }
+            consumer.subscribe(topics);
         }
 
         void run(long endNanos, Processor processor) {
@@ -411,6 +434,10 @@ final class DemoCommand implements Callable<Integer> {
             try (consumer) {
                 while (running.get() && System.nanoTime() < endNanos) {
                     for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                        if (cameras != null && r.topic().startsWith("camera-")) {
+                            cameras.take(r);
+                            continue;
+                        }
                         try {
                             JsonNode n = json.readTree(r.value());
                             switch (r.topic()) {
@@ -452,8 +479,76 @@ final class DemoCommand implements Callable<Integer> {
             for (Pipe p : pipes.values()) {
                 p.print(sb);
             }
+            if (cameras != null) {
+                cameras.print(sb);
+            }
             out.print(sb);
             out.flush();
+        }
+    }
+
+    /**
+     * The cameras pipeline's view: frames in and out, and the PSNR against the clean frame (peak 1,
+     * over the u8 frames on the wire) of the noisy frame and of the cleaned one, per frame, averaged
+     * over the frames whose three versions have arrived.
+     */
+    private static final class CameraScore {
+        private final io.nowcast.codec.FrameCodec codec = new io.nowcast.codec.FrameCodec(1 << 20, 1 << 20);
+        /** camera + " " + event time to {noisy, clean} frames, until the cleaned frame arrives. */
+        private final Map<String, float[][]> pending = new LinkedHashMap<>();
+        long noisyIn;
+        long cleanedOut;
+        double psnrNoisy;
+        double psnrCleaned;
+        long scored;
+
+        void take(ConsumerRecord<String, byte[]> r) {
+            io.nowcast.codec.Frame f;
+            try {
+                f = codec.decode(r.key() == null ? null : r.key().getBytes(StandardCharsets.UTF_8), r.value(), r.timestamp());
+            } catch (io.nowcast.codec.RejectedException e) {
+                return;
+            }
+            String id = f.stream() + " " + f.eventTime();
+            float[][] p = pending.computeIfAbsent(id, k -> new float[2][]);
+            switch (r.topic()) {
+                case CAMERA:
+                    noisyIn++;
+                    p[0] = f.pixels();
+                    break;
+                case CAMERA_CLEAN:
+                    p[1] = f.pixels();
+                    break;
+                default:
+                    cleanedOut++;
+                    pending.remove(id);
+                    if (p[0] != null && p[1] != null) {
+                        psnrNoisy += psnr(p[0], p[1]);
+                        psnrCleaned += psnr(f.pixels(), p[1]);
+                        scored++;
+                    }
+            }
+            while (pending.size() > 256) {
+                pending.remove(pending.keySet().iterator().next());
+            }
+        }
+
+        private static double psnr(float[] a, float[] b) {
+            double se = 0;
+            for (int i = 0; i < a.length; i++) {
+                double d = a[i] - b[i];
+                se += d * d;
+            }
+            return 10 * Math.log10(1.0 / Math.max(se / a.length, 1e-12));
+        }
+
+        void print(StringBuilder sb) {
+            sb.append(String.format(Locale.ROOT, "  %-11s %8d frames in,  %8d frames out", "cameras", noisyIn, cleanedOut));
+            if (scored > 0) {
+                sb.append(String.format(Locale.ROOT, " | PSNR against the clean frame: noisy %.2f dB, cleaned %.2f dB"
+                        + " (%d scored)", psnrNoisy / scored, psnrCleaned / scored, scored));
+            }
+            sb.append('\n');
         }
     }
 
