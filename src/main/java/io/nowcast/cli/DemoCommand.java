@@ -72,8 +72,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "0", description = "stop after this many seconds; 0 runs until Ctrl-C")
     double seconds;
 
-    @Option(names = "--models", description = "folder with tracks-lstm.safetensors and sensors-gru.safetensors"
-            + " (default: the models bundled in the jar)")
+    @Option(names = "--models", description = "folder with tracks-lstm.safetensors and sensors-gru.safetensors,"
+            + " and camera-denoiser.safetensors for the cameras pipeline (default: the models bundled in the jar)")
     Path models;
 
     @Option(names = "--http-port", defaultValue = "8080",
@@ -211,12 +211,18 @@ final class DemoCommand implements Callable<Integer> {
         running.set(false);
     }
 
-    /** The models bundled in the jar, copied to a temporary folder deleted on exit. */
+    /**
+     * The models bundled in the jar, copied to a temporary folder deleted on exit; the camera
+     * denoiser only if this build has it.
+     */
     static Path extractBundledModels() throws IOException {
         Path dir = Files.createTempDirectory("nowcast-models");
         dir.toFile().deleteOnExit();
-        for (String name : new String[] {"tracks-lstm.safetensors", "sensors-gru.safetensors"}) {
+        for (String name : new String[] {"tracks-lstm.safetensors", "sensors-gru.safetensors", CAMERA_MODEL}) {
             try (InputStream in = DemoCommand.class.getResourceAsStream("/io/nowcast/models/" + name)) {
+                if (in == null && name.equals(CAMERA_MODEL)) {
+                    continue;
+                }
                 if (in == null) {
                     throw new IOException("the bundled model " + name + " is not in this build; pass --models DIR");
                 }
