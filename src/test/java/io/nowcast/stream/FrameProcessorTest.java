@@ -268,4 +268,33 @@ class FrameProcessorTest {
             }
         }
     }
+
+    @Test
+    void withAtLeastOnceARestartedInstanceStartsEveryCameraFromItsOwnInput() throws Exception {
+        // states live in memory only: the first frame after the restart is processed as a first frame
+        ProcessorConfig c = pipeline("alo", 1, "processing.guarantee", "at_least_once");
+        FrameCodec codec = new FrameCodec(1 << 20, 1 << 20);
+        List<Frame> sent = new ArrayList<>();
+        List<List<ProducerRecord<byte[], byte[]>>> halves = List.of(new ArrayList<>(), new ArrayList<>());
+        for (int t = 0; t < 6; t++) {
+            byte[] v = rawFrame(16, 16, 1000L * t, 300 + t);
+            halves.get(t < 3 ? 0 : 1).add(new ProducerRecord<>("alo-in", utf8("cam"), v));
+            sent.add(codec.decode(utf8("cam"), v, 0));
+        }
+        for (List<ProducerRecord<byte[], byte[]>> half : halves) {
+            KafkaTestKit.produce(broker, half);
+            try (KafkaTestKit.Running r = KafkaTestKit.start(c, Map.of("cams", FrameTestModels.served()))) {
+                r.awaitHandled(3, Duration.ofSeconds(60));
+            }
+        }
+        List<ConsumerRecord<byte[], byte[]>> out = KafkaTestKit.readAll(broker, "alo-out");
+        assertEquals(6, out.size());
+        List<byte[]> first = FrameTestModels.alone(sent.subList(0, 3));
+        List<byte[]> second = FrameTestModels.alone(sent.subList(3, 6));
+        for (int t = 0; t < 3; t++) {
+            assertArrayEquals(first.get(t), out.get(t).value(), "frame " + t);
+            assertArrayEquals(second.get(t), out.get(3 + t).value(), "frame " + (3 + t) + ": restarted from its own input");
+        }
+        assertEquals("1", header(out.get(3), Processor.H_STEP));
+    }
 }
