@@ -2,6 +2,7 @@ package io.nowcast.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.nowcast.data.synthetic.MovingShapes;
 import io.nowcast.broker.EmbeddedBroker;
 import io.nowcast.data.synthetic.SyntheticSensors;
 import io.nowcast.data.synthetic.SyntheticTracks;
@@ -307,9 +308,9 @@ final class DemoCommand implements Callable<Integer> {
      */
     private void produceCameras(String bootstrap) {
         int side = 64;
-        DemoCamera[] cams = new DemoCamera[cameras];
+        MovingShapes[] cams = new MovingShapes[cameras];
         for (int c = 0; c < cameras; c++) {
-            cams[c] = new DemoCamera(side, seed + 100 + c);
+            cams[c] = new MovingShapes(side, seed + 100 + c);
         }
         io.nowcast.tensor.Rng noise = new io.nowcast.tensor.Rng(seed + 99);
         float[] clean = new float[side * side];
@@ -333,60 +334,6 @@ final class DemoCommand implements Callable<Integer> {
                 next += periodNanos;
                 sleepUntil(next);
             }
-        }
-    }
-
-    /** A seeded scene: a static textured background with a bright disc and a dark square moving over it. */
-    static final class DemoCamera {
-        final int side;
-        final float[] background;
-        final double[] disc;    // x, y, vx, vy (pixels, pixels per frame)
-        final double[] square;
-
-        DemoCamera(int side, long seed) {
-            this.side = side;
-            io.nowcast.tensor.Rng r = new io.nowcast.tensor.Rng(seed);
-            double fx = 2 + 3 * r.nextDouble();
-            double fy = 2 + 3 * r.nextDouble();
-            double ph = 6.28 * r.nextDouble();
-            background = new float[side * side];
-            for (int y = 0; y < side; y++) {
-                for (int x = 0; x < side; x++) {
-                    double u = (double) x / side;
-                    double v = (double) y / side;
-                    background[y * side + x] = (float) (0.45 + 0.12 * Math.sin(6.28 * fx * u + ph)
-                            * Math.cos(6.28 * fy * v) + 0.08 * Math.sin(6.28 * 7 * (u + v)));
-                }
-            }
-            disc = new double[] {side * r.nextDouble(), side * r.nextDouble(), 0.8 + r.nextDouble(), 0.5 + r.nextDouble()};
-            square = new double[] {side * r.nextDouble(), side * r.nextDouble(), -0.6 - r.nextDouble(), 0.7 * r.nextDouble()};
-        }
-
-        /** The clean frame of time step {@code t}, grey levels in [0, 1]. */
-        void frame(int t, float[] out) {
-            System.arraycopy(background, 0, out, 0, out.length);
-            double dx = bounce(disc[0] + disc[2] * t);
-            double dy = bounce(disc[1] + disc[3] * t);
-            double sx = bounce(square[0] + square[2] * t);
-            double sy = bounce(square[1] + square[3] * t);
-            for (int y = 0; y < side; y++) {
-                for (int x = 0; x < side; x++) {
-                    if (Math.abs(x - sx) < 7 && Math.abs(y - sy) < 7) {
-                        out[y * side + x] = 0.08f;
-                    }
-                    double d2 = (x - dx) * (x - dx) + (y - dy) * (y - dy);
-                    if (d2 < 64) {
-                        out[y * side + x] = 0.95f;
-                    }
-                }
-            }
-        }
-
-        /** A position moving back and forth between the frame's edges. */
-        private double bounce(double p) {
-            double span = side - 1;
-            double m = ((p % (2 * span)) + 2 * span) % (2 * span);
-            return m <= span ? m : 2 * span - m;
         }
     }
 

@@ -13,7 +13,14 @@ public enum ModelKind {
      * Causal denoiser of a multi-channel series: the noisy newest sample in, that sample cleaned
      * out, from what the stream has shown so far (the recurrent state is the stream's memory).
      */
-    SERIES_DENOISER("series-denoiser");
+    SERIES_DENOISER("series-denoiser"),
+    /**
+     * Denoiser of grey frames ({@link FrameDenoiser}): a convolutional network predicting the
+     * noise; its recurrent variant also reads the stream's previous cleaned frame.
+     */
+    FRAME_DENOISER("frame-denoiser"),
+    /** Raises the resolution of grey frames by 2, 3 or 4 ({@link SuperResolver}). */
+    SUPER_RESOLVER("super-resolver");
 
     public final String id;
 
@@ -29,6 +36,11 @@ public enum ModelKind {
             }
         }
         return null;
+    }
+
+    /** Whether a model of this kind works on frames (loaded by {@link FrameModels}, not {@link ModelFiles}). */
+    public boolean isFrame() {
+        return this == FRAME_DENOISER || this == SUPER_RESOLVER;
     }
 
     public static List<String> ids() {

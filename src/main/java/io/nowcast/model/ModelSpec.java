@@ -188,6 +188,10 @@ public final class ModelSpec {
         if (s.kind == null) {
             throw f.error("kind", "expected one of " + ModelKind.ids() + ", found \"" + kind + "\"");
         }
+        if (s.kind.isFrame()) {
+            throw f.error("kind", "\"" + kind + "\" is a frame model: load it with FrameModels.load"
+                    + " (this loader serves the recurrent kinds char, forecaster and series-denoiser)");
+        }
         s.name = f.optText(o, "name", "model");
         s.version = f.optText(o, "version", "1");
         JsonNode a = f.object(o, "architecture");

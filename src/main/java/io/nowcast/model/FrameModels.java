@@ -1,0 +1,100 @@
+package io.nowcast.model;
+
+import io.nowcast.nn.Param;
+import io.nowcast.nn.Sequential;
+import io.nowcast.tensor.Gemm;
+import io.nowcast.tensor.Gemms;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Frame model files: safetensors with PyTorch-like tensor names ({@code body.0.weight} (C, in, 3, 3),
+ * {@code body.0.bias} (C), ...) and the {@link FrameSpec} as JSON under the {@code __metadata__}
+ * key {@code nowcast} (schemas/model-file.md). Loading checks the metadata field by field and
+ * every tensor's presence, shape and finiteness against the architecture; anything else is
+ * refused naming the file, the tensor or field, and what was expected.
+ */
+public final class FrameModels {
+    private FrameModels() {
+    }
+
+    public static FrameModel load(Path file) throws ModelFileException {
+        return load(file, Gemms.create());
+    }
+
+    public static FrameModel load(Path file, Gemm gemm) throws ModelFileException {
+        SafeTensors.Contents c = SafeTensors.read(file);
+        String name = file.toString();
+        String json = c.metadata().get(ModelFiles.METADATA_KEY);
+        if (json == null) {
+            throw new ModelFileException(name + ": metadata 'nowcast': missing (a frame model file names its kind and"
+                    + " architecture there)");
+        }
+        FrameSpec spec = FrameSpec.parse(json, name);
+        Sequential body = spec.kind == ModelKind.FRAME_DENOISER
+                ? FrameDenoiser.network(spec, gemm) : SuperResolver.network(spec, gemm);
+        Map<String, SafeTensors.Tensor> tensors = new LinkedHashMap<>(c.tensors());
+        Set<String> unused = new LinkedHashSet<>(tensors.keySet());
+        String arch = describe(spec);
+        for (Param p : body.params()) {
+            SafeTensors.Tensor t = tensors.get(p.name);
+            if (t == null) {
+                throw new ModelFileException(name + ": tensor " + p.name + ": missing (expected shape "
+                        + Arrays.toString(p.shape()) + " for " + arch + ")");
+            }
+            if (!Arrays.equals(t.shape(), p.shape())) {
+                throw new ModelFileException(name + ": tensor " + p.name + ": expected shape " + Arrays.toString(p.shape())
+                        + " for " + arch + ", found " + Arrays.toString(t.shape()));
+            }
+            float[] d = t.data();
+            for (int i = 0; i < d.length; i++) {
+                if (!Float.isFinite(d[i])) {
+                    throw new ModelFileException(name + ": tensor " + p.name + ": expected finite values, found "
+                            + d[i] + " at index " + i);
+                }
+            }
+            p.set(d);
+            unused.remove(p.name);
+        }
+        if (!unused.isEmpty()) {
+            throw new ModelFileException(name + ": tensor " + unused.iterator().next() + ": not part of " + arch
+                    + " (unexpected tensors: " + unused + ")");
+        }
+        return spec.kind == ModelKind.FRAME_DENOISER ? new FrameDenoiser(spec, body) : new SuperResolver(spec, body);
+    }
+
+    public static void save(FrameModel m, Path file) throws IOException {
+        List<SafeTensors.Tensor> tensors = new ArrayList<>();
+        for (Param p : m.body().params()) {
+            tensors.add(new SafeTensors.Tensor(p.name, p.shape(), Arrays.copyOf(p.w(), p.size())));
+        }
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put(ModelFiles.METADATA_KEY, m.spec().toJson());
+        SafeTensors.write(file, meta, tensors);
+    }
+
+    /** True when the file is a readable safetensors file whose metadata names a frame kind. */
+    public static boolean isFrameModel(Path file) {
+        try {
+            String json = SafeTensors.read(file).metadata().get(ModelFiles.METADATA_KEY);
+            ModelKind k = json == null ? null : FrameSpec.sniffKind(json);
+            return k != null && k.isFrame();
+        } catch (ModelFileException e) {
+            return false;
+        }
+    }
+
+    static String describe(FrameSpec s) {
+        return "a " + s.kind.id + " of " + s.layers + " layers x " + s.channels + " channels, kernel " + s.kernel
+                + ", " + s.inChannels + " input channel" + (s.inChannels == 1 ? "" : "s")
+                + (s.kind == ModelKind.SUPER_RESOLVER ? ", x" + s.scale + " " + s.upsampling : "");
+    }
+}

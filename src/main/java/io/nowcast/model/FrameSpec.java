@@ -1,0 +1,299 @@
+package io.nowcast.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.nowcast.data.ImageNoise;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The description of a frame model, stored as JSON under {@code __metadata__.nowcast} of its
+ * safetensors file (schemas/model-file.md):
+ * <pre>
+ * {"format": "nowcast-model", "format_version": 1, "kind": "frame-denoiser" | "super-resolver",
+ *  "name": ..., "version": ...,
+ *  "architecture": {"layers": L, "channels": C, "kernel": 3, "in_channels": 1 | 2, "scale": 1..4,
+ *                   "upsampling": "none" | "bicubic" | "pixel-shuffle"},
+ *  "noise": {"model": ..., "sigma": ..., "amount": ..., "clip": false},
+ *  "provenance": {...}}
+ * </pre>
+ * A frame denoiser has scale 1 and upsampling "none", and 2 input channels when recurrent (the
+ * noisy frame and the stream's previous output). A super-resolver has scale 2, 3 or 4, one input
+ * channel and upsampling "bicubic" (a residual network over the bicubic upscale) or
+ * "pixel-shuffle" (layers at the low resolution, then a pixel shuffle, added to the bicubic
+ * upscale); its noise model may be "none". {@link #parse} checks every field and names the wrong one.
+ */
+public final class FrameSpec {
+    public static final List<String> UPSAMPLING = List.of("none", "bicubic", "pixel-shuffle");
+    public static final int MAX_LAYERS = 64;
+    public static final int MAX_CHANNELS = 1024;
+
+    public ModelKind kind = ModelKind.FRAME_DENOISER;
+    public String name = "frame-model";
+    public String version = "1";
+    /** Convolution layers, at least 2 (first and last). */
+    public int layers = 8;
+    /** Channels of the hidden feature maps. */
+    public int channels = 32;
+    /** Kernel side (odd; padding kernel / 2 keeps the frame size). */
+    public int kernel = 3;
+    /** 1, or 2 for a recurrent denoiser (noisy frame, previous output frame). */
+    public int inChannels = 1;
+    public int scale = 1;
+    public String upsampling = "none";
+    /** The noise the model was trained on: one of {@link ImageNoise#MODELS}, or "none" (super-resolver). */
+    public String noiseModel = "gaussian";
+    /** Gaussian: sigma on the 0-255 scale; Poisson: photons at white. */
+    public float noiseSigma = 25f;
+    /** Share of pixels for salt-pepper and mask. */
+    public float noiseAmount = 0f;
+    /** Whether the training noisy input was clipped to [0, 1] (camera-like data). */
+    public boolean noiseClip = false;
+    public Map<String, Object> provenance = new LinkedHashMap<>();
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A denoiser description (recurrent: two input channels). */
+    public static FrameSpec denoiser(int layers, int channels, boolean recurrent) {
+        FrameSpec s = new FrameSpec();
+        s.kind = ModelKind.FRAME_DENOISER;
+        s.name = "frame-denoiser";
+        s.layers = layers;
+        s.channels = channels;
+        s.inChannels = recurrent ? 2 : 1;
+        return s;
+    }
+
+    /** A super-resolver description, trained without noise. */
+    public static FrameSpec superResolver(int layers, int channels, int scale, String upsampling) {
+        FrameSpec s = new FrameSpec();
+        s.kind = ModelKind.SUPER_RESOLVER;
+        s.name = "super-resolver";
+        s.layers = layers;
+        s.channels = channels;
+        s.scale = scale;
+        s.upsampling = upsampling;
+        s.noiseModel = "none";
+        s.noiseSigma = 0f;
+        return s;
+    }
+
+    public boolean recurrent() {
+        return inChannels == 2;
+    }
+
+    /** Checks the fields against each other; returns null when consistent, else "field: problem". */
+    public String problem() {
+        if (kind == null || !kind.isFrame()) {
+            return "kind: expected frame-denoiser or super-resolver, found " + (kind == null ? "nothing" : kind.id);
+        }
+        if (layers < 2 || layers > MAX_LAYERS) {
+            return "architecture.layers: expected an integer in [2, " + MAX_LAYERS + "], found " + layers;
+        }
+        if (channels < 1 || channels > MAX_CHANNELS) {
+            return "architecture.channels: expected an integer in [1, " + MAX_CHANNELS + "], found " + channels;
+        }
+        if (kernel < 1 || kernel > 15 || kernel % 2 == 0) {
+            return "architecture.kernel: expected an odd integer in [1, 15], found " + kernel;
+        }
+        if (kind == ModelKind.FRAME_DENOISER) {
+            if (inChannels != 1 && inChannels != 2) {
+                return "architecture.in_channels: a frame denoiser reads 1 channel (or 2 when recurrent), found " + inChannels;
+            }
+            if (scale != 1) {
+                return "architecture.scale: a frame denoiser keeps the size: expected 1, found " + scale;
+            }
+            if (!upsampling.equals("none")) {
+                return "architecture.upsampling: a frame denoiser does not upsample: expected \"none\", found \"" + upsampling + "\"";
+            }
+        } else {
+            if (inChannels != 1) {
+                return "architecture.in_channels: a super-resolver reads 1 channel, found " + inChannels;
+            }
+            if (scale < 2 || scale > 4) {
+                return "architecture.scale: a super-resolver scales by 2, 3 or 4, found " + scale;
+            }
+            if (!upsampling.equals("bicubic") && !upsampling.equals("pixel-shuffle")) {
+                return "architecture.upsampling: expected \"bicubic\" or \"pixel-shuffle\", found \"" + upsampling + "\"";
+            }
+        }
+        if (noiseModel == null) {
+            return "noise.model: missing";
+        }
+        if (!(noiseModel.equals("none") && kind == ModelKind.SUPER_RESOLVER)) {
+            String p = ImageNoise.check(noiseModel, noiseSigma, noiseAmount);
+            if (p != null) {
+                return "noise.model: " + p;
+            }
+        }
+        if (!(noiseSigma >= 0 && noiseSigma < 1e6)) {
+            return "noise.sigma: expected a number in [0, 1e6), found " + noiseSigma;
+        }
+        if (!(noiseAmount >= 0 && noiseAmount <= 1)) {
+            return "noise.amount: expected a number in [0, 1], found " + noiseAmount;
+        }
+        return null;
+    }
+
+    public String toJson() {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("format", ModelSpec.FORMAT);
+        o.put("format_version", ModelSpec.FORMAT_VERSION);
+        o.put("kind", kind.id);
+        o.put("name", name);
+        o.put("version", version);
+        ObjectNode a = o.putObject("architecture");
+        a.put("layers", layers);
+        a.put("channels", channels);
+        a.put("kernel", kernel);
+        a.put("in_channels", inChannels);
+        a.put("scale", scale);
+        a.put("upsampling", upsampling);
+        ObjectNode z = o.putObject("noise");
+        z.put("model", noiseModel);
+        z.put("sigma", noiseSigma);
+        z.put("amount", noiseAmount);
+        z.put("clip", noiseClip);
+        o.set("provenance", JSON.valueToTree(provenance));
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Parses and checks the {@code nowcast} metadata of a frame model file; errors name the file and the field. */
+    public static FrameSpec parse(String json, String file) throws ModelFileException {
+        JsonNode o;
+        try {
+            o = JSON.readTree(json);
+        } catch (Exception e) {
+            throw new ModelFileException(file + ": metadata 'nowcast' is not valid JSON: " + e.getMessage());
+        }
+        if (o == null || !o.isObject()) {
+            throw new ModelFileException(file + ": metadata 'nowcast': expected a JSON object");
+        }
+        F f = new F(file);
+        String format = f.text(o, "format");
+        if (!ModelSpec.FORMAT.equals(format)) {
+            throw f.error("format", "expected \"" + ModelSpec.FORMAT + "\", found \"" + format + "\"");
+        }
+        int fv = f.integer(o, "format_version", 1, Integer.MAX_VALUE);
+        if (fv > ModelSpec.FORMAT_VERSION) {
+            throw f.error("format_version", "this Nowcast reads version " + ModelSpec.FORMAT_VERSION + " and older, found " + fv);
+        }
+        FrameSpec s = new FrameSpec();
+        String kind = f.text(o, "kind");
+        s.kind = ModelKind.parse(kind);
+        if (s.kind == null || !s.kind.isFrame()) {
+            throw f.error("kind", "expected frame-denoiser or super-resolver, found \"" + kind + "\""
+                    + (s.kind != null ? " (load it with ModelFiles.load)" : ""));
+        }
+        s.name = f.optText(o, "name", s.kind.id);
+        s.version = f.optText(o, "version", "1");
+        JsonNode a = f.object(o, "architecture");
+        s.layers = f.integer(a, "architecture.layers", 2, MAX_LAYERS);
+        s.channels = f.integer(a, "architecture.channels", 1, MAX_CHANNELS);
+        s.kernel = f.integer(a, "architecture.kernel", 1, 15);
+        s.inChannels = f.integer(a, "architecture.in_channels", 1, 2);
+        s.scale = f.integer(a, "architecture.scale", 1, 4);
+        s.upsampling = f.text(a, "architecture.upsampling");
+        if (!UPSAMPLING.contains(s.upsampling)) {
+            throw f.error("architecture.upsampling", "expected one of " + UPSAMPLING + ", found \"" + s.upsampling + "\"");
+        }
+        JsonNode z = f.object(o, "noise");
+        s.noiseModel = f.text(z, "noise.model");
+        s.noiseSigma = f.number(z, "noise.sigma", 0, 1e6);
+        s.noiseAmount = f.number(z, "noise.amount", 0, 1);
+        JsonNode clip = z.get("clip");
+        if (clip != null && !clip.isNull()) {
+            if (!clip.isBoolean()) {
+                throw f.error("noise.clip", "expected true or false, found " + clip);
+            }
+            s.noiseClip = clip.asBoolean();
+        }
+        String p = s.problem();
+        if (p != null) {
+            int colon = p.indexOf(": ");
+            throw f.error(p.substring(0, colon), p.substring(colon + 2));
+        }
+        JsonNode pv = o.get("provenance");
+        if (pv != null && !pv.isNull()) {
+            if (!pv.isObject()) {
+                throw f.error("provenance", "expected an object, found " + pv);
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> m = JSON.convertValue(pv, LinkedHashMap.class);
+            s.provenance = m;
+        }
+        return s;
+    }
+
+    /** The kind named by a metadata document, or null when it has none (no exception: for sniffing). */
+    static ModelKind sniffKind(String json) {
+        try {
+            JsonNode o = JSON.readTree(json);
+            JsonNode k = o == null ? null : o.get("kind");
+            return k == null || !k.isTextual() ? null : ModelKind.parse(k.asText());
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    /** Field access that names the file and the field in every complaint. */
+    private record F(String file) {
+        ModelFileException error(String field, String what) {
+            return new ModelFileException(file + ": metadata field '" + field + "': " + what);
+        }
+
+        private static String leaf(String path) {
+            return path.substring(path.lastIndexOf('.') + 1);
+        }
+
+        String text(JsonNode o, String path) throws ModelFileException {
+            JsonNode v = o.get(leaf(path));
+            if (v == null || !v.isTextual()) {
+                throw error(path, v == null ? "missing (expected a string)" : "expected a string, found " + v);
+            }
+            return v.asText();
+        }
+
+        String optText(JsonNode o, String path, String dflt) throws ModelFileException {
+            JsonNode v = o.get(leaf(path));
+            if (v == null || v.isNull()) {
+                return dflt;
+            }
+            if (!v.isTextual()) {
+                throw error(path, "expected a string, found " + v);
+            }
+            return v.asText();
+        }
+
+        JsonNode object(JsonNode o, String path) throws ModelFileException {
+            JsonNode v = o.get(leaf(path));
+            if (v == null || !v.isObject()) {
+                throw error(path, v == null ? "missing (expected an object)" : "expected an object, found " + v);
+            }
+            return v;
+        }
+
+        int integer(JsonNode o, String path, int min, int max) throws ModelFileException {
+            JsonNode v = o.get(leaf(path));
+            if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < min || v.asInt() > max) {
+                throw error(path, "expected an integer in [" + min + ", " + max + "], found " + (v == null ? "nothing" : v));
+            }
+            return v.asInt();
+        }
+
+        float number(JsonNode o, String path, double min, double max) throws ModelFileException {
+            JsonNode v = o.get(leaf(path));
+            if (v == null || !v.isNumber() || !(v.doubleValue() >= min && v.doubleValue() <= max)) {
+                throw error(path, "expected a number in [" + min + ", " + max + "], found " + (v == null ? "nothing" : v));
+            }
+            return v.floatValue();
+        }
+    }
+}
