@@ -141,7 +141,7 @@ final class DemoCommand implements Callable<Integer> {
             }
             ProcessorConfig config = ProcessorConfig.parse(raw, "demo configuration", dir);
             RunCommand.createTopics(broker, config);
-            Map<String, Model> loaded = RunCommand.loadModels(config);
+            Map<String, Object> loaded = RunCommand.loadModels(config);
             out.println("broker at " + broker.bootstrapServers() + "; pipelines: pedestrians (" + TRACKS + " -> "
                     + TRACK_PREDICTIONS + ", " + describe(loaded.get("pedestrians")) + "), sensors (" + SENSORS + " -> "
                     + SENSOR_PREDICTIONS + ", " + describe(loaded.get("sensors")) + ")");
@@ -187,7 +187,12 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String describe(Model f) {
+    private static String describe(Object model) {
+        if (model instanceof io.nowcast.model.FrameModel f) {
+            return f.spec().name + " v" + f.spec().version + ", " + f.spec().layers + "-layer convolutional "
+                    + (f.recurrent() ? "recurrent " : "") + f.spec().kind.id;
+        }
+        Model f = (Model) model;
         return f.spec().name + " v" + f.spec().version + ", " + f.spec().cell.id + " " + f.spec().hiddenSize;
     }
 

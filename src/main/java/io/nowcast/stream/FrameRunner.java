@@ -31,8 +31,9 @@ import java.util.function.LongSupplier;
  * the stream's previous output frame ({@link StreamStateStore.Entry#frame}) for a recurrent model. A
  * stream's first frame, a frame after an event-time gap longer than {@code gap.ms} (counted as a gap
  * reset), the first frame after a model error, and a frame whose output has another size than the
- * stream's previous output use their own input as the previous frame (for a super-resolver, the
- * input upscaled by pixel replication to the output's size). A frame older than the stream's last
+ * stream's previous output use their own input as the previous frame (the super-resolvers of
+ * {@code io.nowcast.model} are not recurrent; one that were would get its input upscaled by pixel
+ * replication to the output's size). A frame older than the stream's last
  * one is out of order: dead-lettered with {@link RejectReason#OUT_OF_ORDER}, or dropped and counted
  * when the late policy is {@code drop}. Capacity and idle eviction are the store's.
  *

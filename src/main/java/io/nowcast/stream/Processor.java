@@ -10,6 +10,7 @@ import io.nowcast.codec.RejectedException;
 import io.nowcast.codec.Sample;
 import io.nowcast.codec.SampleCodec;
 import io.nowcast.model.Forecaster;
+import io.nowcast.model.FrameModel;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
@@ -440,8 +441,9 @@ public final class Processor implements AutoCloseable {
     /**
      * @param config the configuration; {@code bootstrap.servers} must be set (an embedded broker
      *               is started by the caller, see {@link ProcessorConfig#withBootstrapServers})
-     * @param models each pipeline's model by pipeline name; each is used by this processor only. A
-     *               pass-through pipeline ({@code model=pass-through}) has none.
+     * @param models each pipeline's model by pipeline name: a {@link Model} (forecaster or series
+     *               denoiser) or a {@link FrameModel} (a frame pipeline); each is used by this
+     *               processor only. A pass-through pipeline ({@code model=pass-through}) has none.
      */
     public Processor(ProcessorConfig config, Map<String, ?> models) {
         this(config, models, new CompositeMeterRegistry());
@@ -540,8 +542,11 @@ public final class Processor implements AutoCloseable {
         publishStats();
     }
 
-    /** The frame model to serve if {@code model} is one, else null. */
+    /** The frame model to serve if {@code model} is one (a {@link FrameModel}, or already served), else null. */
     private static FrameRunner.Served served(Object model) {
+        if (model instanceof FrameModel m) {
+            return new FrameRunner.Served(m.spec().name, m.spec().version, m.scale(), m.recurrent(), m::apply);
+        }
         if (model instanceof FrameRunner.Served s) {
             return s;
         }

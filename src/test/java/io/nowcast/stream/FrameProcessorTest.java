@@ -131,7 +131,7 @@ class FrameProcessorTest {
         }
         KafkaTestKit.produce(broker, in);
         Processor.Stats stats;
-        try (KafkaTestKit.Running r = KafkaTestKit.start(c, Map.of("cams", FrameTestModels.served()))) {
+        try (KafkaTestKit.Running r = KafkaTestKit.start(c, Map.of("cams", FrameTestModels.model()))) {
             stats = r.awaitHandled(cams * each, Duration.ofSeconds(120));
         }
         assertEquals(cams * each, stats.predictions());
@@ -159,7 +159,7 @@ class FrameProcessorTest {
         byte[] key = utf8("cam-a");
         byte[] good1 = rawFrame(16, 16, 1000, 1);
         byte[] poison = rawFrame(16, 16, 1200, 2);
-        poison[FrameCodec.HEADER_BYTES] = (byte) FrameTestModels.POISON; // the test model throws on this frame
+        poison[FrameCodec.HEADER_BYTES] = (byte) FrameTestModels.POISON; // the gate before the model throws on it
         byte[] good2 = rawFrame(16, 16, 2000, 3);
         Map<RejectReason, byte[]> bad = new LinkedHashMap<>();
         bad.put(RejectReason.UNDECODABLE, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
@@ -175,7 +175,7 @@ class FrameProcessorTest {
         in.add(new ProducerRecord<>("dead-in", key, good2));
         KafkaTestKit.produce(broker, in);
         Processor.Stats stats;
-        try (KafkaTestKit.Running r = KafkaTestKit.start(c, Map.of("cams", FrameTestModels.served()))) {
+        try (KafkaTestKit.Running r = KafkaTestKit.start(c, Map.of("cams", FrameTestModels.poisonable()))) {
             stats = r.awaitHandled(in.size(), Duration.ofSeconds(60));
         }
         List<ConsumerRecord<byte[], byte[]>> dead = KafkaTestKit.readAll(broker, "dead-dead");
@@ -214,7 +214,7 @@ class FrameProcessorTest {
         }
         KafkaTestKit.produce(broker, in);
         Processor.Stats stats;
-        try (KafkaTestKit.Running r = KafkaTestKit.start(c, Map.of("cams", FrameTestModels.served()))) {
+        try (KafkaTestKit.Running r = KafkaTestKit.start(c, Map.of("cams", FrameTestModels.model()))) {
             stats = r.awaitHandled(in.size(), Duration.ofSeconds(60));
         }
         assertEquals(1, stats.gapResets());
@@ -245,7 +245,7 @@ class FrameProcessorTest {
             }
         }
         KafkaTestKit.produce(broker, halves.get(0));
-        try (KafkaTestKit.Running r = KafkaTestKit.start(c, Map.of("cams", FrameTestModels.served()))) {
+        try (KafkaTestKit.Running r = KafkaTestKit.start(c, Map.of("cams", FrameTestModels.model()))) {
             r.awaitHandled(5 * cams, Duration.ofSeconds(60));
         }
         List<ConsumerRecord<byte[], byte[]>> log = KafkaTestKit.readAll(broker, "resume-cams-state");
@@ -253,7 +253,7 @@ class FrameProcessorTest {
         StateChangelog.State s = StateChangelog.decode(log.get(log.size() - 1).value());
         assertEquals(16, s.frameWidth(), "the previous frame is in the state record");
         KafkaTestKit.produce(broker, halves.get(1));
-        try (KafkaTestKit.Running r = KafkaTestKit.start(c, Map.of("cams", FrameTestModels.served()))) {
+        try (KafkaTestKit.Running r = KafkaTestKit.start(c, Map.of("cams", FrameTestModels.model()))) {
             r.awaitHandled(5 * cams, Duration.ofSeconds(60));
         }
         Map<String, List<ConsumerRecord<byte[], byte[]>>> out = byCamera(KafkaTestKit.readAll(broker, "resume-out"));
@@ -283,7 +283,7 @@ class FrameProcessorTest {
         }
         for (List<ProducerRecord<byte[], byte[]>> half : halves) {
             KafkaTestKit.produce(broker, half);
-            try (KafkaTestKit.Running r = KafkaTestKit.start(c, Map.of("cams", FrameTestModels.served()))) {
+            try (KafkaTestKit.Running r = KafkaTestKit.start(c, Map.of("cams", FrameTestModels.model()))) {
                 r.awaitHandled(3, Duration.ofSeconds(60));
             }
         }
