@@ -47,8 +47,10 @@ import java.util.concurrent.atomic.AtomicLong;
         description = {"The whole path on one machine: an embedded Kafka broker, synthetic producers (pedestrian-like",
                 "tracks, noisy sensors and two cameras), the stream processor with the bundled demo models (trained on",
                 "synthetic data, see models/README.md), the predictions shown live on the console with their error,",
-                "measured when the true next value arrives, beside the last-value baseline, and the live dashboard in",
-                "the browser (its address is printed at start). Ctrl-C stops it."})
+                "measured when the true next value arrives, beside the last-value baseline, the cameras' noisy frames",
+                "cleaned by the recurrent camera denoiser (when camera-denoiser.safetensors is among the models) with",
+                "the PSNR of noisy and cleaned frames against the clean ones, and the live dashboard in the browser",
+                "(its address is printed at start). Ctrl-C stops it."})
 final class DemoCommand implements Callable<Integer> {
     static final String TRACKS = "tracks";
     static final String TRACK_PREDICTIONS = "track-predictions";
@@ -144,7 +146,9 @@ final class DemoCommand implements Callable<Integer> {
             Map<String, Object> loaded = RunCommand.loadModels(config);
             out.println("broker at " + broker.bootstrapServers() + "; pipelines: pedestrians (" + TRACKS + " -> "
                     + TRACK_PREDICTIONS + ", " + describe(loaded.get("pedestrians")) + "), sensors (" + SENSORS + " -> "
-                    + SENSOR_PREDICTIONS + ", " + describe(loaded.get("sensors")) + ")");
+                    + SENSOR_PREDICTIONS + ", " + describe(loaded.get("sensors")) + ")"
+                    + (cameraPipeline ? ", cameras (" + CAMERA + " -> " + CAMERA_CLEANED + ", "
+                    + describe(loaded.get("cameras")) + ")" : ""));
             List<Thread> threads = new ArrayList<>();
             PrometheusMeterRegistry registry = Endpoints.prometheusRegistry();
             try (Processor processor = new Processor(config, loaded, registry);
