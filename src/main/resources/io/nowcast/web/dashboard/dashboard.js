@@ -67,7 +67,17 @@
 
   // spec: {xMin, xMax, xLabel(x), lines: [{color, dash, width, pts: [[x, y]]}],
   //        bands: [{color, pts: [[x, lo, hi]]}], yMin0: bool, empty: text}
+  // spec.yLog: a logarithmic y axis (values below spec.yLog are drawn at spec.yLog), for figures of
+  // different orders of magnitude (a frame pipeline's latency beside a sample pipeline's)
   function drawChart(canvas, spec) {
+    if (spec.yLog) {
+      const lo = spec.yLog;
+      const log = (y) => (Number.isFinite(y) ? Math.log10(Math.max(y, lo)) : NaN);
+      spec = Object.assign({}, spec, {
+        yLog: 0, yMin0: false, yLabel: (v) => fmt(Math.pow(10, v)),
+        lines: spec.lines.map((l) => Object.assign({}, l, { pts: l.pts.map((p) => [p[0], log(p[1])]) }))
+      });
+    }
     const dpr = window.devicePixelRatio || 1;
     const w = canvas.clientWidth || 400;
     const h = canvas.clientHeight || 150;
@@ -113,7 +123,7 @@
     for (let k = Math.ceil(yMin / ys); k * ys <= yMax; k++) {
       const y = k * ys;
       g.beginPath(); g.moveTo(L, Y(y) + 0.5); g.lineTo(w - R, Y(y) + 0.5); g.stroke();
-      g.fillText(fmt(k === 0 ? 0 : y), L - 4, Y(y) + 3);
+      g.fillText(spec.yLabel ? spec.yLabel(y) : fmt(k === 0 ? 0 : y), L - 4, Y(y) + 3);
     }
     const xs = niceStep(spec.xMax - spec.xMin, 6);
     g.textAlign = 'center';
@@ -246,7 +256,7 @@
       return out;
     };
     drawChart($('chart-throughput'), { xMin, xMax, xLabel, yMin0: true, lines: lines([['in', []], ['out', [5, 3]]]) });
-    drawChart($('chart-latency'), { xMin, xMax, xLabel, yMin0: true, lines: lines([['latencyMs', []], ['stepMs', [1, 3]]]) });
+    drawChart($('chart-latency'), { xMin, xMax, xLabel, yLog: 0.01, lines: lines([['latencyMs', []], ['stepMs', [1, 3]]]) });
     drawChart($('chart-lag'), { xMin, xMax, xLabel, yMin0: true, lines: lines([['lag', []]]) });
     drawChart($('chart-deadletters'), { xMin, xMax, xLabel, yMin0: true, lines: lines([['deadLetters', []]]) });
     const cards = $('pipeline-cards');
