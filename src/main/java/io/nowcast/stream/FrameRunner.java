@@ -94,6 +94,9 @@ public final class FrameRunner implements StreamRunner {
     private final int fixedWidth;   // 0: any size
     private final int fixedHeight;
     private final int maxBatch;
+    /** Largest output frame (pixels) whose records fit in one producer request; Long.MAX_VALUE: no limit. */
+    private long maxOutputPixels = Long.MAX_VALUE;
+    private String outputLimit = "";
     private final LongSupplier clockMs;
     private final Meters.PipelineMeters meters;
 
@@ -160,6 +163,21 @@ public final class FrameRunner implements StreamRunner {
                                  Meters.PipelineMeters meters) {
         return new FrameRunner(p.name(), m.name(), m.version(), m.scale(), m.recurrent(), m.apply(), store, p.dropLate(),
                 p.gapMs(), p.frameWidth(), p.frameHeight(), p.frameBatch(), clockMs, meters);
+    }
+
+    /**
+     * Refuses ({@link RejectReason#OVERSIZED}) a frame whose output record, or whose state record
+     * when {@code stateRecords} (exactly_once with a recurrent model: 4 bytes per output pixel),
+     * would not fit in a producer request of {@code maxRequestBytes}: the producer would fail the
+     * whole transaction on it.
+     */
+    void limitOutput(int maxRequestBytes, boolean stateRecords) {
+        long room = Math.max(0, maxRequestBytes - 2048L); // key, headers, record and batch overhead
+        boolean state = stateRecords && recurrent;
+        maxOutputPixels = state ? room / 4 : room;
+        outputLimit = "its " + (state ? "state record (4 bytes a pixel)" : "record") + " would exceed the producer's"
+                + " max.request.size (" + maxRequestBytes + " bytes); raise producer.max.request.size and the topics'"
+                + " max.message.bytes";
     }
 
     /** A runner without meters (tests). */
@@ -318,9 +336,14 @@ public final class FrameRunner implements StreamRunner {
             return "frame of " + f.width() + "x" + f.height() + "; the pipeline takes " + fixedWidth + "x" + fixedHeight
                     + " frames (frame.size)";
         }
-        if ((long) f.width() * scale > FrameCodec.MAX_SIDE || (long) f.height() * scale > FrameCodec.MAX_SIDE) {
-            return "output frame of " + (long) f.width() * scale + "x" + (long) f.height() * scale + " (x" + scale
-                    + ") would exceed the largest side, " + FrameCodec.MAX_SIDE;
+        long W = (long) f.width() * scale;
+        long H = (long) f.height() * scale;
+        if (W > FrameCodec.MAX_SIDE || H > FrameCodec.MAX_SIDE) {
+            return "output frame of " + W + "x" + H + " (x" + scale + ") would exceed the largest side, "
+                    + FrameCodec.MAX_SIDE;
+        }
+        if (W * H > maxOutputPixels) {
+            return "output frame of " + W + "x" + H + ": " + outputLimit;
         }
         return null;
     }

@@ -254,6 +254,7 @@ public final class Processor implements AutoCloseable {
                     evicted(this, stream, cause, last, steps, source);
             this.frameRunner = FrameRunner.of(config, model, FrameRunner.store(Processor.this.config.maxStreams,
                     Processor.this.config.idleTtlMs, evictions), clockMs, meters);
+            frameRunner.limitOutput(maxRequestSize(Processor.this.config), changelog != null);
             this.watcher = null;
         }
 

@@ -231,4 +231,20 @@ class FrameRunnerTest {
         assertEquals(FrameCodec.HEADER_BYTES + 6 * 4, v.length);
         assertEquals(RejectReason.OVERSIZED, c.rejected.get(1));
     }
+
+    @Test
+    void aFrameWhoseStateRecordWouldNotFitInAProducerRequestIsRefused() {
+        FrameRunner r = runner(0, 0, 0, 64);
+        r.limitOutput(4 * 32 * 32 + 2048, true); // room for the state of a 32x32 frame, 4 bytes a pixel
+        Collect c = new Collect();
+        r.process(List.of(frame("a", 1, 32, 32, 1), frame("b", 1, 33, 32, 2)), c);
+        assertEquals(1, c.frames.size());
+        assertEquals(RejectReason.OVERSIZED, c.rejected.get(1));
+        assertTrue(c.messages.get(1).contains("max.request.size"), c.messages.get(1));
+        FrameRunner atLeastOnce = runner(0, 0, 0, 64);
+        atLeastOnce.limitOutput(4 * 32 * 32 + 2048, false); // no state records: the output's u8 pixels count
+        Collect d = new Collect();
+        atLeastOnce.process(List.of(frame("b", 1, 33, 32, 2)), d);
+        assertEquals(1, d.frames.size());
+    }
 }
