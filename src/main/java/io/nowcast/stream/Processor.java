@@ -83,11 +83,12 @@ import org.slf4j.LoggerFactory;
  * <li>evict the streams idle for {@code state.idle.ttl.ms} (announced if
  *     {@code state.evictions.topic} is set);</li>
  * <li>decode each record with its pipeline's {@link SampleCodec} (dimension = the model's input
- *     size, at most {@code max.record.bytes}); a record that cannot be decoded goes to the
- *     dead-letter topic;</li>
- * <li>give each pipeline its samples in poll order ({@link PipelineRunner#process}): predictions
- *     to the pipeline's output topic (key = stream id), out-of-order samples and model errors to
- *     the dead-letter topic;</li>
+ *     size, at most {@code max.record.bytes}), or, in a frame pipeline (a {@link FrameModel}), its
+ *     {@link FrameCodec} (at most {@code max.record.bytes} and {@code frame.max.pixels}); a record
+ *     that cannot be decoded goes to the dead-letter topic;</li>
+ * <li>give each pipeline its samples in poll order ({@link PipelineRunner#process}), or its frames
+ *     ({@link FrameRunner#process}): predictions or output frames to the pipeline's output topic
+ *     (key = stream id), out-of-order inputs and model errors to the dead-letter topic;</li>
  * <li>commit ({@link OutputCommitter}). With exactly-once, the batch's offsets join the open
  *     transaction, which commits once it is {@code commit.interval.ms} old. With at-least-once,
  *     the batch's offsets are committed synchronously once
