@@ -38,15 +38,16 @@ final class SeriesDenoiserTraining {
         List<String> columns;
 
         @Option(names = "--noise", defaultValue = "gaussian", paramLabel = "MODEL",
-                description = "series-denoiser: the noise trained on: gaussian, salt-pepper or mask (default: ${DEFAULT-VALUE})")
+                description = "the noise trained on: gaussian, salt-pepper or mask; frame kinds also poisson (default: ${DEFAULT-VALUE})")
         String noise;
 
         @Option(names = "--sigma", defaultValue = "0", paramLabel = "S",
-                description = "series-denoiser: Gaussian noise sd as a multiple of each column's training-row std")
+                description = "Gaussian noise sd: series-denoiser, as a multiple of each column's training-row std; frame kinds, on the"
+                        + " 0-255 scale (default 25 for them; Poisson: photons at white)")
         float sigma;
 
         @Option(names = "--amount", defaultValue = "0", paramLabel = "P",
-                description = "series-denoiser: share of values hit by salt-pepper or mask noise")
+                description = "share of values (pixels) hit by salt-pepper or mask noise")
         float amount;
 
         @Option(names = "--window", defaultValue = "192", paramLabel = "ROWS",
@@ -84,6 +85,14 @@ final class SeriesDenoiserTraining {
                 || o.levelShift != 0 || o.scale != 1 || o.direct) {
             throw new IllegalArgumentException("--columns, --noise, --sigma, --amount, --window, --series-level-shift,"
                     + " --series-scale and --direct are for --kind series-denoiser, not " + kind);
+        }
+    }
+
+    /** A frame kind was asked for: it shares --noise, --sigma and --amount, and refuses the rest of these. */
+    static void refuseSeriesOnly(Options o, String kind) {
+        if (o.columns != null || o.window != 192 || o.levelShift != 0 || o.scale != 1 || o.direct) {
+            throw new IllegalArgumentException("--columns, --window, --series-level-shift, --series-scale and --direct are"
+                    + " for --kind series-denoiser, not " + kind);
         }
     }
 

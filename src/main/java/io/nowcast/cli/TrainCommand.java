@@ -50,13 +50,23 @@ import java.util.concurrent.Callable;
                 "split 12/4/4 months (ETTh1), --input-length values in, --horizon out.",
                 "--kind series-denoiser: a causal denoiser of the --columns of a CSV, trained",
                 "on windows given fresh --noise every time they are used; the rows are cut",
-                "12/4/4 months (at least 14,400 rows) or 60/20/20%, the validation rows stop it."})
+                "12/4/4 months (at least 14,400 rows) or 60/20/20%, the validation rows stop it.",
+                "--kind frame-denoiser|super-resolver: a convolutional frame model on random --patch crops of a folder",
+                "of images (or an IDX file) with fresh seeded --noise, 8 flips/rotations, Adam with a cosine --lr",
+                "schedule; --data synthetic:moving-shapes trains a denoiser (--recurrent: fed its previous output) on video."})
 final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--kind", required = true, description = "model kind: char, forecaster or series-denoiser")
+    @Option(names = "--kind", required = true,
+            description = "model kind: char, forecaster, series-denoiser, frame-denoiser or super-resolver")
     String kind;
 
     @Mixin
     SeriesDenoiserTraining.Options seriesDenoiser = new SeriesDenoiserTraining.Options();
+
+    @Mixin
+    FrameTraining.Options frames = new FrameTraining.Options();
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec commandSpec;
 
     @Option(names = "--data", required = true, description = "training data: a UTF-8 text file (char) or a CSV with a header (forecaster)")
     Path data;
@@ -227,6 +237,11 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (FrameTraining.isFrameKind(kind)) {
+            SeriesDenoiserTraining.refuseSeriesOnly(seriesDenoiser, kind);
+            return FrameTraining.train(this, frames, parseResult());
+        }
+        FrameTraining.refuseOptions(parseResult(), kind);
         if (ModelKind.SERIES_DENOISER.id.equals(kind)) {
             return SeriesDenoiserTraining.train(this, seriesDenoiser);
         }
@@ -235,7 +250,8 @@ final class TrainCommand implements Callable<Integer> {
             return trainForecaster();
         }
         if (!ModelKind.CHAR.id.equals(kind)) {
-            throw new IllegalArgumentException("--kind " + kind + ": expected char, forecaster or series-denoiser");
+            throw new IllegalArgumentException("--kind " + kind + ": expected char, forecaster, series-denoiser,"
+                    + " frame-denoiser or super-resolver");
         }
         if (features != null || targets != null || group != null || horizon != 1 || !"linear".equals(head)) {
             throw new IllegalArgumentException("--features, --targets, --group, --horizon and --head are for --kind forecaster;"
@@ -902,6 +918,16 @@ final class TrainCommand implements Callable<Integer> {
             out.add(new SequenceTrainer.Sequence(x, y, s.length));
         }
         return out;
+    }
+
+    /** The parse result of this command (null when built outside picocli). */
+    picocli.CommandLine.ParseResult parseResult() {
+        return commandSpec == null ? null : commandSpec.commandLine().getParseResult();
+    }
+
+    boolean valFractionGiven() {
+        picocli.CommandLine.ParseResult pr = parseResult();
+        return pr != null && pr.hasMatchedOption("--val-fraction");
     }
 
     void checkArguments() {

@@ -40,7 +40,9 @@ final class FrameNets {
 
     /**
      * Seeded initial weights: He (Kaiming) normal for the convolutions followed by a ReLU
-     * (std sqrt(2 / fan_in)), PyTorch's default uniform for the last one, biases zero.
+     * (std sqrt(2 / fan_in)); the last one uniform in +-0.1/sqrt(fan_in) (a tenth of PyTorch's
+     * default), so that an untrained model starts near its pass-through (the noisy frame, the
+     * bicubic upscale) instead of adding noise of its own; biases zero.
      */
     static void init(Sequential body, long seed) {
         Rng rng = new Rng(seed);
@@ -55,7 +57,7 @@ final class FrameNets {
             if (l instanceof Conv2d c) {
                 int fanIn = c.inChannels * c.kernel * c.kernel;
                 if (c == last) {
-                    c.initUniform(rng);
+                    rng.uniform(c.weight.w(), (float) (0.1 / Math.sqrt(fanIn)));
                 } else {
                     rng.normal(c.weight.w(), (float) Math.sqrt(2.0 / fanIn));
                 }
