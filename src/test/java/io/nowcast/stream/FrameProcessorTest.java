@@ -2,6 +2,7 @@ package io.nowcast.stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nowcast.broker.EmbeddedBroker;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -259,6 +261,8 @@ class FrameProcessorTest {
         Map<String, List<ConsumerRecord<byte[], byte[]>>> out = byCamera(KafkaTestKit.readAll(broker, "resume-out"));
         for (Map.Entry<String, List<Frame>> e : sent.entrySet()) {
             List<byte[]> expected = FrameTestModels.alone(e.getValue());
+            assertFalse(Arrays.equals(expected.get(5), FrameTestModels.alone(e.getValue().subList(5, 10)).get(0)),
+                    "the previous frame changes the output: a state not restored would show");
             List<ConsumerRecord<byte[], byte[]>> got = out.get(e.getKey());
             assertEquals(10, got.size(), "one output per frame, none twice: " + e.getKey());
             for (int t = 0; t < 10; t++) {
@@ -291,6 +295,7 @@ class FrameProcessorTest {
         assertEquals(6, out.size());
         List<byte[]> first = FrameTestModels.alone(sent.subList(0, 3));
         List<byte[]> second = FrameTestModels.alone(sent.subList(3, 6));
+        assertFalse(Arrays.equals(second.get(0), FrameTestModels.alone(sent).get(3)), "a restored state would show");
         for (int t = 0; t < 3; t++) {
             assertArrayEquals(first.get(t), out.get(t).value(), "frame " + t);
             assertArrayEquals(second.get(t), out.get(3 + t).value(), "frame " + (3 + t) + ": restarted from its own input");

@@ -6,6 +6,7 @@ import io.nowcast.model.FrameDenoiser;
 import io.nowcast.model.FrameModel;
 import io.nowcast.model.FrameModels;
 import io.nowcast.model.FrameSpec;
+import io.nowcast.nn.Param;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +28,17 @@ final class FrameTestModels {
     static void save(Path f) throws Exception {
         FrameSpec spec = FrameSpec.denoiser(4, 8, true);
         spec.name = NAME;
-        FrameModels.save(FrameDenoiser.random(spec, 11), f);
+        FrameDenoiser m = FrameDenoiser.random(spec, 11);
+        // the last convolution at 4 times its initial scale, so that the previous frame changes the
+        // outputs by several grey levels and a lost state shows in the u8 frames
+        List<Param> params = m.body().params();
+        for (Param p : params.subList(params.size() - 2, params.size())) {
+            float[] w = p.w();
+            for (int i = 0; i < p.size(); i++) {
+                w[i] *= 4f;
+            }
+        }
+        FrameModels.save(m, f);
         file = f;
     }
 
