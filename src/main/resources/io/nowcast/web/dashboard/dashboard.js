@@ -216,6 +216,7 @@
     const sel = $('pick-pipeline');
     sel.innerHTML = '';
     for (const p of o.pipelines) {
+      if (p.frames) continue;          // a frame pipeline's cameras are picked in the frame panel
       const opt = document.createElement('option');
       opt.value = p.name;
       opt.textContent = p.name;
