@@ -109,7 +109,7 @@ class DashboardBrowserTest {
                 Thread.sleep(200);
             }
 
-            try (Chromium browser = Chromium.start(chromium, target.resolve("chromium"), 1400, 1700)) {
+            try (Chromium browser = Chromium.start(chromium, target.resolve("chromium"), 1400, 2000)) {
                 browser.navigate(page);
                 JsonNode first = null;
                 // until the lines are long enough to count (the overview's first points are a few
