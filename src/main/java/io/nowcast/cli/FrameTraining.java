@@ -293,8 +293,8 @@ final class FrameTraining {
             return;
         }
         double share = c.valFractionGiven() ? c.valFraction : 0.05;
-        int nVal = (int) Math.round(all.size() * share);
-        if (all.size() - nVal < 1 || share > 0 && nVal < 1) {
+        int nVal = share > 0 ? Math.max(1, (int) Math.round(all.size() * share)) : 0;
+        if (all.size() - nVal < 1) {
             throw new IllegalArgumentException("--val-fraction " + share + " of " + all.size()
                     + " images leaves no training or no validation image");
         }

@@ -23,6 +23,8 @@ public final class SuperResolver implements FrameModel {
     private final FrameSpec spec;
     private final Sequential body;
     private float[] up = new float[0];   // (N, 1, sH, sW): the bicubic upscale
+    private float[] frame = new float[0]; // one low-resolution frame
+    private float[] big = new float[0];   // one upscaled frame
 
     public SuperResolver(FrameSpec spec, Sequential body) {
         if (spec.kind != ModelKind.SUPER_RESOLVER || spec.problem() != null) {
@@ -86,8 +88,8 @@ public final class SuperResolver implements FrameModel {
                     + n * P + " values in and " + n * Q + " out; found " + in.length + ", " + out.length);
         }
         up = Layer.grow(up, n * Q);
-        float[] frame = new float[P];
-        float[] big = new float[Q];
+        frame = Layer.grow(frame, P);
+        big = Layer.grow(big, Q);
         for (int i = 0; i < n; i++) {
             System.arraycopy(in, i * P, frame, 0, P);
             Resize.bicubic(frame, w, h, w * s, h * s, big);
