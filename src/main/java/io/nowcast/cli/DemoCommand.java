@@ -47,8 +47,10 @@ import java.util.concurrent.atomic.AtomicLong;
         description = {"The whole path on one machine: an embedded Kafka broker, synthetic producers (pedestrian-like",
                 "tracks, noisy sensors and two cameras), the stream processor with the bundled demo models (trained on",
                 "synthetic data, see models/README.md), the predictions shown live on the console with their error,",
-                "measured when the true next value arrives, beside the last-value baseline, and the live dashboard in",
-                "the browser (its address is printed at start). Ctrl-C stops it."})
+                "measured when the true next value arrives, beside the last-value baseline, the cameras' noisy frames",
+                "cleaned by the recurrent camera denoiser (when camera-denoiser.safetensors is among the models) with",
+                "the PSNR of noisy and cleaned frames against the clean ones, and the live dashboard in the browser",
+                "(its address is printed at start). Ctrl-C stops it."})
 final class DemoCommand implements Callable<Integer> {
     static final String TRACKS = "tracks";
     static final String TRACK_PREDICTIONS = "track-predictions";
@@ -56,6 +58,9 @@ final class DemoCommand implements Callable<Integer> {
     static final String SENSOR_PREDICTIONS = "sensor-predictions";
     static final String CAMERA = "camera-noisy";
     static final String CAMERA_CLEAN = "camera-clean";
+    static final String CAMERA_CLEANED = "camera-cleaned";
+    /** The frame model of the cameras pipeline; without it no frame pipeline runs. */
+    static final String CAMERA_MODEL = "camera-denoiser.safetensors";
 
     @Option(names = "--pedestrians", defaultValue = "200", description = "tracked pedestrians at a time (default: ${DEFAULT-VALUE})")
     int pedestrians;
@@ -70,8 +75,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "0", description = "stop after this many seconds; 0 runs until Ctrl-C")
     double seconds;
 
-    @Option(names = "--models", description = "folder with tracks-lstm.safetensors and sensors-gru.safetensors"
-            + " (default: the models bundled in the jar)")
+    @Option(names = "--models", description = "folder with tracks-lstm.safetensors and sensors-gru.safetensors,"
+            + " and camera-denoiser.safetensors for the cameras pipeline (default: the models bundled in the jar)")
     Path models;
 
     @Option(names = "--http-port", defaultValue = "8080",
@@ -105,7 +110,9 @@ final class DemoCommand implements Callable<Integer> {
             Map<String, String> raw = new LinkedHashMap<>();
             raw.put("bootstrap.servers", broker.bootstrapServers());
             raw.put("application.id", "nowcast-demo");
-            raw.put("pipelines", "pedestrians,sensors");
+            Path cameraModel = dir.resolve(CAMERA_MODEL);
+            boolean cameraPipeline = cameras > 0 && Files.isRegularFile(cameraModel);
+            raw.put("pipelines", "pedestrians,sensors" + (cameraPipeline ? ",cameras" : ""));
             raw.put("pipeline.pedestrians.input.topics", TRACKS);
             raw.put("pipeline.pedestrians.output.topic", TRACK_PREDICTIONS);
             raw.put("pipeline.pedestrians.model", dir.resolve("tracks-lstm.safetensors").toString());
@@ -115,8 +122,20 @@ final class DemoCommand implements Callable<Integer> {
             raw.put("pipeline.sensors.model", dir.resolve("sensors-gru.safetensors").toString());
             raw.put("poll.timeout.ms", "20");
             raw.put("http.port", Integer.toString(httpPort));
-            if (cameras > 0) {
-                // no frame pipeline runs in the demo yet: the panel shows each camera's noisy frames
+            if (cameraPipeline) {
+                // the recurrent denoiser cleans every camera's noisy frames; the panel shows the
+                // noisy frame, the cleaned one and the clean one it was made from, side by side
+                raw.put("pipeline.cameras.input.topics", CAMERA);
+                raw.put("pipeline.cameras.output.topic", CAMERA_CLEANED);
+                raw.put("pipeline.cameras.model", cameraModel.toString());
+                raw.put("pipeline.cameras.frame.size", "64x64");
+                raw.put("pipeline.cameras.gap.ms", "5000");
+                raw.put("dashboard.frame.topics", CAMERA + "," + CAMERA_CLEANED + "," + CAMERA_CLEAN);
+                broker.createTopic(CAMERA, 1, Map.of());
+                broker.createTopic(CAMERA_CLEANED, 1, Map.of());
+                broker.createTopic(CAMERA_CLEAN, 1, Map.of());
+            } else if (cameras > 0) {
+                // no frame model in the models folder: the panel shows each camera's noisy frames
                 // beside the clean ones they were made from
                 raw.put("dashboard.frame.topics", CAMERA + "," + CAMERA_CLEAN);
                 broker.createTopic(CAMERA, 1, Map.of());
@@ -124,10 +143,12 @@ final class DemoCommand implements Callable<Integer> {
             }
             ProcessorConfig config = ProcessorConfig.parse(raw, "demo configuration", dir);
             RunCommand.createTopics(broker, config);
-            Map<String, Model> loaded = RunCommand.loadModels(config);
+            Map<String, Object> loaded = RunCommand.loadModels(config);
             out.println("broker at " + broker.bootstrapServers() + "; pipelines: pedestrians (" + TRACKS + " -> "
                     + TRACK_PREDICTIONS + ", " + describe(loaded.get("pedestrians")) + "), sensors (" + SENSORS + " -> "
-                    + SENSOR_PREDICTIONS + ", " + describe(loaded.get("sensors")) + ")");
+                    + SENSOR_PREDICTIONS + ", " + describe(loaded.get("sensors")) + ")"
+                    + (cameraPipeline ? ", cameras (" + CAMERA + " -> " + CAMERA_CLEANED + ", "
+                    + describe(loaded.get("cameras")) + ")" : ""));
             List<Thread> threads = new ArrayList<>();
             PrometheusMeterRegistry registry = Endpoints.prometheusRegistry();
             try (Processor processor = new Processor(config, loaded, registry);
@@ -143,7 +164,7 @@ final class DemoCommand implements Callable<Integer> {
                 Thread hook = new Thread(() -> running.set(false), "nowcast-demo-stop");
                 Runtime.getRuntime().addShutdownHook(hook);
                 threads.add(start("nowcast-demo-processor", processor::run));
-                Display display = new Display(broker.bootstrapServers(), out);
+                Display display = new Display(broker.bootstrapServers(), out, cameraPipeline);
                 threads.add(start("nowcast-demo-tracks", () -> produceTracks(broker.bootstrapServers())));
                 threads.add(start("nowcast-demo-sensors", () -> produceSensors(broker.bootstrapServers())));
                 if (cameras > 0) {
@@ -170,7 +191,12 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String describe(Model f) {
+    private static String describe(Object model) {
+        if (model instanceof io.nowcast.model.FrameModel f) {
+            return f.spec().name + " v" + f.spec().version + ", " + f.spec().layers + "-layer convolutional "
+                    + (f.recurrent() ? "recurrent " : "") + f.spec().kind.id;
+        }
+        Model f = (Model) model;
         return f.spec().name + " v" + f.spec().version + ", " + f.spec().cell.id + " " + f.spec().hiddenSize;
     }
 
@@ -195,12 +221,18 @@ final class DemoCommand implements Callable<Integer> {
         running.set(false);
     }
 
-    /** The models bundled in the jar, copied to a temporary folder deleted on exit. */
+    /**
+     * The models bundled in the jar, copied to a temporary folder deleted on exit; the camera
+     * denoiser only if this build has it.
+     */
     static Path extractBundledModels() throws IOException {
         Path dir = Files.createTempDirectory("nowcast-models");
         dir.toFile().deleteOnExit();
-        for (String name : new String[] {"tracks-lstm.safetensors", "sensors-gru.safetensors"}) {
+        for (String name : new String[] {"tracks-lstm.safetensors", "sensors-gru.safetensors", CAMERA_MODEL}) {
             try (InputStream in = DemoCommand.class.getResourceAsStream("/io/nowcast/models/" + name)) {
+                if (in == null && name.equals(CAMERA_MODEL)) {
+                    continue;
+                }
                 if (in == null) {
                     throw new IOException("the bundled model " + name + " is not in this build; pass --models DIR");
                 }
@@ -336,8 +368,9 @@ final class DemoCommand implements Callable<Integer> {
         private final PrintStream out;
         private final ObjectMapper json = new ObjectMapper();
         private final Map<String, Pipe> pipes = new LinkedHashMap<>();
+        private final CameraScore cameras;
 
-        Display(String bootstrap, PrintStream out) {
+        Display(String bootstrap, PrintStream out, boolean cameraPipeline) {
             Properties p = new Properties();
             p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
             p.put(ConsumerConfig.GROUP_ID_CONFIG, "nowcast-demo-display");
@@ -349,7 +382,12 @@ final class DemoCommand implements Callable<Integer> {
             this.out = out;
             pipes.put(TRACKS, new Pipe("pedestrians", " m", new String[] {"dx", "dy"}));
             pipes.put(SENSORS, new Pipe("sensors", "", new String[] {"s0"}));
-            consumer.subscribe(List.of(TRACKS, TRACK_PREDICTIONS, SENSORS, SENSOR_PREDICTIONS));
+            List<String> topics = new ArrayList<>(List.of(TRACKS, TRACK_PREDICTIONS, SENSORS, SENSOR_PREDICTIONS));
+            this.cameras = cameraPipeline ? new CameraScore() : null;
+            if (cameraPipeline) {
+                topics.addAll(List.of(CAMERA, CAMERA_CLEANED, CAMERA_CLEAN));
+            }
+            consumer.subscribe(topics);
         }
 
         void run(long endNanos, Processor processor) {
@@ -358,6 +396,10 @@ final class DemoCommand implements Callable<Integer> {
             try (consumer) {
                 while (running.get() && System.nanoTime() < endNanos) {
                     for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                        if (cameras != null && r.topic().startsWith("camera-")) {
+                            cameras.take(r);
+                            continue;
+                        }
                         try {
                             JsonNode n = json.readTree(r.value());
                             switch (r.topic()) {
@@ -399,8 +441,76 @@ final class DemoCommand implements Callable<Integer> {
             for (Pipe p : pipes.values()) {
                 p.print(sb);
             }
+            if (cameras != null) {
+                cameras.print(sb);
+            }
             out.print(sb);
             out.flush();
+        }
+    }
+
+    /**
+     * The cameras pipeline's view: frames in and out, and the PSNR against the clean frame (peak 1,
+     * over the u8 frames on the wire) of the noisy frame and of the cleaned one, per frame, averaged
+     * over the frames whose three versions have arrived.
+     */
+    private static final class CameraScore {
+        private final io.nowcast.codec.FrameCodec codec = new io.nowcast.codec.FrameCodec(1 << 20, 1 << 20);
+        /** camera + " " + event time to {noisy, clean} frames, until the cleaned frame arrives. */
+        private final Map<String, float[][]> pending = new LinkedHashMap<>();
+        long noisyIn;
+        long cleanedOut;
+        double psnrNoisy;
+        double psnrCleaned;
+        long scored;
+
+        void take(ConsumerRecord<String, byte[]> r) {
+            io.nowcast.codec.Frame f;
+            try {
+                f = codec.decode(r.key() == null ? null : r.key().getBytes(StandardCharsets.UTF_8), r.value(), r.timestamp());
+            } catch (io.nowcast.codec.RejectedException e) {
+                return;
+            }
+            String id = f.stream() + " " + f.eventTime();
+            float[][] p = pending.computeIfAbsent(id, k -> new float[2][]);
+            switch (r.topic()) {
+                case CAMERA:
+                    noisyIn++;
+                    p[0] = f.pixels();
+                    break;
+                case CAMERA_CLEAN:
+                    p[1] = f.pixels();
+                    break;
+                default:
+                    cleanedOut++;
+                    pending.remove(id);
+                    if (p[0] != null && p[1] != null) {
+                        psnrNoisy += psnr(p[0], p[1]);
+                        psnrCleaned += psnr(f.pixels(), p[1]);
+                        scored++;
+                    }
+            }
+            while (pending.size() > 256) {
+                pending.remove(pending.keySet().iterator().next());
+            }
+        }
+
+        private static double psnr(float[] a, float[] b) {
+            double se = 0;
+            for (int i = 0; i < a.length; i++) {
+                double d = a[i] - b[i];
+                se += d * d;
+            }
+            return 10 * Math.log10(1.0 / Math.max(se / a.length, 1e-12));
+        }
+
+        void print(StringBuilder sb) {
+            sb.append(String.format(Locale.ROOT, "  %-11s %8d frames in,  %8d frames out", "cameras", noisyIn, cleanedOut));
+            if (scored > 0) {
+                sb.append(String.format(Locale.ROOT, " | PSNR against the clean frame: noisy %.2f dB, cleaned %.2f dB"
+                        + " (%d scored)", psnrNoisy / scored, psnrCleaned / scored, scored));
+            }
+            sb.append('\n');
         }
     }
 

@@ -362,11 +362,11 @@ final class KafkaBench implements Callable<Integer> {
         final Thread thread;
         volatile Throwable failure;
 
-        Running(ProcessorConfig c, Map<String, Model> models) {
+        Running(ProcessorConfig c, Map<String, ?> models) {
             this(c, models, new io.micrometer.core.instrument.composite.CompositeMeterRegistry());
         }
 
-        Running(ProcessorConfig c, Map<String, Model> models, io.micrometer.core.instrument.MeterRegistry registry) {
+        Running(ProcessorConfig c, Map<String, ?> models, io.micrometer.core.instrument.MeterRegistry registry) {
             processor = new Processor(c, models, registry);
             thread = new Thread(() -> {
                 try {
@@ -409,7 +409,7 @@ final class KafkaBench implements Callable<Integer> {
     private double throughput(EmbeddedBroker b, String kind, String phase, int round, Path modelFile, PrintStream out)
             throws Exception {
         ProcessorConfig c = config(b, kind, phase, modelFile);
-        Map<String, Model> models = RunCommand.loadModels(c);
+        Map<String, Object> models = RunCommand.loadModels(c);
         double load = loadAverage();
         long got = 0;
         long cpu0 = processCpuNanos();
@@ -455,11 +455,11 @@ final class KafkaBench implements Callable<Integer> {
         return sb.append('}').toString();
     }
 
-    private static String describe(String kind, Map<String, Model> models) {
+    private static String describe(String kind, Map<String, Object> models) {
         if (kind.equals(PASS)) {
             return "none (predictions echo the samples)";
         }
-        Model f = models.get(kind);
+        Model f = (Model) models.get(kind);
         ModelSpec sp = f.spec();
         Gemm g = f.net().gemm();
         boolean nativeBlas = g instanceof BlasGemm && ((BlasGemm) g).isNative();
@@ -475,7 +475,7 @@ final class KafkaBench implements Callable<Integer> {
         b.createTopic(in, partitions, Map.of());
         b.createTopic(outTopic, partitions, Map.of());
         ProcessorConfig c = config(b, kind, live, modelFile);
-        Map<String, Model> models = RunCommand.loadModels(c);
+        Map<String, Object> models = RunCommand.loadModels(c);
         long total = (long) rate * latencySeconds;
         if (total > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("--rate x --latency-seconds is too many samples to keep their latencies");
@@ -612,7 +612,7 @@ final class KafkaBench implements Callable<Integer> {
             p.flush();
         }
         ProcessorConfig c = config(b, kind, phase, modelFile);
-        Map<String, Model> models = RunCommand.loadModels(c);
+        Map<String, Object> models = RunCommand.loadModels(c);
         long written = 0;
         try (Running first = new Running(c, models, new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);

@@ -2,6 +2,9 @@ package io.nowcast.cli;
 
 import io.nowcast.broker.EmbeddedBroker;
 import io.nowcast.model.Forecaster;
+import io.nowcast.model.FrameModel;
+import io.nowcast.model.FrameModels;
+import io.nowcast.model.FrameSpec;
 import io.nowcast.model.Model;
 import io.nowcast.model.ModelFiles;
 import io.nowcast.model.ModelSpec;
@@ -51,7 +54,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ProcessorConfig c = ProcessorConfig.load(config);
-        Map<String, Model> models = loadModels(c);
+        Map<String, Object> models = loadModels(c);
         PrintStream out = System.out;
         EmbeddedBroker b = null;
         Processor p = null;
@@ -78,7 +81,15 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                             + pl.inputSize() + " values)");
                     continue;
                 }
-                ModelSpec s = models.get(pl.name()).spec();
+                if (models.get(pl.name()) instanceof FrameModel fm) {
+                    FrameSpec s = fm.spec();
+                    out.println("pipeline " + pl.name() + ": " + String.join(",", pl.inputTopics()) + " -> "
+                            + pl.outputTopic() + ", frame model " + s.name + " v" + s.version + " (" + s.kind.id + ", "
+                            + s.layers + " conv layers of " + s.channels + (fm.recurrent() ? ", recurrent" : "")
+                            + (fm.scale() > 1 ? ", x" + fm.scale() : "") + "; raw u8 frames out)");
+                    continue;
+                }
+                ModelSpec s = ((Model) models.get(pl.name())).spec();
                 out.println("pipeline " + pl.name() + ": " + String.join(",", pl.inputTopics()) + " -> " + pl.outputTopic()
                         + ", model " + s.name + " v" + s.version + " (" + s.numLayers + "-layer " + s.cell.id + ", input "
                         + s.inputSize + ", hidden " + s.hiddenSize + ")");
@@ -184,13 +195,28 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 + (s.batchedSteps() == 0 ? "0" : String.format("%.1f", s.rowsStepped() / (double) s.batchedSteps()));
     }
 
-    /** Each pipeline's model (pass-through pipelines have none); only forecasters are served. */
-    /** Each pipeline's model; forecasters and series denoisers are served. */
-    static Map<String, Model> loadModels(ProcessorConfig c) throws Exception {
-        Map<String, Model> models = new LinkedHashMap<>();
+    /**
+     * Each pipeline's model (pass-through pipelines have none): a forecaster or a series denoiser
+     * ({@link Model}), or a frame denoiser or super-resolver ({@link FrameModel}: a frame pipeline).
+     */
+    static Map<String, Object> loadModels(ProcessorConfig c) throws Exception {
+        Map<String, Object> models = new LinkedHashMap<>();
         for (ProcessorConfig.Pipeline p : c.pipelines) {
             if (p.passThrough()) {
                 continue;
+            }
+            if (FrameModels.isFrameModel(p.model())) {
+                if (p.inputSize() != 0) {
+                    throw new IllegalArgumentException(c.source + ": pipeline '" + p.name() + "': input.size does not"
+                            + " apply to a frame pipeline (" + p.model() + " is a frame model); frame.size fixes the"
+                            + " frames' size");
+                }
+                models.put(p.name(), FrameModels.load(p.model()));
+                continue;
+            }
+            if (p.frameKeys()) {
+                throw new IllegalArgumentException(c.source + ": pipeline '" + p.name() + "': frame.size, frame.max.pixels"
+                        + " and frame.batch.max apply to frame pipelines only; " + p.model() + " is not a frame model");
             }
             Model m = ModelFiles.load(p.model());
             if (!(m instanceof Forecaster) && !(m instanceof io.nowcast.model.SeriesDenoiser)) {

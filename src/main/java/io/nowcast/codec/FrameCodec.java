@@ -179,13 +179,23 @@ public final class FrameCodec {
 
     /** A raw frame record value (grey u8), for producers and tests. */
     public static byte[] encodeRawU8(int width, int height, long time, float[] pixels) {
-        ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + width * height).order(ByteOrder.BIG_ENDIAN);
+        return encodeRawU8(width, height, time, pixels, 0);
+    }
+
+    /**
+     * A raw frame record value (grey u8) of the {@code width * height} values of {@code pixels} from
+     * {@code offset}: each value clipped to [0, 1] and rounded to the nearest of 0..255.
+     */
+    public static byte[] encodeRawU8(int width, int height, long time, float[] pixels, int offset) {
+        int n = width * height;
+        byte[] v = new byte[HEADER_BYTES + n];
+        ByteBuffer b = ByteBuffer.wrap(v).order(ByteOrder.BIG_ENDIAN);
         b.put(MAGIC).put((byte) 1).put((byte) FORMAT_U8).putShort((short) width).putShort((short) height)
                 .putShort((short) 0).putLong(time);
-        for (float p : pixels) {
-            b.put((byte) Math.round(Math.max(0f, Math.min(1f, p)) * 255f));
+        for (int i = 0; i < n; i++) {
+            v[HEADER_BYTES + i] = (byte) Math.round(Math.max(0f, Math.min(1f, pixels[offset + i])) * 255f);
         }
-        return b.array();
+        return v;
     }
 
     /** A grey 8-bit PNG record value. */

@@ -37,17 +37,18 @@ public final class Meters {
     public static final Def RECORDS_IN = new Def("nowcast.input.records", Meter.Type.COUNTER, "records",
             List.of(PIPELINE), "Records polled from the pipeline's input topics.");
     public static final Def PREDICTIONS = new Def("nowcast.predictions", Meter.Type.COUNTER, "predictions",
-            List.of(PIPELINE), "Predictions written to the pipeline's output topic.");
+            List.of(PIPELINE), "Predictions written to the pipeline's output topic (a frame pipeline: output frames).");
     public static final Def DEAD_LETTERS = new Def("nowcast.deadletter.records", Meter.Type.COUNTER, "records",
             List.of(PIPELINE, "reason"), "Records sent to the dead-letter topic, by reason (the nowcast.reason header).");
     public static final Def DROPPED = new Def("nowcast.dropped.samples", Meter.Type.COUNTER, "samples",
             List.of(PIPELINE), "Out-of-order samples dropped (late.policy=drop).");
     public static final Def STEP = new Def("nowcast.model.step", Meter.Type.TIMER, "seconds",
-            List.of(PIPELINE), "Time of one batched model step (all streams of one round).");
+            List.of(PIPELINE), "Time of one batched model step (all streams of one round; a frame pipeline: one model call over"
+                    + " frames of one size).");
     public static final Def STEP_ROWS = new Def("nowcast.model.step.rows", Meter.Type.DISTRIBUTION_SUMMARY, "rows",
-            List.of(PIPELINE), "Streams stepped together in one batched model step.");
+            List.of(PIPELINE), "Streams stepped together in one batched model step (a frame pipeline: frames in one model call).");
     public static final Def LATENCY = new Def("nowcast.prediction.latency", Meter.Type.TIMER, "seconds",
-            List.of(PIPELINE), "From a sample's event time to its prediction being handed to the producer (wall clock;"
+            List.of(PIPELINE), "From a sample's (or frame's) event time to its prediction (output frame) being handed to the producer (wall clock;"
                     + " includes the time the sample waited in Kafka).");
     public static final Def ERROR = new Def("nowcast.prediction.error", Meter.Type.DISTRIBUTION_SUMMARY, null,
             List.of(PIPELINE, "horizon"), "Absolute error of a prediction, per predicted value, measured when the"

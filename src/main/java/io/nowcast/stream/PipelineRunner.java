@@ -60,7 +60,7 @@ import java.util.function.LongSupplier;
  * <p>Not thread-safe: one runner per pipeline, called from the processor's loop thread. It knows
  * nothing of Kafka: samples come in as a list, results leave through an {@link Output}.
  */
-public final class PipelineRunner {
+public final class PipelineRunner implements StreamRunner {
     /** Where the results of a batch go, in the order they are made. */
     public interface Output {
         /** A prediction for the sample at {@code index} of the batch. */
@@ -628,11 +628,13 @@ public final class PipelineRunner {
     }
 
     /** The counts below, for {@link #restoreCounts} (the processor rolls them back with an aborted transaction). */
-    long[] counts() {
+    @Override
+    public long[] counts() {
         return new long[] {samples, predictions, outOfOrder, lateDropped, gapResets, modelErrors, batchedSteps, rowsStepped};
     }
 
-    void restoreCounts(long[] c) {
+    @Override
+    public void restoreCounts(long[] c) {
         samples = c[0];
         predictions = c[1];
         outOfOrder = c[2];

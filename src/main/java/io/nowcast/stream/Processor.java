@@ -3,11 +3,14 @@ package io.nowcast.stream;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.nowcast.codec.Frame;
+import io.nowcast.codec.FrameCodec;
 import io.nowcast.codec.RejectReason;
 import io.nowcast.codec.RejectedException;
 import io.nowcast.codec.Sample;
 import io.nowcast.codec.SampleCodec;
 import io.nowcast.model.Forecaster;
+import io.nowcast.model.FrameModel;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
@@ -80,11 +83,12 @@ import org.slf4j.LoggerFactory;
  * <li>evict the streams idle for {@code state.idle.ttl.ms} (announced if
  *     {@code state.evictions.topic} is set);</li>
  * <li>decode each record with its pipeline's {@link SampleCodec} (dimension = the model's input
- *     size, at most {@code max.record.bytes}); a record that cannot be decoded goes to the
- *     dead-letter topic;</li>
- * <li>give each pipeline its samples in poll order ({@link PipelineRunner#process}): predictions
- *     to the pipeline's output topic (key = stream id), out-of-order samples and model errors to
- *     the dead-letter topic;</li>
+ *     size, at most {@code max.record.bytes}), or, in a frame pipeline (a {@link FrameModel}), its
+ *     {@link FrameCodec} (at most {@code max.record.bytes} and {@code frame.max.pixels}); a record
+ *     that cannot be decoded goes to the dead-letter topic;</li>
+ * <li>give each pipeline its samples in poll order ({@link PipelineRunner#process}), or its frames
+ *     ({@link FrameRunner#process}): predictions or output frames to the pipeline's output topic
+ *     (key = stream id), out-of-order inputs and model errors to the dead-letter topic;</li>
  * <li>commit ({@link OutputCommitter}). With exactly-once, the batch's offsets join the open
  *     transaction, which commits once it is {@code commit.interval.ms} old. With at-least-once,
  *     the batch's offsets are committed synchronously once
@@ -166,6 +170,10 @@ public final class Processor implements AutoCloseable {
     static final String H_PARTITION = "nowcast.source.partition";
     static final String H_OFFSET = "nowcast.source.offset";
     static final String H_PIPELINE = "nowcast.pipeline";
+    /** Headers of a frame pipeline's output frames: the model's name and version, the stream's step. */
+    static final String H_MODEL = "nowcast.model";
+    static final String H_MODEL_VERSION = "nowcast.model.version";
+    static final String H_STEP = "nowcast.step";
 
     /** A fatal error of the loop; the batch in progress was not committed. */
     public static final class ProcessorException extends RuntimeException {
@@ -197,14 +205,22 @@ public final class Processor implements AutoCloseable {
     static final long RESTORE_WAIT_NANOS = TimeUnit.MINUTES.toNanos(5);
     private static final Logger LOG = LoggerFactory.getLogger(Processor.class);
 
-    /** One pipeline: its codec, runner and the current batch's samples and records. */
-    private final class Pipeline implements PipelineRunner.Output {
+    /**
+     * One pipeline: its codec, runner and the current batch's samples (or frames) and records. A
+     * pipeline of samples has a {@link SampleCodec} and a {@link PipelineRunner}; a frame pipeline a
+     * {@link FrameCodec} and a {@link FrameRunner}.
+     */
+    private final class Pipeline implements PipelineRunner.Output, FrameRunner.Output {
         final ProcessorConfig.Pipeline config;
         final Meters.PipelineMeters meters;
         final byte[] name;
         final SampleCodec codec;
-        /** Replaced by a model swap between batches. */
+        /** Replaced by a model swap between batches; null for a frame pipeline. */
         PipelineRunner runner;
+        /** Frame pipelines: the codec and runner; null otherwise. */
+        final FrameCodec frameCodec;
+        final FrameRunner frameRunner;
+        final List<Frame> frames = new ArrayList<>();
         /** Null if the pipeline has no model.dir. */
         final ModelWatcher watcher;
         final List<Sample> samples = new ArrayList<>();
@@ -217,10 +233,38 @@ public final class Processor implements AutoCloseable {
         byte[] modelName;
         byte[] modelVersion;
 
+        /** A frame pipeline. */
+        Pipeline(ProcessorConfig.Pipeline config, FrameRunner.Served model) {
+            this.config = config;
+            this.name = utf8(config.name());
+            this.changelog = Processor.this.config.exactlyOnce ? Processor.this.config.changelogTopic(config) : null;
+            this.modelName = utf8(model.name());
+            this.modelVersion = utf8(model.version());
+            if (config.modelDir() != null) {
+                throw new IllegalArgumentException("pipeline " + config.name() + ": model.dir swaps new versions of"
+                        + " forecaster models; " + config.model() + " is a frame model");
+            }
+            if (config.inputSize() != 0) {
+                throw new IllegalArgumentException("pipeline " + config.name() + ": input.size does not apply to a frame"
+                        + " pipeline (" + config.model() + " is a frame model); set frame.size to fix the frames' size");
+            }
+            this.codec = null;
+            this.frameCodec = new FrameCodec(config.maxRecordBytes(), config.frameMaxPixels());
+            this.meters = new Meters.PipelineMeters(registry, config.name(), model.name(), model.version());
+            StreamStateStore.EvictionListener evictions = (stream, cause, last, steps, source) ->
+                    evicted(this, stream, cause, last, steps, source);
+            this.frameRunner = FrameRunner.of(config, model, FrameRunner.store(Processor.this.config.maxStreams,
+                    Processor.this.config.idleTtlMs, evictions), clockMs, meters);
+            frameRunner.limitOutput(maxRequestSize(Processor.this.config), changelog != null);
+            this.watcher = null;
+        }
+
         /** {@code model} is null for a pass-through pipeline; else a forecaster or a series denoiser. */
         Pipeline(ProcessorConfig.Pipeline config, Model model) {
             this.config = config;
             this.name = utf8(config.name());
+            this.frameCodec = null;
+            this.frameRunner = null;
             int maxStreams = Processor.this.config.maxStreams;
             long ttl = Processor.this.config.idleTtlMs;
             StreamStateStore.EvictionListener evictions = (stream, cause, last, steps, source) ->
@@ -228,6 +272,11 @@ public final class Processor implements AutoCloseable {
             this.changelog = Processor.this.config.exactlyOnce ? Processor.this.config.changelogTopic(config) : null;
             this.modelName = utf8(model == null ? ProcessorConfig.PASS_THROUGH : model.spec().name);
             this.modelVersion = utf8(model == null ? "1" : String.valueOf(model.spec().version));
+            if (config.frameKeys()) {
+                throw new IllegalArgumentException("pipeline " + config.name() + ": frame.size, frame.max.pixels and"
+                        + " frame.batch.max apply to frame pipelines only; " + (model == null ? "a pass-through pipeline"
+                        : config.model() + " is a " + model.spec().kind.id + " model") + " runs on samples");
+            }
             if (model == null) {
                 this.codec = new SampleCodec(config.inputSize(), config.maxRecordBytes());
                 this.meters = new Meters.PipelineMeters(registry, config.name(), ProcessorConfig.PASS_THROUGH, "1");
@@ -260,18 +309,65 @@ public final class Processor implements AutoCloseable {
             }
         }
 
+        /** What every pipeline has, whatever it runs. */
+        StreamRunner runs() {
+            return frameRunner != null ? frameRunner : runner;
+        }
+
         void add(Sample s, ConsumerRecord<byte[], byte[]> r, int source) {
-            if (samples.size() == sources.length) {
+            if (records.size() == sources.length) {
                 sources = java.util.Arrays.copyOf(sources, 2 * sources.length);
             }
-            sources[samples.size()] = source;
+            sources[records.size()] = source;
             samples.add(s);
             records.add(r);
         }
 
+        void add(Frame f, ConsumerRecord<byte[], byte[]> r, int source) {
+            if (records.size() == sources.length) {
+                sources = java.util.Arrays.copyOf(sources, 2 * sources.length);
+            }
+            sources[records.size()] = source;
+            frames.add(f);
+            records.add(r);
+        }
+
+        void process() {
+            if (frameRunner != null) {
+                frameRunner.process(frames, sources, this);
+            } else {
+                runner.process(samples, sources, this);
+            }
+        }
+
         void clear() {
             samples.clear();
+            frames.clear();
             records.clear();
+        }
+
+        private long eventTime(int index) {
+            return frameRunner != null ? frames.get(index).eventTime() : samples.get(index).eventTime();
+        }
+
+        private String stream(int index) {
+            return frameRunner != null ? frames.get(index).stream() : samples.get(index).stream();
+        }
+
+        @Override
+        public void frame(int index, String stream, long step, byte[] value) {
+            ConsumerRecord<byte[], byte[]> in = records.get(index);
+            long ms = System.currentTimeMillis() - frames.get(index).eventTime();
+            meters.latency.record(Math.max(0, ms), TimeUnit.MILLISECONDS);
+            byte[] key = in.key() != null ? in.key() : utf8(stream);
+            RecordHeaders h = new RecordHeaders();
+            h.add(H_MODEL, modelName);
+            h.add(H_MODEL_VERSION, modelVersion);
+            h.add(H_STEP, utf8(Long.toString(step)));
+            committer.send(new ProducerRecord<>(config.outputTopic(), null, in.timestamp(), key, value, h), false);
+            if (changelog != null) {
+                dirty.add(stream);
+            }
         }
 
         @Override
@@ -290,7 +386,7 @@ public final class Processor implements AutoCloseable {
         public void rejected(int index, RejectReason reason, String message) {
             deadLetter(records.get(index), this, reason, message);
             if (changelog != null && reason == RejectReason.MODEL_ERROR) {
-                dirty.add(samples.get(index).stream()); // its state was reset
+                dirty.add(stream(index)); // its state was reset
             }
         }
     }
@@ -347,10 +443,11 @@ public final class Processor implements AutoCloseable {
     /**
      * @param config the configuration; {@code bootstrap.servers} must be set (an embedded broker
      *               is started by the caller, see {@link ProcessorConfig#withBootstrapServers})
-     * @param models each pipeline's model by pipeline name; each is used by this processor only. A
-     *               pass-through pipeline ({@code model=pass-through}) has none.
+     * @param models each pipeline's model by pipeline name: a {@link Model} (forecaster or series
+     *               denoiser) or a {@link FrameModel} (a frame pipeline); each is used by this
+     *               processor only. A pass-through pipeline ({@code model=pass-through}) has none.
      */
-    public Processor(ProcessorConfig config, Map<String, ? extends Model> models) {
+    public Processor(ProcessorConfig config, Map<String, ?> models) {
         this(config, models, new CompositeMeterRegistry());
     }
 
@@ -358,16 +455,16 @@ public final class Processor implements AutoCloseable {
      * @param registry where the processor's meters ({@link Meters}) and its Kafka clients' metrics
      *                 are registered
      */
-    public Processor(ProcessorConfig config, Map<String, ? extends Model> models, MeterRegistry registry) {
+    public Processor(ProcessorConfig config, Map<String, ?> models, MeterRegistry registry) {
         this(config, models, monotonicMillis(), registry);
     }
 
     /** With another clock for the idle time-to-live (processing time, milliseconds). */
-    Processor(ProcessorConfig config, Map<String, ? extends Model> models, LongSupplier clockMs) {
+    Processor(ProcessorConfig config, Map<String, ?> models, LongSupplier clockMs) {
         this(config, models, clockMs, new CompositeMeterRegistry());
     }
 
-    Processor(ProcessorConfig config, Map<String, ? extends Model> models, LongSupplier clockMs, MeterRegistry registry) {
+    Processor(ProcessorConfig config, Map<String, ?> models, LongSupplier clockMs, MeterRegistry registry) {
         if (config.bootstrapServers.isBlank()) {
             throw new IllegalArgumentException(config.source + ": bootstrap.servers is empty; start a broker first");
         }
@@ -377,17 +474,26 @@ public final class Processor implements AutoCloseable {
         this.meters = new Meters.ProcessMeters(registry);
         for (ProcessorConfig.Pipeline p : config.pipelines) {
             Model m = null;
+            FrameRunner.Served frameModel = null;
             if (!p.passThrough()) {
-                m = models.get(p.name());
-                if (m == null) {
+                Object given = models.get(p.name());
+                if (given == null) {
                     throw new IllegalArgumentException("no model for pipeline " + p.name());
                 }
-                if (p.inputSize() != 0 && p.inputSize() != m.spec().inputSize) {
-                    throw new IllegalArgumentException("pipeline " + p.name() + ": input.size is " + p.inputSize()
-                            + ", its model takes " + m.spec().inputSize + " values");
+                frameModel = served(given);
+                if (frameModel == null) {
+                    if (!(given instanceof Model)) {
+                        throw new IllegalArgumentException("pipeline " + p.name() + ": a " + given.getClass().getSimpleName()
+                                + " is not a model the processor serves");
+                    }
+                    m = (Model) given;
+                    if (p.inputSize() != 0 && p.inputSize() != m.spec().inputSize) {
+                        throw new IllegalArgumentException("pipeline " + p.name() + ": input.size is " + p.inputSize()
+                                + ", its model takes " + m.spec().inputSize + " values");
+                    }
                 }
             }
-            Pipeline pl = new Pipeline(p, m);
+            Pipeline pl = frameModel != null ? new Pipeline(p, frameModel) : new Pipeline(p, m);
             pipelines.add(pl);
             for (String t : p.inputTopics()) {
                 byTopic.put(t, pl);
@@ -436,6 +542,17 @@ public final class Processor implements AutoCloseable {
             }
         });
         publishStats();
+    }
+
+    /** The frame model to serve if {@code model} is one (a {@link FrameModel}, or already served), else null. */
+    private static FrameRunner.Served served(Object model) {
+        if (model instanceof FrameModel m) {
+            return new FrameRunner.Served(m.spec().name, m.spec().version, m.scale(), m.recurrent(), m::apply);
+        }
+        if (model instanceof FrameRunner.Served s) {
+            return s;
+        }
+        return null;
     }
 
     static Map<String, Object> consumerSettings(ProcessorConfig c) {
@@ -568,7 +685,7 @@ public final class Processor implements AutoCloseable {
         committer.begin();
         int expired = 0;
         for (Pipeline p : pipelines) {
-            expired += p.runner.expireIdle();
+            expired += p.runs().expireIdle();
         }
         if (batch.isEmpty()) {
             if (expired > 0) {
@@ -582,6 +699,16 @@ public final class Processor implements AutoCloseable {
             records++;
             Pipeline p = byTopic.get(r.topic());
             p.meters.recordsIn.increment();
+            if (p.frameCodec != null) {
+                try {
+                    p.add(p.frameCodec.decode(r.key(), r.value(), r.timestamp()), r, sourceId(r));
+                } catch (RejectedException e) {
+                    deadLetter(r, p, e.reason, e.getMessage());
+                } catch (RuntimeException e) {
+                    deadLetter(r, p, RejectReason.UNDECODABLE, "the frame decoder failed: " + e);
+                }
+                continue;
+            }
             Sample s;
             try {
                 s = p.codec.decode(r.key(), r.value(), r.timestamp());
@@ -596,7 +723,7 @@ public final class Processor implements AutoCloseable {
         }
         try {
             for (Pipeline p : pipelines) {
-                p.runner.process(p.samples, p.sources, p);
+                p.process();
             }
         } finally {
             for (Pipeline p : pipelines) {
@@ -813,8 +940,8 @@ public final class Processor implements AutoCloseable {
         Map<TopicPartition, Long> end = awaitNoOpenTransactions(p, parts);
         restoreConsumer.assign(parts);
         restoreConsumer.seekToBeginning(parts);
-        StreamStateStore store = p.runner.store();
-        int errorValues = p.runner.errorValues();
+        StreamStateStore store = p.runs().store();
+        int errorValues = p.runs().errorValues();
         long now = clockMs.getAsLong();
         Set<String> live = new HashSet<>();
         long read = 0;
@@ -857,6 +984,12 @@ public final class Processor implements AutoCloseable {
                 e.source = sourceId(byPartition.get(r.partition()));
                 e.hasPrediction = st.predicted().length == errorValues && errorValues > 0;
                 e.predicted = e.hasPrediction ? st.predicted() : null;
+                if (st.frame() != null) {
+                    e.keepFrame(st.frame(), 0, st.frameWidth(), st.frameHeight());
+                } else {
+                    e.frameWidth = 0;
+                    e.frameHeight = 0;
+                }
                 live.add(stream);
             }
             pending.removeIf(tp -> restoreConsumer.position(tp) >= end.get(tp));
@@ -927,7 +1060,7 @@ public final class Processor implements AutoCloseable {
             if (p.changelog == null || p.dirty.isEmpty()) {
                 continue;
             }
-            StreamStateStore store = p.runner.store();
+            StreamStateStore store = p.runs().store();
             for (String stream : p.dirty) {
                 StreamStateStore.Entry e = store.peek(stream);
                 if (e == null || e.source() < 0) {
@@ -954,7 +1087,7 @@ public final class Processor implements AutoCloseable {
             restoreCounts(committedCounts);
         }
         for (Pipeline p : pipelines) {
-            p.runner.store().removeIf(x -> true);
+            p.runs().store().removeIf(x -> true);
             p.dirty.clear();
             p.clear();
         }
@@ -985,7 +1118,7 @@ public final class Processor implements AutoCloseable {
     private Counts counts() {
         long[][] r = new long[pipelines.size()][];
         for (int i = 0; i < r.length; i++) {
-            r[i] = pipelines.get(i).runner.counts();
+            r[i] = pipelines.get(i).runs().counts();
         }
         return new Counts(polls, records, commits, new EnumMap<>(deadLetters), r);
     }
@@ -997,7 +1130,7 @@ public final class Processor implements AutoCloseable {
         deadLetters.clear();
         deadLetters.putAll(c.deadLetters());
         for (int i = 0; i < c.runners().length; i++) {
-            pipelines.get(i).runner.restoreCounts(c.runners()[i]);
+            pipelines.get(i).runs().restoreCounts(c.runners()[i]);
         }
     }
 
@@ -1036,7 +1169,7 @@ public final class Processor implements AutoCloseable {
             return;
         }
         for (Pipeline p : pipelines) {
-            p.runner.store().removeIf(e -> e.source() >= 0 && gone.get(e.source()));
+            p.runs().store().removeIf(e -> e.source() >= 0 && gone.get(e.source()));
         }
     }
 
@@ -1115,7 +1248,7 @@ public final class Processor implements AutoCloseable {
         long steps = 0;
         long rows = 0;
         for (Pipeline p : pipelines) {
-            PipelineRunner r = p.runner;
+            StreamRunner r = p.runs();
             predictions += r.predictions();
             late += r.lateDropped();
             gaps += r.gapResets();
@@ -1174,7 +1307,9 @@ public final class Processor implements AutoCloseable {
             }
         }
         for (Pipeline p : pipelines) {
-            p.runner.tap(factory.forPipeline(p.config.name(), p.runner.spec()));
+            if (p.runner != null) {
+                p.runner.tap(factory.forPipeline(p.config.name(), p.runner.spec()));
+            }
         }
         this.taps = factory;
     }
@@ -1251,7 +1386,9 @@ public final class Processor implements AutoCloseable {
     Map<String, PipelineRunner> runners() {
         Map<String, PipelineRunner> m = new LinkedHashMap<>();
         for (Pipeline p : pipelines) {
-            m.put(p.config.name(), p.runner);
+            if (p.runner != null) {
+                m.put(p.config.name(), p.runner);
+            }
         }
         return m;
     }

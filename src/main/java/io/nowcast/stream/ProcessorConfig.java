@@ -120,19 +120,35 @@ public final class ProcessorConfig {
     public static final ConfigKey P_MODEL_CHECK = ConfigKey.longValue("model.check.ms", "1000", 1, 3_600_000,
             "How often model.dir is listed (processing time).");
 
+    /** Keys of frame pipelines only (the model is a frame-denoiser or super-resolver). */
+    public static final ConfigKey P_FRAME_SIZE = ConfigKey.string("frame.size", "",
+            "Frame pipelines: the only input frame size accepted, WIDTHxHEIGHT (such as 64x64); a frame of another size"
+                    + " is dead-lettered as wrong-dimension. Empty: any size (frames of equal size share a model call).");
+    public static final ConfigKey P_FRAME_MAX_PIXELS = ConfigKey.integer("frame.max.pixels", "1048576", 1,
+            4096 * 4096, "Frame pipelines: largest width x height of an input frame; a larger one is dead-lettered as"
+                    + " oversized before its pixels are decoded (a PNG's size is read from its header). The record's"
+                    + " bytes are limited by max.record.bytes as well (a raw u8 frame is 20 bytes + width x height).");
+    public static final ConfigKey P_FRAME_BATCH = ConfigKey.integer("frame.batch.max", "64", 1, 65536,
+            "Frame pipelines: most frames in one model call. The frames of one size that a poll brings (one per"
+                    + " camera and round, for a recurrent model) go through one call, in chunks of at most this many;"
+                    + " the model's work memory grows with it.");
+
     public static final List<ConfigKey> PROCESS_KEYS = List.of(BOOTSTRAP, APPLICATION_ID, PIPELINES, DEAD_LETTER_TOPIC,
             MAX_STREAMS, IDLE_TTL, EVICTIONS_TOPIC, POLL_MAX_RECORDS, POLL_TIMEOUT, EMBEDDED_PARTITIONS, HTTP_HOST, HTTP_PORT,
             DASHBOARD_FRAME_TOPICS, GUARANTEE, COMMIT_INTERVAL, INSTANCE_ID);
     public static final List<ConfigKey> PIPELINE_KEYS = List.of(P_INPUTS, P_OUTPUT, P_MODEL, P_INPUT_SIZE, P_LATE, P_GAP,
-            P_MAX_BYTES, P_MODEL_DIR, P_MODEL_CHECK);
+            P_MAX_BYTES, P_MODEL_DIR, P_MODEL_CHECK, P_FRAME_SIZE, P_FRAME_MAX_PIXELS, P_FRAME_BATCH);
 
     /**
      * One pipeline's settings. {@code model} is null for a pass-through pipeline; {@code inputSize}
      * is 0 when the model's input size is to be used; {@code modelDir} is null when no folder is
-     * watched for new model versions.
+     * watched for new model versions. The frame settings apply to frame pipelines only: {@code frameWidth}
+     * and {@code frameHeight} are 0 when any size is taken; {@code frameKeys} says whether any
+     * {@code frame.*} key was set (a pipeline of samples refuses them).
      */
     public record Pipeline(String name, List<String> inputTopics, String outputTopic, Path model, int inputSize,
-                           boolean dropLate, long gapMs, int maxRecordBytes, Path modelDir, long modelCheckMs) {
+                           boolean dropLate, long gapMs, int maxRecordBytes, Path modelDir, long modelCheckMs,
+                           int frameWidth, int frameHeight, int frameMaxPixels, int frameBatch, boolean frameKeys) {
         /** Whether the pipeline runs no model ({@code model=pass-through}): predictions echo the samples. */
         public boolean passThrough() {
             return model == null;
@@ -403,10 +419,31 @@ public final class ProcessorConfig {
                         + " changelog of pipeline '" + n + "' is the topic '" + changelog + "', which is not a valid topic"
                         + " name (letters, digits, '.', '_', '-'; at most " + ConfigKey.MAX_TOPIC + ")");
             }
+            String size = ((String) pv.get(P_FRAME_SIZE.name)).trim();
+            int fw = 0;
+            int fh = 0;
+            if (!size.isEmpty()) {
+                java.util.regex.Matcher mt = java.util.regex.Pattern.compile("(\\d{1,4})\\s*[xX]\\s*(\\d{1,4})").matcher(size);
+                if (mt.matches()) {
+                    fw = Integer.parseInt(mt.group(1));
+                    fh = Integer.parseInt(mt.group(2));
+                }
+                if (fw < 1 || fh < 1 || fw > 4096 || fh > 4096) {
+                    throw new ConfigException(source + ": key 'pipeline." + n + "." + P_FRAME_SIZE.name
+                            + "': expected WIDTHxHEIGHT with sides in 1..4096 (such as 64x64), found '" + size + "'");
+                }
+            }
+            int maxPixels = (Integer) pv.get(P_FRAME_MAX_PIXELS.name);
+            if (fw > 0 && (long) fw * fh > maxPixels) {
+                throw new ConfigException(source + ": key 'pipeline." + n + "." + P_FRAME_SIZE.name + "': " + size
+                        + " has more pixels than " + P_FRAME_MAX_PIXELS.name + " (" + maxPixels + ") allows");
+            }
+            boolean frameKeys = pr.containsKey(P_FRAME_SIZE.name) || pr.containsKey(P_FRAME_MAX_PIXELS.name)
+                    || pr.containsKey(P_FRAME_BATCH.name);
             outputs.add(out);
             pipelines.add(new Pipeline(n, ins, out, model, inputSize, "drop".equals(pv.get(P_LATE.name)),
                     (Long) pv.get(P_GAP.name), (Integer) pv.get(P_MAX_BYTES.name), modelDir,
-                    (Long) pv.get(P_MODEL_CHECK.name)));
+                    (Long) pv.get(P_MODEL_CHECK.name), fw, fh, maxPixels, (Integer) pv.get(P_FRAME_BATCH.name), frameKeys));
         }
         for (Pipeline pl : pipelines) {
             for (String in : pl.inputTopics()) {

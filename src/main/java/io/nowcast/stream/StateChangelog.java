@@ -10,7 +10,8 @@ import java.nio.charset.StandardCharsets;
  * Key: the stream id in UTF-8. Value: format version 1, big-endian:
  * <pre>
  * u8   version (1)
- * u8   flags: bit 0 = cell vectors present (LSTM); the other bits are 0
+ * u8   flags: bit 0 = cell vectors present (LSTM); bit 1 = a previous frame follows (frame
+ *      pipelines); the other bits are 0
  * u16  layers L
  * i32  hidden size H
  * i64  event time of the stream's last sample, ms (Long.MIN_VALUE: none)
@@ -19,6 +20,9 @@ import java.nio.charset.StandardCharsets;
  * u16  m, then m bytes: model version (UTF-8)
  * f32  x L H (x 2 with cells): per layer h, then c (IEEE 754 binary32)
  * u16  P, then P x f32: the one-step-ahead values of the last prediction (live error), P = 0: none
+ * with flag bit 1 only:
+ * u16  width W, u16 height H2 (1..4096 each)
+ * f32  x W H2: the stream's previous output frame, row-major
  * </pre>
  * A null value (tombstone) says the stream's state was evicted. Decoding checks every length; a
  * record that does not follow this layout is refused with {@link BadRecordException}.
@@ -26,6 +30,7 @@ import java.nio.charset.StandardCharsets;
 final class StateChangelog {
     static final byte VERSION = 1;
     private static final int FLAG_CELL = 1;
+    private static final int FLAG_FRAME = 2;
 
     /** A changelog record that is not a state of format version 1. */
     static final class BadRecordException extends RuntimeException {
@@ -36,9 +41,9 @@ final class StateChangelog {
         }
     }
 
-    /** A decoded state. */
+    /** A decoded state; {@code frame} is null (and the sizes 0) when the record holds no previous frame. */
     record State(int layers, int hidden, boolean cell, long lastEventTime, long steps, String model, String version,
-                 float[] vectors, float[] predicted) {
+                 float[] vectors, float[] predicted, int frameWidth, int frameHeight, float[] frame) {
     }
 
     private StateChangelog() {
@@ -48,9 +53,12 @@ final class StateChangelog {
     static byte[] encode(StreamStateStore.Entry e, int layers, int hidden, boolean cell, byte[] model, byte[] version) {
         float[] v = e.vectors;
         int p = e.hasPrediction && e.predicted != null ? e.predicted.length : 0;
+        int fw = e.frameWidth;
+        int fh = e.frameWidth > 0 ? e.frameHeight : 0;
         ByteBuffer b = ByteBuffer.allocate(2 + 2 + 4 + 8 + 8 + 2 + model.length + 2 + version.length + 4 * v.length
-                + 2 + 4 * p);
-        b.put(VERSION).put((byte) (cell ? FLAG_CELL : 0)).putShort((short) layers).putInt(hidden)
+                + 2 + 4 * p + (fw > 0 ? 4 + 4 * fw * fh : 0));
+        int flags = (cell ? FLAG_CELL : 0) | (fw > 0 ? FLAG_FRAME : 0);
+        b.put(VERSION).put((byte) flags).putShort((short) layers).putInt(hidden)
                 .putLong(e.lastEventTime).putLong(e.steps);
         b.putShort((short) model.length).put(model).putShort((short) version.length).put(version);
         for (float x : v) {
@@ -59,6 +67,12 @@ final class StateChangelog {
         b.putShort((short) p);
         for (int k = 0; k < p; k++) {
             b.putFloat(e.predicted[k]);
+        }
+        if (fw > 0) {
+            b.putShort((short) fw).putShort((short) fh);
+            for (int i = 0, n = fw * fh; i < n; i++) {
+                b.putFloat(e.frame[i]);
+            }
         }
         return b.array();
     }
@@ -74,7 +88,7 @@ final class StateChangelog {
         ByteBuffer b = ByteBuffer.wrap(value, 1, value.length - 1);
         try {
             int flags = b.get() & 0xff;
-            if ((flags & ~FLAG_CELL) != 0) {
+            if ((flags & ~(FLAG_CELL | FLAG_FRAME)) != 0) {
                 throw new BadRecordException("unknown flags " + Integer.toBinaryString(flags));
             }
             boolean cell = (flags & FLAG_CELL) != 0;
@@ -99,10 +113,25 @@ final class StateChangelog {
             for (int i = 0; i < p; i++) {
                 predicted[i] = b.getFloat();
             }
+            int fw = 0;
+            int fh = 0;
+            float[] frame = null;
+            if ((flags & FLAG_FRAME) != 0) {
+                fw = b.getShort() & 0xffff;
+                fh = b.getShort() & 0xffff;
+                if (fw < 1 || fh < 1 || fw > 4096 || fh > 4096 || 4L * fw * fh != b.remaining()) {
+                    throw new BadRecordException("a previous frame of " + fw + "x" + fh + " (sides 1..4096) with "
+                            + b.remaining() + " bytes left for its " + (long) fw * fh + " float32 pixels");
+                }
+                frame = new float[fw * fh];
+                for (int i = 0; i < frame.length; i++) {
+                    frame[i] = b.getFloat();
+                }
+            }
             if (b.hasRemaining()) {
                 throw new BadRecordException(b.remaining() + " bytes after the end of the state");
             }
-            return new State(layers, hidden, cell, last, steps, model, version, v, predicted);
+            return new State(layers, hidden, cell, last, steps, model, version, v, predicted, fw, fh, frame);
         } catch (BufferUnderflowException e) {
             throw new BadRecordException("truncated: " + value.length + " bytes end inside the state");
         }

@@ -88,6 +88,14 @@ public final class StreamStateStore {
          */
         float[] predicted;
         boolean hasPrediction;
+        /**
+         * Frame pipelines ({@link FrameRunner}): the stream's previous output frame, {@code frameWidth x
+         * frameHeight} grey levels row-major at the start of {@code frame}; {@code frameWidth} 0: none (the
+         * next frame is its own previous). The array is kept when the entry is reused.
+         */
+        float[] frame;
+        int frameWidth;
+        int frameHeight;
 
         Entry(int size) {
             this.vectors = new float[size];
@@ -109,11 +117,29 @@ public final class StreamStateStore {
             return source;
         }
 
-        /** A fresh state: zero vectors, no steps. The last event time is kept. */
+        /** A fresh state: zero vectors, no steps, no previous frame. The last event time is kept. */
         void resetState() {
             Arrays.fill(vectors, 0f);
             steps = 0;
             hasPrediction = false;
+            frameWidth = 0;
+            frameHeight = 0;
+        }
+
+        /** Keeps {@code width x height} values of {@code pixels} from {@code offset} as the stream's previous frame. */
+        void keepFrame(float[] pixels, int offset, int width, int height) {
+            int n = width * height;
+            if (frame == null || frame.length < n) {
+                frame = new float[n];
+            }
+            System.arraycopy(pixels, offset, frame, 0, n);
+            frameWidth = width;
+            frameHeight = height;
+        }
+
+        /** Whether the stream has a previous frame of that size. */
+        boolean hasFrame(int width, int height) {
+            return frameWidth == width && frameHeight == height && width > 0;
         }
     }
 
@@ -181,6 +207,8 @@ public final class StreamStateStore {
             e.lastEventTime = NO_TIME;
             e.steps = 0;
             e.hasPrediction = false;
+            e.frameWidth = 0;
+            e.frameHeight = 0;
             e.batch = -1;
             e.source = -1;
             e.head = -1;
@@ -219,6 +247,8 @@ public final class StreamStateStore {
             e.batch = -1;
             e.head = -1;
             e.tail = -1;
+            e.frameWidth = 0;
+            e.frameHeight = 0;
             streams.put(stream, e);
         }
         e.lastTouchedMs = nowMs;

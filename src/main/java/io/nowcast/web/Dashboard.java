@@ -58,6 +58,7 @@ public final class Dashboard implements AutoCloseable {
     private final LiveStreams live;
     private final PipelineHistory history;
     private final FrameWatcher frames;
+    private final MeterRegistry registry;
     private final Map<String, String> frameRoles = new HashMap<>();
     private volatile BooleanSupplier alive = () -> false;
     private volatile BooleanSupplier ready = () -> false;
@@ -84,6 +85,7 @@ public final class Dashboard implements AutoCloseable {
             frameRoles.put(p.outputTopic(), "output of pipeline " + p.name());
         }
         this.history = new PipelineHistory(registry, names);
+        this.registry = registry;
         this.frames = config.dashboardFrameTopics.isEmpty() ? null
                 : new FrameWatcher(config.bootstrapServers, config.kafkaCommon, config.dashboardFrameTopics, clockMs);
     }
@@ -225,6 +227,16 @@ public final class Dashboard implements AutoCloseable {
                 Json.string(sb, lp.version).append(",\"targets\":");
                 Json.strings(sb, lp.targets).append(",\"horizon\":").append(lp.horizon).append(",\"sigma\":")
                         .append(lp.sigma);
+            } else {
+                // no prediction tap (a frame pipeline): the model in use as the processor's gauge names it
+                io.micrometer.core.instrument.Gauge g = registry.find(io.nowcast.stream.Meters.MODEL.name())
+                        .tag(io.nowcast.stream.Meters.PIPELINE, p.name()).gauge();
+                if (g != null) {
+                    sb.append(",\"model\":");
+                    Json.string(sb, g.getId().getTag("model")).append(",\"version\":");
+                    Json.string(sb, g.getId().getTag("version"));
+                }
+                sb.append(",\"frames\":true");
             }
             sb.append('}');
         }

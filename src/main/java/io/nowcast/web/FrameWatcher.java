@@ -25,7 +25,10 @@ import java.util.function.LongSupplier;
  * The camera frames the dashboard shows: reads the configured frame topics from their end (its
  * own consumer, no group, {@code read_committed}), whatever wrote them (a frame pipeline's input or
  * output, a reference, {@code nowcast replay} of an image folder), and keeps, for each watched
- * camera, the last {@link #RING} frames of every topic, decoded with {@link FrameCodec}.
+ * camera, the last {@link #RING} frames of every topic (fewer of large frames: at most
+ * {@link #RING_PIXELS} pixels per topic), decoded with {@link FrameCodec}. The history lets a frame
+ * pipeline's output, which comes later than its input (processing, then the transaction's commit),
+ * be shown beside the input frame of the same event time.
  *
  * <p>Light with many cameras: a record's key is compared with the watched cameras before anything
  * is decoded; other cameras only leave their id in a fixed table of {@link #RECENT_SLOTS} names for
@@ -35,7 +38,8 @@ import java.util.function.LongSupplier;
  * <p>Threads: one reading thread of its own ({@link #start}); the other methods from any thread.
  */
 final class FrameWatcher implements AutoCloseable {
-    static final int RING = 8;
+    static final int RING = 32;
+    static final int RING_PIXELS = 1 << 20;
     static final int RECENT_SLOTS = 1024;
     static final int MAX_WATCHED = 4;
     static final long WATCH_TTL_MS = 30_000;
@@ -294,6 +298,19 @@ final class FrameWatcher implements AutoCloseable {
         void add(Shot s) {
             int t = topics.indexOf(s.topic);
             rings[t][next[t]++ % RING] = s;
+            // older frames beyond the pixel budget go
+            long pixels = 0;
+            for (int k = 1; k <= RING; k++) {
+                int i = Math.floorMod(next[t] - k, RING);
+                Shot x = rings[t][i];
+                if (x == null) {
+                    break;
+                }
+                pixels += (long) x.frame.width() * x.frame.height();
+                if (pixels > RING_PIXELS && k > 1) {
+                    rings[t][i] = null;
+                }
+            }
         }
 
         Shot[] aligned() {

@@ -76,7 +76,8 @@ class DashboardBrowserTest {
                   canvases: w.canvases.map((c) => measure(c, [[31, 78, 153], [224, 123, 0]]))
                 })),
                 images: Array.from(document.querySelectorAll('img.frame')).map((i) => ({
-                  src: i.getAttribute('src') || '', width: i.naturalWidth, height: i.naturalHeight, spread: spread(i)
+                  src: i.getAttribute('src') || '', width: i.naturalWidth, height: i.naturalHeight, spread: spread(i),
+                  label: i.closest('figure').querySelector('figcaption').textContent
                 }))
               });
             })()""";
@@ -85,6 +86,10 @@ class DashboardBrowserTest {
     void theDashboardDrawsLiveDataAndFramesDuringTheDemo() throws Exception {
         Path chromium = Chromium.find();
         assumeTrue(chromium != null, "no chromium binary (apt-get install chromium; or set NOWCAST_CHROMIUM)");
+        // with the bundled camera denoiser the demo runs the cameras pipeline: noisy, cleaned and clean frames
+        boolean cameraPipeline = DemoCommand.class.getResource("/io/nowcast/models/" + DemoCommand.CAMERA_MODEL) != null;
+        int pipelines = cameraPipeline ? 3 : 2;
+        int frameTopics = cameraPipeline ? 3 : 2;
         Path target = Path.of("target");
         DemoCommand demo = new DemoCommand();
         CompletableFuture<Integer> running = CompletableFuture.supplyAsync(() -> new CommandLine(demo).execute(
@@ -104,7 +109,7 @@ class DashboardBrowserTest {
                 Thread.sleep(200);
             }
 
-            try (Chromium browser = Chromium.start(chromium, target.resolve("chromium"), 1400, 1700)) {
+            try (Chromium browser = Chromium.start(chromium, target.resolve("chromium"), 1400, 2000)) {
                 browser.navigate(page);
                 JsonNode first = null;
                 // until the lines are long enough to count (the overview's first points are a few
@@ -118,7 +123,7 @@ class DashboardBrowserTest {
                 }
                 assertTrue(drawn(first), "the page draws data lines, stream charts and frames: " + first);
                 assertEquals(0, first.get("errors").asInt(), "no failed request: " + first);
-                assertEquals(2, first.get("pipelines").asInt());
+                assertEquals(pipelines, first.get("pipelines").asInt());
                 // throughput: both pipelines' lines; latency too
                 for (int chart : new int[] {0, 1}) {
                     for (int p = 0; p < 2; p++) {
@@ -139,11 +144,22 @@ class DashboardBrowserTest {
                 }
                 assertTrue(band, "the Gaussian pedestrian model's band is drawn");
                 JsonNode images = first.get("images");
-                assertEquals(2, images.size(), "one image per frame topic: " + images);
+                assertEquals(frameTopics, images.size(), "one image per frame topic: " + images);
                 for (JsonNode img : images) {
                     assertEquals(64, img.get("width").asInt(), "a decoded 64x64 frame: " + img);
                     assertEquals(64, img.get("height").asInt());
                     assertTrue(img.get("spread").asDouble() > 0.5, "a picture, not a blank: " + img);
+                }
+                if (cameraPipeline) {
+                    // labelled: the pipeline's input (noisy), its output (cleaned), the reference (clean)
+                    assertTrue(images.get(0).get("label").asText().startsWith(DemoCommand.CAMERA + " input of pipeline cameras"),
+                            images.get(0).toString());
+                    assertTrue(images.get(1).get("label").asText().startsWith(DemoCommand.CAMERA_CLEANED
+                            + " output of pipeline cameras"), images.get(1).toString());
+                    assertTrue(images.get(2).get("label").asText().startsWith(DemoCommand.CAMERA_CLEAN + " "), images.get(2).toString());
+                    for (JsonNode img : images) {
+                        assertTrue(img.get("src").asText().contains("seq="), "an image of the camera's frames: " + img);
+                    }
                 }
 
                 // a few seconds later: new points, redrawn charts, new frames
@@ -221,7 +237,7 @@ class DashboardBrowserTest {
         return true;
     }
 
-    /** Whether the page shows what the test looks at: overview points, two stream charts with points, two frames. */
+    /** Whether the page shows what the test looks at: overview points, two stream charts with points, the frames. */
     private static boolean drawn(JsonNode r) {
         if (r == null || !r.has("overviewPoints") || r.get("overviewPoints").asInt() < 5 || r.get("watches").size() < 2
                 || r.get("images").size() < 2) {

@@ -40,6 +40,14 @@ class DemoCommandTest {
                 "the bundled sensor model beats the last value: " + sen.group());
         assertTrue(out.contains(", 0 dead letters"), out);
         assertTrue(out.contains("predicted next dx="), out);
+        if (DemoCommand.class.getResource("/io/nowcast/models/" + DemoCommand.CAMERA_MODEL) != null) {
+            // the cameras pipeline: the bundled recurrent denoiser's frames are closer to the clean ones
+            Matcher cam = last(Pattern.compile("cameras +(\\d+) frames in, +(\\d+) frames out \\| PSNR against the clean"
+                    + " frame: noisy ([0-9.]+) dB, cleaned ([0-9.]+) dB \\((\\d+) scored\\)"), out);
+            assertTrue(Long.parseLong(cam.group(5)) > 20, "cleaned frames scored: " + cam.group());
+            assertTrue(Double.parseDouble(cam.group(4)) > Double.parseDouble(cam.group(3)),
+                    "the bundled camera denoiser cleans the noisy frames: " + cam.group());
+        }
     }
 
     private static Matcher last(Pattern p, String s) {

@@ -102,7 +102,7 @@ class SeriesDenoiserCommandsTest {
                 "pipeline.clean.input.topics", "sensors",
                 "pipeline.clean.output.topic", "sensors-clean",
                 "pipeline.clean.model", model.toString()), "test.properties", dir);
-        java.util.Map<String, io.nowcast.model.Model> m = RunCommand.loadModels(c);
+        java.util.Map<String, Object> m = RunCommand.loadModels(c);
         assertInstanceOf(SeriesDenoiser.class, m.get("clean"));
     }
 

@@ -129,11 +129,11 @@ final class KafkaTestKit {
         }
     }
 
-    static Running start(ProcessorConfig config, Map<String, ? extends io.nowcast.model.Model> models) {
+    static Running start(ProcessorConfig config, Map<String, ?> models) {
         return new Running(new Processor(config, models));
     }
 
-    static Running start(ProcessorConfig config, Map<String, ? extends io.nowcast.model.Model> models, LongSupplier clock) {
+    static Running start(ProcessorConfig config, Map<String, ?> models, LongSupplier clock) {
         return new Running(new Processor(config, models, clock));
     }
 

@@ -100,4 +100,32 @@ class StateChangelogTest {
         assertTrue(refusal(huge).contains("do not fit"), refusal(huge));
         assertTrue(refusal("{\"h\":[0.1]}".getBytes(StandardCharsets.UTF_8)).startsWith("format version 123"));
     }
+
+    @Test
+    void aFramePipelinesPreviousFrameComesBackBitForBitBehindFlagBit1() {
+        StreamStateStore store = FrameRunner.store(10, 0, null);
+        StreamStateStore.Entry e = store.acquire("cam-3", 0);
+        float[] px = new float[5 * 3 + 2];
+        for (int i = 0; i < px.length; i++) {
+            px[i] = (float) Math.cos(i) * 0.37f;
+        }
+        e.keepFrame(px, 2, 5, 3);
+        e.lastEventTime = 77;
+        e.steps = 9;
+        byte[] v = StateChangelog.encode(e, 1, 1, false, new byte[0], new byte[0]);
+        assertEquals(2, v[1], "flags: a frame follows");
+        StateChangelog.State s = StateChangelog.decode(v);
+        assertEquals(5, s.frameWidth());
+        assertEquals(3, s.frameHeight());
+        for (int i = 0; i < 15; i++) {
+            assertEquals(Float.floatToRawIntBits(px[2 + i]), Float.floatToRawIntBits(s.frame()[i]), "pixel " + i);
+        }
+        assertEquals(9, s.steps());
+        // the frame's size must match the bytes that follow
+        byte[] cut = Arrays.copyOf(v, v.length - 4);
+        assertTrue(assertThrows(StateChangelog.BadRecordException.class, () -> StateChangelog.decode(cut)).getMessage()
+                .contains("5x3"));
+        e.resetState();
+        assertEquals(0, StateChangelog.encode(e, 1, 1, false, new byte[0], new byte[0])[1], "no frame after a reset");
+    }
 }

@@ -67,7 +67,17 @@
 
   // spec: {xMin, xMax, xLabel(x), lines: [{color, dash, width, pts: [[x, y]]}],
   //        bands: [{color, pts: [[x, lo, hi]]}], yMin0: bool, empty: text}
+  // spec.yLog: a logarithmic y axis (values below spec.yLog are drawn at spec.yLog), for figures of
+  // different orders of magnitude (a frame pipeline's latency beside a sample pipeline's)
   function drawChart(canvas, spec) {
+    if (spec.yLog) {
+      const lo = spec.yLog;
+      const log = (y) => (Number.isFinite(y) ? Math.log10(Math.max(y, lo)) : NaN);
+      spec = Object.assign({}, spec, {
+        yLog: 0, yMin0: false, yLabel: (v) => fmt(Math.pow(10, v)),
+        lines: spec.lines.map((l) => Object.assign({}, l, { pts: l.pts.map((p) => [p[0], log(p[1])]) }))
+      });
+    }
     const dpr = window.devicePixelRatio || 1;
     const w = canvas.clientWidth || 400;
     const h = canvas.clientHeight || 150;
@@ -113,7 +123,7 @@
     for (let k = Math.ceil(yMin / ys); k * ys <= yMax; k++) {
       const y = k * ys;
       g.beginPath(); g.moveTo(L, Y(y) + 0.5); g.lineTo(w - R, Y(y) + 0.5); g.stroke();
-      g.fillText(fmt(k === 0 ? 0 : y), L - 4, Y(y) + 3);
+      g.fillText(spec.yLabel ? spec.yLabel(y) : fmt(k === 0 ? 0 : y), L - 4, Y(y) + 3);
     }
     const xs = niceStep(spec.xMax - spec.xMin, 6);
     g.textAlign = 'center';
@@ -206,6 +216,7 @@
     const sel = $('pick-pipeline');
     sel.innerHTML = '';
     for (const p of o.pipelines) {
+      if (p.frames) continue;          // a frame pipeline's cameras are picked in the frame panel
       const opt = document.createElement('option');
       opt.value = p.name;
       opt.textContent = p.name;
@@ -246,7 +257,7 @@
       return out;
     };
     drawChart($('chart-throughput'), { xMin, xMax, xLabel, yMin0: true, lines: lines([['in', []], ['out', [5, 3]]]) });
-    drawChart($('chart-latency'), { xMin, xMax, xLabel, yMin0: true, lines: lines([['latencyMs', []], ['stepMs', [1, 3]]]) });
+    drawChart($('chart-latency'), { xMin, xMax, xLabel, yLog: 0.01, lines: lines([['latencyMs', []], ['stepMs', [1, 3]]]) });
     drawChart($('chart-lag'), { xMin, xMax, xLabel, yMin0: true, lines: lines([['lag', []]]) });
     drawChart($('chart-deadletters'), { xMin, xMax, xLabel, yMin0: true, lines: lines([['deadLetters', []]]) });
     const cards = $('pipeline-cards');
@@ -256,7 +267,7 @@
       const n = (f, d) => (Number.isFinite(v[FIELD[f]]) ? v[FIELD[f]].toFixed(d) : '-');
       return '<div class="card"><b style="color:' + PALETTE[i % PALETTE.length] + '">' + esc(p.name) + '</b> ' +
         '<span class="muted">' + esc(p.inputs.join(', ')) + ' &rarr; ' + esc(p.output) + '</span><br>' +
-        '<span class="muted">model ' + esc(p.model || '?') + ' v' + esc(p.version || '?') +
+        '<span class="muted">' + (p.frames ? 'frame model ' : 'model ') + esc(p.model || '?') + ' v' + esc(p.version || '?') +
         (p.sigma ? ', Gaussian head (&sigma;)' : '') + (p.horizon > 1 ? ', horizon ' + p.horizon : '') + '</span>' +
         '<div class="figures">' + n('in', 0) + ' in/s, ' + n('out', 0) + ' out/s, ' + n('streams', 0) + ' streams, lag ' +
         n('lag', 0) + ', latency ' + n('latencyMs', 1) + ' ms, live error ' + n('error', 4) + '</div></div>';
