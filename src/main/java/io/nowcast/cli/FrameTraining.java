@@ -82,6 +82,11 @@ final class FrameTraining {
                         + " constant rate (default: ${DEFAULT-VALUE})")
         String lrSchedule;
 
+        @Option(names = "--dilations", split = ",", paramLabel = "D1,D2,...",
+                description = "frame kinds: the dilation of each convolution, one per layer (default: 1 each;"
+                        + " e.g. 1,2,3,4,4,3,2,1 widens an 8-layer network's window from 17 to 41 pixels at the same cost)")
+        int[] dilations;
+
         @Option(names = "--val", paramLabel = "FOLDER",
                 description = "frame kinds: validation images (default: a held-out --val-fraction of --data)")
         Path val;
@@ -92,7 +97,7 @@ final class FrameTraining {
             "--lr", "--iterations", "--minutes", "--eval-every", "--patience", "--seed", "--log", "--quiet", "--out",
             "--name", "--note", "--data-origin", "--val-fraction");
     private static final Set<String> OWN = Set.of("--channels", "--patch", "--batch", "--clip-noise", "--scale",
-            "--upsampling", "--recurrent", "--sequence", "--lr-schedule", "--val");
+            "--upsampling", "--recurrent", "--sequence", "--lr-schedule", "--val", "--dilations");
 
     private FrameTraining() {
     }
@@ -147,6 +152,7 @@ final class FrameTraining {
             }
         }
         spec.noiseClip = o.clipNoise;
+        spec.dilations = o.dilations;
         spec.name = c.name != null ? c.name : TrainCommand.baseName(c.out);
         String problem = spec.problem();
         if (problem != null) {
@@ -228,9 +234,10 @@ final class FrameTraining {
                         spec.recurrent() ? "recurrent " : "", spec.noiseModel, spec.noiseSigma, spec.noiseAmount,
                         spec.noiseClip ? ", clipped" : "");
         long nParams = model.body().params().stream().mapToLong(p -> p.size()).sum();
-        String summary = String.format(Locale.ROOT, "training %s, %d layers x %d channels (%d parameters) on %s,"
+        String summary = String.format(Locale.ROOT, "training %s, %d layers x %d channels%s (%d parameters, window %dx%d) on %s,"
                         + " batches of %d %s, %s lr %.1e, gemm %s",
-                what, spec.layers, spec.channels, nParams,
+                what, spec.layers, spec.channels, spec.dilated() ? " dilated " + java.util.Arrays.toString(spec.dilations) : "",
+                nParams, spec.receptiveField(), spec.receptiveField(),
                 video ? SYNTHETIC : train.size() + " images (" + val.size() + " for validation)", cfg.batch,
                 video ? cfg.videoSide + "x" + cfg.videoSide + " video frames" : o.patch + "x" + o.patch + " patches",
                 cfg.cosine ? "cosine" : "constant", cfg.lr, Gemms.create().name());

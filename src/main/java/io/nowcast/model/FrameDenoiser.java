@@ -33,7 +33,7 @@ public final class FrameDenoiser implements FrameModel {
 
     /** The network of a spec, weights not set (zeros). */
     public static Sequential network(FrameSpec spec, Gemm gemm) {
-        return FrameNets.build(spec.inChannels, spec.channels, spec.layers, spec.kernel, 1, 1, gemm);
+        return FrameNets.build(spec, spec.inChannels, 1, 1, gemm);
     }
 
     /** A denoiser of this spec with seeded random initial weights (He normal), for training and tests. */

@@ -94,6 +94,7 @@ public final class FrameModels {
 
     static String describe(FrameSpec s) {
         return "a " + s.kind.id + " of " + s.layers + " layers x " + s.channels + " channels, kernel " + s.kernel
+                + (s.dilated() ? ", dilations " + java.util.Arrays.toString(s.dilations) : "")
                 + ", " + s.inChannels + " input channel" + (s.inChannels == 1 ? "" : "s")
                 + (s.kind == ModelKind.SUPER_RESOLVER ? ", x" + s.scale + " " + s.upsampling : "");
     }

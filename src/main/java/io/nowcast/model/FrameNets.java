@@ -16,22 +16,28 @@ import java.util.List;
  * The convolution stacks of the frame models, numbered as PyTorch's {@code nn.Sequential} numbers
  * them (a ReLU takes an index too): {@code body.0} conv(in -> C) + ReLU, then (L - 2) x
  * [conv(C -> C) + ReLU] at {@code body.2, body.4, ...}, then {@code body.(2L-2)} conv(C -> out),
- * and for pixel-shuffle upsampling a {@code PixelShuffle} at {@code body.(2L-1)}.
+ * and for pixel-shuffle upsampling a {@code PixelShuffle} at {@code body.(2L-1)}. Convolution i
+ * has dilation {@code dilations[i]} and padding {@code dilations[i] * (kernel / 2)}: every one keeps
+ * the frame size.
  */
 final class FrameNets {
     private FrameNets() {
     }
 
-    static Sequential build(int in, int channels, int layers, int kernel, int out, int shuffle, Gemm gemm) {
+    static Sequential build(FrameSpec spec, int in, int out, int shuffle, Gemm gemm) {
+        return build(in, spec.channels, spec.layers, spec.kernel, spec.dilationsOrOnes(), out, shuffle, gemm);
+    }
+
+    static Sequential build(int in, int channels, int layers, int kernel, int[] dilations, int out, int shuffle, Gemm gemm) {
         List<Layer> l = new ArrayList<>();
-        int pad = kernel / 2;
         int c = in;
         for (int i = 0; i < layers - 1; i++) {
-            l.add(new Conv2d("body." + l.size(), c, channels, kernel, 1, pad, gemm));
+            l.add(new Conv2d("body." + l.size(), c, channels, kernel, 1, dilations[i] * (kernel / 2), dilations[i], gemm));
             l.add(Activation.relu());
             c = channels;
         }
-        l.add(new Conv2d("body." + l.size(), c, out, kernel, 1, pad, gemm));
+        int d = dilations[layers - 1];
+        l.add(new Conv2d("body." + l.size(), c, out, kernel, 1, d * (kernel / 2), d, gemm));
         if (shuffle > 1) {
             l.add(new PixelShuffle(shuffle));
         }

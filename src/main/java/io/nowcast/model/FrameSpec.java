@@ -16,7 +16,7 @@ import java.util.Map;
  * {"format": "nowcast-model", "format_version": 1, "kind": "frame-denoiser" | "super-resolver",
  *  "name": ..., "version": ...,
  *  "architecture": {"layers": L, "channels": C, "kernel": 3, "in_channels": 1 | 2, "scale": 1..4,
- *                   "upsampling": "none" | "bicubic" | "pixel-shuffle"},
+ *                   "upsampling": "none" | "bicubic" | "pixel-shuffle", "dilations": [d_1, ..., d_L]},
  *  "noise": {"model": ..., "sigma": ..., "amount": ..., "clip": false},
  *  "provenance": {...}}
  * </pre>
@@ -24,12 +24,16 @@ import java.util.Map;
  * noisy frame and the stream's previous output). A super-resolver has scale 2, 3 or 4, one input
  * channel and upsampling "bicubic" (a residual network over the bicubic upscale) or
  * "pixel-shuffle" (layers at the low resolution, then a pixel shuffle, added to the bicubic
- * upscale); its noise model may be "none". {@link #parse} checks every field and names the wrong one.
+ * upscale); its noise model may be "none". {@code dilations} (optional; all 1 when absent) gives each
+ * convolution's dilation: its taps d pixels apart, padded by d * (kernel / 2) to keep the size, so
+ * that 1, 2, 3, 4, 4, 3, 2, 1 sees a 41x41 window at the cost of a 17x17 one. {@link #parse} checks
+ * every field and names the wrong one.
  */
 public final class FrameSpec {
     public static final List<String> UPSAMPLING = List.of("none", "bicubic", "pixel-shuffle");
     public static final int MAX_LAYERS = 64;
     public static final int MAX_CHANNELS = 1024;
+    public static final int MAX_DILATION = 64;
 
     public ModelKind kind = ModelKind.FRAME_DENOISER;
     public String name = "frame-model";
@@ -44,6 +48,8 @@ public final class FrameSpec {
     public int inChannels = 1;
     public int scale = 1;
     public String upsampling = "none";
+    /** Per convolution, its dilation; null means 1 everywhere. */
+    public int[] dilations = null;
     /** The noise the model was trained on: one of {@link ImageNoise#MODELS}, or "none" (super-resolver). */
     public String noiseModel = "gaussian";
     /** Gaussian: sigma on the 0-255 scale; Poisson: photons at white. */
@@ -85,6 +91,37 @@ public final class FrameSpec {
         return inChannels == 2;
     }
 
+    /** The dilation of each convolution (all 1 unless {@link #dilations} says otherwise). */
+    public int[] dilationsOrOnes() {
+        if (dilations != null) {
+            return dilations.clone();
+        }
+        int[] d = new int[layers];
+        java.util.Arrays.fill(d, 1);
+        return d;
+    }
+
+    /** Whether any convolution is dilated. */
+    public boolean dilated() {
+        if (dilations != null) {
+            for (int d : dilations) {
+                if (d != 1) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The side of the window of input pixels one output pixel depends on. */
+    public int receptiveField() {
+        int r = 1;
+        for (int d : dilationsOrOnes()) {
+            r += d * (kernel - 1);
+        }
+        return r;
+    }
+
     /** Checks the fields against each other; returns null when consistent, else "field: problem". */
     public String problem() {
         if (kind == null || !kind.isFrame()) {
@@ -98,6 +135,16 @@ public final class FrameSpec {
         }
         if (kernel < 1 || kernel > 15 || kernel % 2 == 0) {
             return "architecture.kernel: expected an odd integer in [1, 15], found " + kernel;
+        }
+        if (dilations != null) {
+            if (dilations.length != layers) {
+                return "architecture.dilations: expected one per layer (" + layers + "), found " + dilations.length;
+            }
+            for (int d : dilations) {
+                if (d < 1 || d > MAX_DILATION) {
+                    return "architecture.dilations: expected integers in [1, " + MAX_DILATION + "], found " + d;
+                }
+            }
         }
         if (kind == ModelKind.FRAME_DENOISER) {
             if (inChannels != 1 && inChannels != 2) {
@@ -152,6 +199,12 @@ public final class FrameSpec {
         a.put("in_channels", inChannels);
         a.put("scale", scale);
         a.put("upsampling", upsampling);
+        if (dilated()) {
+            var arr = a.putArray("dilations");
+            for (int d : dilations) {
+                arr.add(d);
+            }
+        }
         ObjectNode z = o.putObject("noise");
         z.put("model", noiseModel);
         z.put("sigma", noiseSigma);
@@ -203,6 +256,20 @@ public final class FrameSpec {
         s.upsampling = f.text(a, "architecture.upsampling");
         if (!UPSAMPLING.contains(s.upsampling)) {
             throw f.error("architecture.upsampling", "expected one of " + UPSAMPLING + ", found \"" + s.upsampling + "\"");
+        }
+        JsonNode dl = a.get("dilations");
+        if (dl != null && !dl.isNull()) {
+            if (!dl.isArray()) {
+                throw f.error("architecture.dilations", "expected an array of " + s.layers + " integers, found " + dl);
+            }
+            s.dilations = new int[dl.size()];
+            for (int i = 0; i < dl.size(); i++) {
+                JsonNode v = dl.get(i);
+                if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+                    throw f.error("architecture.dilations", "expected integers, found " + v + " at index " + i);
+                }
+                s.dilations[i] = v.asInt();
+            }
         }
         JsonNode z = f.object(o, "noise");
         s.noiseModel = f.text(z, "noise.model");

@@ -43,8 +43,7 @@ public final class SuperResolver implements FrameModel {
     /** The network of a spec, weights not set (zeros). */
     public static Sequential network(FrameSpec spec, Gemm gemm) {
         boolean shuffle = spec.upsampling.equals("pixel-shuffle");
-        return FrameNets.build(1, spec.channels, spec.layers, spec.kernel, shuffle ? spec.scale * spec.scale : 1,
-                shuffle ? spec.scale : 1, gemm);
+        return FrameNets.build(spec, 1, shuffle ? spec.scale * spec.scale : 1, shuffle ? spec.scale : 1, gemm);
     }
 
     /** A super-resolver of this spec with seeded random initial weights, for training and tests. */

@@ -8,8 +8,9 @@ import java.util.List;
 
 /**
  * A 2-D convolution (PyTorch's {@code Conv2d}, cross-correlation, zero padding), batched over
- * frames: {@code y[n, o] = b[o] + sum_c W[o, c] * x[n, c]} with k x k kernels, stride s and padding
- * p on every side. Parameters {@code <prefix>.weight} (out, in, k, k) and {@code <prefix>.bias} (out).
+ * frames: {@code y[n, o] = b[o] + sum_c W[o, c] * x[n, c]} with k x k kernels, stride s, padding
+ * p on every side and dilation d (the taps d pixels apart: a 3x3 kernel with d = 2 spans 5x5 at the
+ * cost of 3x3; padding d keeps the size). Parameters {@code <prefix>.weight} (out, in, k, k) and {@code <prefix>.bias} (out).
  *
  * <p>Each frame is one matrix product through {@link Gemm}, on its patch matrix ({@link Im2col}):
  * {@code y_n (OC, OH*OW) = W (OC, C*k*k) cols_n (C*k*k, OH*OW)}. One frame's patch matrix is kept,
@@ -22,6 +23,7 @@ public final class Conv2d implements Layer {
     public final int kernel;
     public final int stride;
     public final int padding;
+    public final int dilation;
     public final Param weight;   // (OC, C, k, k), stored (OC, C*k*k)
     public final Param bias;     // (OC)
     private final Gemm gemm;
@@ -39,10 +41,15 @@ public final class Conv2d implements Layer {
     private float[] dx = new float[0];    // (N, C, H, W)
 
     public Conv2d(String prefix, int inChannels, int outChannels, int kernel, int stride, int padding, Gemm gemm) {
-        if (inChannels <= 0 || outChannels <= 0 || kernel <= 0 || stride <= 0 || padding < 0) {
+        this(prefix, inChannels, outChannels, kernel, stride, padding, 1, gemm);
+    }
+
+    public Conv2d(String prefix, int inChannels, int outChannels, int kernel, int stride, int padding, int dilation, Gemm gemm) {
+        if (inChannels <= 0 || outChannels <= 0 || kernel <= 0 || stride <= 0 || padding < 0 || dilation <= 0) {
             throw new IllegalArgumentException("conv2d: in " + inChannels + ", out " + outChannels + ", kernel " + kernel
-                    + ", stride " + stride + ", padding " + padding);
+                    + ", stride " + stride + ", padding " + padding + ", dilation " + dilation);
         }
+        this.dilation = dilation;
         this.inChannels = inChannels;
         this.outChannels = outChannels;
         this.kernel = kernel;
@@ -70,12 +77,13 @@ public final class Conv2d implements Layer {
 
     @Override
     public Nchw outShape(Nchw in) {
-        if (in.c() != inChannels || in.h() + 2 * padding < kernel || in.w() + 2 * padding < kernel) {
+        int span = dilation * (kernel - 1) + 1;
+        if (in.c() != inChannels || in.h() + 2 * padding < span || in.w() + 2 * padding < span) {
             throw new IllegalArgumentException("conv2d " + inChannels + "->" + outChannels + " k" + kernel
-                    + " p" + padding + ": input " + in);
+                    + " p" + padding + " d" + dilation + ": input " + in);
         }
-        return new Nchw(in.n(), outChannels, Im2col.outSize(in.h(), kernel, stride, padding),
-                Im2col.outSize(in.w(), kernel, stride, padding));
+        return new Nchw(in.n(), outChannels, Im2col.outSize(in.h(), kernel, stride, padding, dilation),
+                Im2col.outSize(in.w(), kernel, stride, padding, dilation));
     }
 
     @Override
@@ -108,7 +116,7 @@ public final class Conv2d implements Layer {
         if (pointwise) {
             return x;
         }
-        Im2col.im2col(cols, x, n * in.frame(), inChannels, in.h(), in.w(), kernel, stride, padding, out.h(), out.w());
+        Im2col.im2col(cols, x, n * in.frame(), inChannels, in.h(), in.w(), kernel, stride, padding, dilation, out.h(), out.w());
         return cols;
     }
 
@@ -140,7 +148,7 @@ public final class Conv2d implements Layer {
                 // dcols_n (CKK, P) = W^T (CKK, OC) dy_n (OC, P);  dx_n = col2im(dcols_n), overlaps summed
                 gemm.gemm(true, false, ckk, P, outChannels, 1f, weight.w(), 0, ckk, dy, dyOff, P, 0f, dcols, 0, P);
                 Arrays.fill(dx, xOff, xOff + in.frame(), 0f);
-                Im2col.col2im(dx, xOff, dcols, inChannels, in.h(), in.w(), kernel, stride, padding, out.h(), out.w());
+                Im2col.col2im(dx, xOff, dcols, inChannels, in.h(), in.w(), kernel, stride, padding, dilation, out.h(), out.w());
             }
         }
         return dx;

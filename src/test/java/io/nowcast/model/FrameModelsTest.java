@@ -42,7 +42,8 @@ class FrameModelsTest {
                 FrameDenoiser.random(FrameSpec.denoiser(4, 8, false), 1),
                 FrameDenoiser.random(FrameSpec.denoiser(3, 6, true), 2),
                 SuperResolver.random(FrameSpec.superResolver(3, 8, 2, "bicubic"), 3),
-                SuperResolver.random(FrameSpec.superResolver(3, 8, 3, "pixel-shuffle"), 4));
+                SuperResolver.random(FrameSpec.superResolver(3, 8, 3, "pixel-shuffle"), 4),
+                FrameDenoiser.random(dilated(FrameSpec.denoiser(5, 6, false), 1, 2, 3, 2, 1), 5));
         int n = 2;
         int h = 9;
         int w = 7;
@@ -63,6 +64,32 @@ class FrameModelsTest {
             for (float v : a) {
                 assertTrue(v >= 0f && v <= 1f);
             }
+        }
+    }
+
+    private static FrameSpec dilated(FrameSpec s, int... d) {
+        s.dilations = d;
+        return s;
+    }
+
+    @Test
+    void aDilatedNetworkSeesExactlyItsWindow() {
+        // dilations 1, 2, 1 with 3x3 kernels: a window of 1 + 2 + 4 + 2 = 9 pixels, 4 on each side of the centre
+        FrameSpec s = dilated(FrameSpec.denoiser(3, 4, false), 1, 2, 1);
+        assertEquals(9, s.receptiveField());
+        assertEquals(7, FrameSpec.denoiser(3, 4, false).receptiveField());
+        FrameDenoiser d = FrameDenoiser.random(s, 3);
+        int side = 15;
+        float[] in = new float[side * side];
+        java.util.Arrays.fill(in, 0.5f);
+        float[] base = run(d, in, 1, side, side, null);
+        int c = 7 * side + 7;
+        for (int off = 1; off <= 6; off++) {
+            float[] moved = in.clone();
+            moved[c + off] = 0.9f;
+            float[] out = run(d, moved, 1, side, side, null);
+            boolean changed = out[c] != base[c];
+            assertEquals(off <= 4, changed, "a change " + off + " pixels right of the centre");
         }
     }
 
@@ -93,6 +120,7 @@ class FrameModelsTest {
         bad.put("architecture.in_channels", good.replace("\"in_channels\":1", "\"in_channels\":3"));
         bad.put("architecture.scale", good.replace("\"scale\":1", "\"scale\":2"));
         bad.put("architecture.upsampling", good.replace("\"upsampling\":\"none\"", "\"upsampling\":\"nearest\""));
+        bad.put("architecture.dilations", good.replace("\"upsampling\":\"none\"", "\"upsampling\":\"none\",\"dilations\":[1,2]"));
         bad.put("noise.model", good.replace("\"model\":\"gaussian\"", "\"model\":\"speckle\""));
         bad.put("noise.sigma", good.replace("\"sigma\":25.0", "\"sigma\":-1"));
         bad.put("kind", good.replace("\"kind\":\"frame-denoiser\"", "\"kind\":\"frame-cleaner\""));

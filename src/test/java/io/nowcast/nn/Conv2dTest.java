@@ -25,27 +25,31 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class Conv2dTest {
 
-    /** A convolution problem: batch n of (c, h, w) frames, oc output channels, kernel k, stride s, padding p. */
-    record Case(int n, int c, int h, int w, int oc, int k, int s, int p) {
+    /** A convolution problem: batch n of (c, h, w) frames, oc output channels, kernel k, stride s, padding p, dilation d. */
+    record Case(int n, int c, int h, int w, int oc, int k, int s, int p, int d) {
+        Case(int n, int c, int h, int w, int oc, int k, int s, int p) {
+            this(n, c, h, w, oc, k, s, p, 1);
+        }
+
         Nchw in() {
             return new Nchw(n, c, h, w);
         }
 
         Conv2d conv(Gemm gemm, Rng rng) {
-            return new Conv2d("enc.0", c, oc, k, s, p, gemm).initUniform(rng);
+            return new Conv2d("enc.0", c, oc, k, s, p, d, gemm).initUniform(rng);
         }
 
         int oh() {
-            return (h + 2 * p - k) / s + 1;
+            return (h + 2 * p - d * (k - 1) - 1) / s + 1;
         }
 
         int ow() {
-            return (w + 2 * p - k) / s + 1;
+            return (w + 2 * p - d * (k - 1) - 1) / s + 1;
         }
 
         @Override
         public String toString() {
-            return "N" + n + " C" + c + " " + h + "x" + w + " ->" + oc + " k" + k + " s" + s + " p" + p;
+            return "N" + n + " C" + c + " " + h + "x" + w + " ->" + oc + " k" + k + " s" + s + " p" + p + (d > 1 ? " d" + d : "");
         }
     }
 
@@ -57,7 +61,10 @@ class Conv2dTest {
                 new Case(2, 2, 6, 6, 2, 2, 2, 0),   // patches that do not overlap
                 new Case(2, 3, 4, 5, 5, 1, 1, 0),   // pointwise: no patch matrix
                 new Case(1, 1, 5, 4, 2, 5, 1, 2),   // kernel wider than the frame minus padding
-                new Case(2, 2, 7, 7, 2, 3, 3, 0));  // stride = kernel: disjoint patches, last row and column unused
+                new Case(2, 2, 7, 7, 2, 3, 3, 0),   // stride = kernel: disjoint patches, last row and column unused
+                new Case(2, 2, 9, 8, 3, 3, 1, 2, 2), // dilation 2, 'same'
+                new Case(1, 2, 11, 9, 2, 3, 1, 4, 4), // dilation 4, padding 4: most taps fall outside a small frame
+                new Case(2, 1, 10, 9, 2, 3, 2, 1, 3)); // dilation with stride, less padding than the span
     }
 
     static Stream<Arguments> casesOnBothBackends() {
@@ -83,8 +90,8 @@ class Conv2dTest {
                         for (int c = 0; c < q.c; c++) {
                             for (int ki = 0; ki < q.k; ki++) {
                                 for (int kj = 0; kj < q.k; kj++) {
-                                    int ih = i * q.s - q.p + ki;
-                                    int iw = j * q.s - q.p + kj;
+                                    int ih = i * q.s - q.p + ki * q.d;
+                                    int iw = j * q.s - q.p + kj * q.d;
                                     if (ih >= 0 && ih < q.h && iw >= 0 && iw < q.w) {
                                         s += (double) wt[((o * q.c + c) * q.k + ki) * q.k + kj]
                                                 * x[((n * q.c + c) * q.h + ih) * q.w + iw];
@@ -115,8 +122,8 @@ class Conv2dTest {
                     for (int kj = 0; kj < q.k; kj++) {
                         for (int i = 0; i < oh; i++) {
                             for (int j = 0; j < ow; j++) {
-                                int ih = i * q.s - q.p + ki;
-                                int iw = j * q.s - q.p + kj;
+                                int ih = i * q.s - q.p + ki * q.d;
+                                int iw = j * q.s - q.p + kj * q.d;
                                 if (ih < 0 || ih >= q.h || iw < 0 || iw >= q.w) {
                                     continue;
                                 }
@@ -149,8 +156,8 @@ class Conv2dTest {
                         for (int n = 0; n < q.n; n++) {
                             for (int i = 0; i < oh; i++) {
                                 for (int j = 0; j < ow; j++) {
-                                    int ih = i * q.s - q.p + ki;
-                                    int iw = j * q.s - q.p + kj;
+                                    int ih = i * q.s - q.p + ki * q.d;
+                                    int iw = j * q.s - q.p + kj * q.d;
                                     if (ih >= 0 && ih < q.h && iw >= 0 && iw < q.w) {
                                         s += (double) dy[((n * q.oc + o) * oh + i) * ow + j] * x[((n * q.c + c) * q.h + ih) * q.w + iw];
                                     }
@@ -258,6 +265,36 @@ class Conv2dTest {
         assertTrue(GradCheck.relativeError(numDx, right) < GradCheck.TOLERANCE);
         e = GradCheck.relativeError(numDx, dropped);
         assertTrue(e > GradCheck.TOLERANCE, "col2im without the overlap sum passed (" + e + ")");
+    }
+
+    @Test
+    void aDilatedConvolutionIsCheckedAgainstItsOwnTaps() {
+        // a backward that forgot the dilation (taps next to each other) is caught by the same check
+        Case q = new Case(2, 2, 9, 8, 3, 3, 1, 2, 2);
+        Case undilated = new Case(2, 2, 9, 8, 3, 3, 1, 2, 1);
+        Rng rng = new Rng(33);
+        LayerCheck chk = new LayerCheck(q.conv(Gemms.create(), rng), q.in(), rng);
+        Conv2d conv = (Conv2d) chk.layer;
+        float[] dx = chk.analytic();
+        double[] numDx = chk.numericDx();
+        assertTrue(GradCheck.relativeError(numDx, dx) < GradCheck.TOLERANCE);
+        // undilated 3x3 with padding 2 is 11x10 out, not 9x8: read dy as the dilated layout through the same loops
+        float[] wrong = new float[dx.length];
+        float[] dyPad = new float[undilated.n * undilated.oc * undilated.oh() * undilated.ow()];
+        for (int n = 0; n < q.n; n++) {
+            for (int o = 0; o < q.oc; o++) {
+                for (int i = 0; i < q.oh(); i++) {
+                    for (int j = 0; j < q.ow(); j++) {
+                        dyPad[((n * q.oc + o) * undilated.oh() + i + 1) * undilated.ow() + j + 1] =
+                                chk.w[((n * q.oc + o) * q.oh() + i) * q.ow() + j];
+                    }
+                }
+            }
+        }
+        System.arraycopy(directDx(undilated, dyPad, conv.weight.w(), true), 0, wrong, 0, wrong.length);
+        double e = GradCheck.relativeError(numDx, wrong);
+        assertTrue(e > GradCheck.TOLERANCE, "a backward without the dilation passed (" + e + ")");
+        assertEquals(new Nchw(2, 3, 9, 8), conv.outShape(q.in()));
     }
 
     @Test
