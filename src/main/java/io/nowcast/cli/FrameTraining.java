@@ -155,6 +155,10 @@ final class FrameTraining {
         spec.dilations = o.dilations;
         spec.name = c.name != null ? c.name : TrainCommand.baseName(c.out);
         String problem = spec.problem();
+        if (problem != null && problem.startsWith("architecture.dilations")) {
+            throw new IllegalArgumentException("--dilations (for --layers " + layers + "): "
+                    + problem.substring("architecture.dilations: ".length()));
+        }
         if (problem != null) {
             throw new IllegalArgumentException("the model asked for is not consistent: " + problem);
         }

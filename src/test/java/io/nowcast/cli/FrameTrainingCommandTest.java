@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -63,6 +64,13 @@ class FrameTrainingCommandTest {
         FrameModel m = FrameModels.load(out);
         assertTrue(m.recurrent() && m.spec().noiseClip);
 
+        Path dl = dir.resolve("dl.safetensors");
+        r = CliRun.main("train", "--kind", "frame-denoiser", "--data", images(6).toString(), "--layers", "3",
+                "--dilations", "1,2,1", "--channels", "4", "--patch", "16", "--batch", "2", "--iterations", "4",
+                "--eval-every", "2", "--out", dl.toString(), "--quiet");
+        assertEquals(0, r.exit(), r.err());
+        assertArrayEquals(new int[] {1, 2, 1}, FrameModels.load(dl).spec().dilations);
+
         Path sr = dir.resolve("s.safetensors");
         r = CliRun.main("train", "--kind", "super-resolver", "--scale", "3", "--upsampling", "pixel-shuffle",
                 "--data", images(6).toString(), "--layers", "2", "--channels", "4", "--patch", "18", "--batch", "2",
@@ -85,6 +93,10 @@ class FrameTrainingCommandTest {
         assertTrue(r.exit() != 0 && r.err().contains("Set12 is the test set"), r.err());
         r = CliRun.main("train", "--kind", "frame-denoiser", "--data", "x", "--recurrent");
         assertTrue(r.exit() != 0 && r.err().contains("synthetic:moving-shapes"), r.err());
+        r = CliRun.main("train", "--kind", "frame-denoiser", "--data", "x", "--layers", "3", "--dilations", "1,2");
+        assertTrue(r.exit() != 0 && r.err().contains("--dilations (for --layers 3): expected one per layer (3), found 2"), r.err());
+        r = CliRun.main("train", "--kind", "frame-denoiser", "--data", "x", "--layers", "2", "--dilations", "1,0");
+        assertTrue(r.exit() != 0 && r.err().contains("--dilations") && r.err().contains("found 0"), r.err());
         r = CliRun.main("train", "--kind", "frame-denoiser", "--data", "x", "--columns", "a");
         assertTrue(r.exit() != 0 && r.err().contains("--columns"), r.err());
     }
