@@ -87,6 +87,11 @@ final class FrameTraining {
                         + " e.g. 1,2,3,4,4,3,2,1 widens an 8-layer network's window from 17 to 41 pixels at the same cost)")
         int[] dilations;
 
+        @Option(names = "--workers", defaultValue = "1", paramLabel = "N",
+                description = "frame kinds: threads the batch is split among, each with its own copy of the network"
+                        + " (data parallel; run with OPENBLAS_NUM_THREADS=1; default: ${DEFAULT-VALUE})")
+        int workers;
+
         @Option(names = "--val", paramLabel = "FOLDER",
                 description = "frame kinds: validation images (default: a held-out --val-fraction of --data)")
         Path val;
@@ -97,7 +102,7 @@ final class FrameTraining {
             "--lr", "--iterations", "--minutes", "--eval-every", "--patience", "--seed", "--log", "--quiet", "--out",
             "--name", "--note", "--data-origin", "--val-fraction");
     private static final Set<String> OWN = Set.of("--channels", "--patch", "--batch", "--clip-noise", "--scale",
-            "--upsampling", "--recurrent", "--sequence", "--lr-schedule", "--val", "--dilations");
+            "--upsampling", "--recurrent", "--sequence", "--lr-schedule", "--val", "--dilations", "--workers");
 
     private FrameTraining() {
     }
@@ -184,6 +189,15 @@ final class FrameTraining {
         cfg.patience = c.patience;
         cfg.seed = c.seed;
         cfg.sequence = o.sequence;
+        cfg.workers = o.workers;
+        if (o.workers < 1 || o.workers > o.batch) {
+            throw new IllegalArgumentException("--workers: expected 1 to --batch (" + o.batch + "), found " + o.workers);
+        }
+        if (o.workers > 1 && BlasThreads.fromEnvironment() > 1 && Gemms.create().name().equals("blas-native")) {
+            System.err.println("note: --workers " + o.workers + " with a native BLAS of " + BlasThreads.fromEnvironment()
+                    + " threads: every worker's products would use them all; set " + BlasThreads.VAR + "=1");
+        }
+        cfg.replica = sr ? () -> SuperResolver.network(spec, Gemms.create()) : () -> FrameDenoiser.network(spec, Gemms.create());
 
         Rng init = new Rng(c.seed);
         long weightSeed = init.nextLong();
@@ -239,12 +253,13 @@ final class FrameTraining {
                         spec.noiseClip ? ", clipped" : "");
         long nParams = model.body().params().stream().mapToLong(p -> p.size()).sum();
         String summary = String.format(Locale.ROOT, "training %s, %d layers x %d channels%s (%d parameters, window %dx%d) on %s,"
-                        + " batches of %d %s, %s lr %.1e, gemm %s",
+                        + " batches of %d %s, %s lr %.1e, gemm %s%s",
                 what, spec.layers, spec.channels, spec.dilated() ? " dilated " + java.util.Arrays.toString(spec.dilations) : "",
                 nParams, spec.receptiveField(), spec.receptiveField(),
                 video ? SYNTHETIC : train.size() + " images (" + val.size() + " for validation)", cfg.batch,
                 video ? cfg.videoSide + "x" + cfg.videoSide + " video frames" : o.patch + "x" + o.patch + " patches",
-                cfg.cosine ? "cosine" : "constant", cfg.lr, Gemms.create().name());
+                cfg.cosine ? "cosine" : "constant", cfg.lr, Gemms.create().name(),
+                cfg.workers > 1 ? ", " + cfg.workers + " workers" : "");
         FrameTrainer.Result r;
         try (TrainingLog tl = new TrainingLog(c.quiet ? null : System.err, !c.quiet && System.console() != null, c.log)) {
             tl.message(summary);

@@ -46,6 +46,13 @@ import java.util.function.DoubleSupplier;
  * noise) every {@code evalEvery} iterations; with {@code patience} the run stops after that many
  * validations without improvement; the best weights (by validation PSNR) are kept either way.
  * Memory is allocated once: the layers reuse their buffers, the batch arrays are sized at the start.
+ *
+ * <p>With {@code workers} W > 1 the batch is split among W threads (data parallel): worker j runs
+ * the forward and backward of frames [B j / W, B (j + 1) / W) on its own replica of the network
+ * (its own buffers; the weights copied from the trained network before every iteration), the
+ * replicas' gradients are summed in a fixed order and one Adam step is taken. The loss and its
+ * gradient are the same as with one worker (the sums differ only in rounding), so W changes the
+ * speed, not the method. Each worker should have one BLAS thread ({@code OPENBLAS_NUM_THREADS=1}).
  */
 public final class FrameTrainer {
     /** What to train on and how long. */
@@ -67,6 +74,10 @@ public final class FrameTrainer {
         /** Video validation: streams and frames per stream. */
         public int valStreams = 4;
         public int valFrames = 32;
+        /** Threads the batch is split among (data parallel); more than 1 needs {@link #replica}. */
+        public int workers = 1;
+        /** Builds another network of the same architecture (weights are copied in), for workers > 1. */
+        public java.util.function.Supplier<Sequential> replica;
     }
 
     /**
@@ -126,6 +137,14 @@ public final class FrameTrainer {
     private int[] orient;
     private float[] prevOut;      // (B, side, side): each stream's previous output
     private boolean[] first;
+
+    // ---- data-parallel workers: worker 0 is the trained network itself ----
+    private final Sequential[] nets;
+    private final List<List<Param>> netParams;
+    private final int[] lo;       // worker j: frames [lo[j], lo[j + 1])
+    private final float[][] xs;   // worker j's input (worker 0 reads x itself)
+    private final float[][] drs;  // worker j's output gradient
+    private final double[] losses;
 
     private FrameTrainer(Sequential body, Setup setup, List<GreyImage> train, DoubleSupplier validation, boolean video,
                          Config cfg, TrainingLog log) {
@@ -189,6 +208,37 @@ public final class FrameTrainer {
         dr = new float[B * P];
         tmp = new float[P];
         lrPatch = new float[B * inSide * inSide];
+        int W = cfg.workers;
+        if (W < 1 || W > B) {
+            throw new IllegalArgumentException("workers " + W + ": expected 1 to the batch size (" + B + ")");
+        }
+        if (W > 1 && cfg.replica == null) {
+            throw new IllegalArgumentException("workers " + W + " need a way to build replicas of the network");
+        }
+        nets = new Sequential[W];
+        netParams = new ArrayList<>();
+        lo = new int[W + 1];
+        xs = new float[W][];
+        drs = new float[W][];
+        losses = new double[W];
+        int frameIn = inC * inSide * inSide;
+        for (int j = 0; j < W; j++) {
+            lo[j + 1] = (int) ((long) B * (j + 1) / W);
+            nets[j] = j == 0 ? body : cfg.replica.get();
+            List<Param> ps = nets[j].params();
+            if (ps.size() != params.size()) {
+                throw new IllegalArgumentException("a replica has " + ps.size() + " parameters, the network " + params.size());
+            }
+            for (int i = 0; i < ps.size(); i++) {
+                if (!java.util.Arrays.equals(ps.get(i).shape(), params.get(i).shape())) {
+                    throw new IllegalArgumentException("a replica's " + ps.get(i).name + " is not shaped as the network's");
+                }
+            }
+            netParams.add(ps);
+            int n = lo[j + 1] - lo[j];
+            xs[j] = j == 0 ? x : new float[n * frameIn];
+            drs[j] = new float[n * P];
+        }
         if (video) {
             scenes = new MovingShapes[B];
             time = new int[B];
@@ -231,17 +281,112 @@ public final class FrameTrainer {
     public Result train() {
         Result r = new Result();
         long start = System.nanoTime();
+        for (List<Param> ps : netParams) {
+            for (Param p : ps) {
+                p.zeroGrad();
+            }
+        }
+        java.util.concurrent.ExecutorService pool = nets.length == 1 ? null
+                : java.util.concurrent.Executors.newFixedThreadPool(nets.length - 1, task -> {
+                    Thread t = new Thread(task, "frame-trainer-worker");
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.pool = pool;
+        try {
+            return loop(r, start);
+        } finally {
+            if (pool != null) {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    private java.util.concurrent.ExecutorService pool;
+
+    /**
+     * The forward and backward of this batch, split among the workers; the summed gradient ends in
+     * the trained network's parameters. Returns the batch's mean squared error.
+     */
+    private double step() {
+        int W = nets.length;
+        if (W == 1) {
+            return work(0);
+        }
+        for (int j = 1; j < W; j++) {
+            List<Param> ps = netParams.get(j);
+            for (int i = 0; i < ps.size(); i++) {
+                System.arraycopy(params.get(i).w(), 0, ps.get(i).w(), 0, params.get(i).size());
+            }
+        }
+        List<java.util.concurrent.Future<Double>> fs = new ArrayList<>();
+        for (int j = 1; j < W; j++) {
+            int jj = j;
+            fs.add(pool.submit(() -> work(jj)));
+        }
+        double loss = work(0);
+        try {
+            for (var f : fs) {
+                loss += f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+        }
+        for (int j = 1; j < W; j++) {
+            List<Param> ps = netParams.get(j);
+            for (int i = 0; i < ps.size(); i++) {
+                float[] g = params.get(i).g();
+                float[] gj = ps.get(i).g();
+                for (int k = 0, n = params.get(i).size(); k < n; k++) {
+                    g[k] += gj[k];
+                }
+            }
+        }
+        return loss;
+    }
+
+    /** Worker j: forward and backward of its frames; returns its share of the mean squared error. */
+    private double work(int j) {
+        int B = cfg.batch;
+        int P = side * side;
+        int b0 = lo[j];
+        int n = lo[j + 1] - b0;
+        int frameIn = inC * inSide * inSide;
+        if (j > 0) {
+            System.arraycopy(x, b0 * frameIn, xs[j], 0, n * frameIn);
+        }
+        float[] out = nets[j].forward(xs[j], new Nchw(n, inC, inSide, inSide));
+        // loss = mean (r - target)^2 over the whole batch;  dr = 2 (r - target) / (B P)
+        double loss = 0;
+        float k = 2f / (B * P);
+        float[] dr = drs[j];
+        int t0 = b0 * P;
+        for (int i = 0; i < n * P; i++) {
+            float d = out[i] - target[t0 + i];
+            loss += d * d;
+            dr[i] = k * d;
+        }
+        if (video && inC == 2) {
+            // the output served for this frame becomes the stream's state: clip(noisy - r)
+            for (int i = 0; i < n * P; i++) {
+                float v = base[t0 + i] - out[i];
+                prevOut[t0 + i] = v < 0f ? 0f : v > 1f ? 1f : v;
+            }
+        }
+        nets[j].backward(dr);
+        return loss / ((double) B * P);
+    }
+
+    private Result loop(Result r, long start) {
         float[][] best = null;
         int sinceBest = 0;
         double lossSum = 0;
         long lossCount = 0;
         long lastDraw = 0;
         int B = cfg.batch;
-        int P = side * side;
-        Nchw inShape = new Nchw(B, inC, inSide, inSide);
-        for (Param p : params) {
-            p.zeroGrad();
-        }
         long it = 0;
         while (true) {
             double elapsed = (System.nanoTime() - start) / 1e9;
@@ -253,27 +398,12 @@ public final class FrameTrainer {
                 opt.setLearningRate((float) (cfg.lrMin + 0.5 * (cfg.lr - cfg.lrMin) * (1 + Math.cos(Math.PI * Math.min(1, frac)))));
             }
             fillBatch();
-            float[] out = body.forward(x, inShape);
-            // loss = mean (r - target)^2;  dr = 2 (r - target) / (B P)
-            double loss = 0;
-            float k = 2f / (B * P);
-            for (int i = 0; i < B * P; i++) {
-                float d = out[i] - target[i];
-                loss += d * d;
-                dr[i] = k * d;
-            }
-            loss /= B * P;
-            if (video && inC == 2) {
-                // the output served for this frame becomes the stream's state: clip(noisy - r)
-                for (int i = 0; i < B * P; i++) {
-                    float v = base[i] - out[i];
-                    prevOut[i] = v < 0f ? 0f : v > 1f ? 1f : v;
-                }
-            }
-            body.backward(dr);
+            double loss = step();
             opt.step();
-            for (Param p : params) {
-                p.zeroGrad();
+            for (List<Param> ps : netParams) {
+                for (Param p : ps) {
+                    p.zeroGrad();
+                }
             }
             it++;
             lossSum += loss;
