@@ -242,21 +242,12 @@ final class FrameEval {
         List<Image> images = readImages(data);
         long seed = seed(o);
         Rng rng = new Rng(seed);
-        List<float[]> clean = new ArrayList<>();
-        List<float[]> noisy = new ArrayList<>();
-        List<ImageBaselines.Pair> pairs = new ArrayList<>();
-        int[] w = new int[images.size()];
-        int[] h = new int[images.size()];
-        for (int i = 0; i < images.size(); i++) {
-            Image im = images.get(i);
-            float[] n = FrameScores.noisy(im.pixels(), sigma, rng, o.clipNoise);
-            clean.add(im.pixels());
-            noisy.add(n);
-            pairs.add(new ImageBaselines.Pair(im.pixels(), n, im.width(), im.height()));
-            w[i] = im.width();
-            h[i] = im.height();
-        }
-        List<FrameScores.Row> rows = baselineRows(clean, noisy, pairs, w, h);
+        Noisy set = Noisy.of(images, sigma, rng, o.clipNoise);
+        List<float[]> clean = set.clean();
+        List<float[]> noisy = set.noisy();
+        int[] w = set.w();
+        int[] h = set.h();
+        List<FrameScores.Row> rows = baselineRows(clean, noisy, set.pairs(), w, h);
         if (model != null) {
             modelRows(rows, model, modelFile, noisy, w, h, clean, w, h, 0, o.selfEnsemble);
         }
@@ -321,21 +312,12 @@ final class FrameEval {
         }
         // the noise comes from a generator split from Rng(seed): the synthetic video uses Rng(seed) itself
         Rng rng = new Rng(seed).split();
-        List<float[]> clean = new ArrayList<>();
-        List<float[]> noisy = new ArrayList<>();
-        List<ImageBaselines.Pair> pairs = new ArrayList<>();
-        int[] w = new int[frames.size()];
-        int[] h = new int[frames.size()];
-        for (int i = 0; i < frames.size(); i++) {
-            Image im = frames.get(i);
-            float[] n = FrameScores.noisy(im.pixels(), sigma, rng, o.clipNoise);
-            clean.add(im.pixels());
-            noisy.add(n);
-            pairs.add(new ImageBaselines.Pair(im.pixels(), n, im.width(), im.height()));
-            w[i] = im.width();
-            h[i] = im.height();
-        }
-        List<FrameScores.Row> rows = baselineRows(clean, noisy, pairs, w, h);
+        Noisy set = Noisy.of(frames, sigma, rng, o.clipNoise);
+        List<float[]> clean = set.clean();
+        List<float[]> noisy = set.noisy();
+        int[] w = set.w();
+        int[] h = set.h();
+        List<FrameScores.Row> rows = baselineRows(clean, noisy, set.pairs(), w, h);
         if (other != null) {
             rows.add(0, FrameScores.score("baseline_model", "baseline model " + modelLabel(other, o.baselineModel), "",
                     clean, stream(other, noisy, w[0], h[0]), w, h, 0));
@@ -521,5 +503,23 @@ final class FrameEval {
             a.append(String.format(Locale.ROOT, " %8.2f %6.4f", row.meanPsnr(), row.meanSsim()));
         }
         System.out.println(a);
+    }
+
+    /** Clean images, their noisy versions (drawn from rng in order) and sizes, as every denoising table reads them. */
+    private record Noisy(List<float[]> clean, List<float[]> noisy, List<ImageBaselines.Pair> pairs, int[] w, int[] h) {
+        static Noisy of(List<Image> images, double sigma, Rng rng, boolean clip) {
+            Noisy s = new Noisy(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(),
+                    new int[images.size()], new int[images.size()]);
+            for (int i = 0; i < images.size(); i++) {
+                Image im = images.get(i);
+                float[] n = FrameScores.noisy(im.pixels(), sigma, rng, clip);
+                s.clean.add(im.pixels());
+                s.noisy.add(n);
+                s.pairs.add(new ImageBaselines.Pair(im.pixels(), n, im.width(), im.height()));
+                s.w[i] = im.width();
+                s.h[i] = im.height();
+            }
+            return s;
+        }
     }
 }

@@ -55,8 +55,8 @@ import java.util.stream.Stream;
 
 /**
  * {@code nowcast bench kafka}: the stream processor through a real broker, a model pipeline beside
- * the pass-through ceiling, measured like the Kafka Streams anchor
- * ({@code ../shared/anchors/kafka-streams-lstm}).
+ * the pass-through ceiling, measured the way a Kafka Streams app of the same pipeline (one record at
+ * a time) is measured, so that the two can be run side by side.
  *
  * <p>An embedded broker is started in this JVM. For each pipeline (an LSTM input -> hidden with
  * seeded random weights and a linear head of {@code input} outputs, saved to a model file and
