@@ -50,7 +50,7 @@ import java.util.concurrent.Callable;
                 "split 12/4/4 months (ETTh1), --input-length values in, --horizon out.",
                 "--kind series-denoiser: a causal denoiser of the --columns of a CSV, trained",
                 "on windows given fresh --noise every time they are used; the rows are cut",
-                "12/4/4 months (at least 14,400 rows) or 60/20/20%, the validation rows stop it.",
+                "12/4/4 months (at least 14,400 rows) or 60/20/20%%, the validation rows stop it.",
                 "--kind frame-denoiser|super-resolver: a convolutional frame model on random --patch crops of a folder",
                 "of images (or an IDX file) with fresh seeded --noise, 8 flips/rotations, Adam with a cosine --lr",
                 "schedule; --data synthetic:moving-shapes trains a denoiser (--recurrent: fed its previous output) on video."})
