@@ -6,6 +6,7 @@ import io.nowcast.model.ModelFiles;
 import io.nowcast.model.ModelKind;
 import io.nowcast.model.ModelSpec;
 import io.nowcast.model.SeriesDenoiser;
+import io.nowcast.model.SmoothingBase;
 import io.nowcast.nn.CellType;
 import io.nowcast.nn.RecurrentNet;
 import io.nowcast.tensor.Gemms;
@@ -71,7 +72,22 @@ final class SeriesDenoiserTraining {
                 description = "series-denoiser: the head predicts the clean value itself instead of the correction"
                         + " to the noisy input")
         boolean direct;
+
+        @Option(names = "--smoothing-base",
+                description = "series-denoiser: the output is a base kept per stream, of a bank of exponential smoothings"
+                        + " of the noisy input the one with the lowest recent one-step error, plus the network's"
+                        + " correction; the network reads the innovations, never the level of a column")
+        boolean smoothingBase;
+
+        @Option(names = "--smoothing-time-constant", defaultValue = "240", paramLabel = "SAMPLES",
+                description = "series-denoiser with --smoothing-base: samples over which the one-step errors of the"
+                        + " smoothings are averaged (default: ${DEFAULT-VALUE})")
+        float smoothingTimeConstant;
     }
+
+    /** The smoothing factors of the bank of a {@code --smoothing-base}: heavy to none. */
+    static final float[] SMOOTHING_FACTORS = {0.02f, 0.03f, 0.04f, 0.05f, 0.06f, 0.08f, 0.1f, 0.12f, 0.15f, 0.2f, 0.25f,
+        0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.85f, 1f};
 
     /** Rows of noisy input read before the validation rows are scored. */
     static final int WARM_UP = 96;
@@ -82,17 +98,17 @@ final class SeriesDenoiserTraining {
     /** Another kind was asked for: its options must not be silently ignored. */
     static void refuseOptions(Options o, String kind) {
         if (o.columns != null || !"gaussian".equals(o.noise) || o.sigma != 0 || o.amount != 0 || o.window != 192
-                || o.levelShift != 0 || o.scale != 1 || o.direct) {
+                || o.levelShift != 0 || o.scale != 1 || o.direct || o.smoothingBase) {
             throw new IllegalArgumentException("--columns, --noise, --sigma, --amount, --window, --series-level-shift,"
-                    + " --series-scale and --direct are for --kind series-denoiser, not " + kind);
+                    + " --series-scale, --direct and --smoothing-base are for --kind series-denoiser, not " + kind);
         }
     }
 
     /** A frame kind was asked for: it shares --noise, --sigma and --amount, and refuses the rest of these. */
     static void refuseSeriesOnly(Options o, String kind) {
-        if (o.columns != null || o.window != 192 || o.levelShift != 0 || o.scale != 1 || o.direct) {
-            throw new IllegalArgumentException("--columns, --window, --series-level-shift, --series-scale and --direct are"
-                    + " for --kind series-denoiser, not " + kind);
+        if (o.columns != null || o.window != 192 || o.levelShift != 0 || o.scale != 1 || o.direct || o.smoothingBase) {
+            throw new IllegalArgumentException("--columns, --window, --series-level-shift, --series-scale, --direct and"
+                    + " --smoothing-base are for --kind series-denoiser, not " + kind);
         }
     }
 
@@ -105,6 +121,10 @@ final class SeriesDenoiserTraining {
         }
         if (o.columns == null || o.columns.isEmpty()) {
             throw new IllegalArgumentException("--kind series-denoiser needs --columns COL[,COL...]");
+        }
+        if (o.direct && o.smoothingBase) {
+            throw new IllegalArgumentException("--direct (the head predicts the clean value) and --smoothing-base (the head"
+                    + " predicts a correction to the smoothed input) exclude each other");
         }
         if (o.window < 2) {
             throw new IllegalArgumentException("--window must be >= 2, got " + o.window);
@@ -135,6 +155,11 @@ final class SeriesDenoiserTraining {
         spec.noiseModel = noise.model;
         spec.noiseSigma = noise.sigma;
         spec.noiseAmount = noise.amount;
+        if (o.smoothingBase) {
+            spec.smoothingBase = new SmoothingBase(SMOOTHING_FACTORS, o.smoothingTimeConstant);
+        } else if (o.smoothingTimeConstant != 240) {
+            throw new IllegalArgumentException("--smoothing-time-constant sets the time constant of --smoothing-base");
+        }
 
         // the validation noise depends on the seed only, not on the architecture
         long valSeed = new Rng(c.seed ^ 0x7A11DA7EL).nextLong();
@@ -160,10 +185,15 @@ final class SeriesDenoiserTraining {
             throw new IllegalArgumentException("--series-scale must be in [1, 100), got " + o.scale);
         }
         cfg.augmentation = noisy(noise, D, o.levelShift, o.scale, spec.residual);
+        if (spec.smoothingBase != null) {
+            cfg.augmentation = smoothed(cfg.augmentation, spec.smoothingBase);
+        }
 
         List<SequenceTrainer.Sequence> train = windows(series, o.window);
         float[] valNoisy = series.noisy(noise, valSeed);
-        List<SequenceTrainer.Sequence> val = List.of(validation(series, valNoisy, spec.residual));
+        SequenceTrainer.Sequence valSeq = validation(series, valNoisy, spec.residual);
+        List<SequenceTrainer.Sequence> val = List.of(spec.smoothingBase == null ? valSeq
+                : smoothed(valSeq, spec.smoothingBase));
         Optimizer opt = Optimizer.create(c.optimizer, net.params(), c.lr, c.momentum, c.weightDecay);
         SeriesDenoiser model = new SeriesDenoiser(spec, net);
         String summary = String.format(Locale.ROOT,
@@ -283,6 +313,36 @@ final class SeriesDenoiserTraining {
             }
             return new SequenceTrainer.Sequence(x, y, seq.length());
         };
+    }
+
+    /**
+     * Turns a residual sequence (x the noisy values, y the correction clean - x, both standardised)
+     * into what a network over a {@link SmoothingBase smoothing base} learns from: x the
+     * innovations (0 at the first row), y the correction clean_t - base_t, the base run over the
+     * sequence from a fresh state as a stream would. The base is scale-free, so it runs on the
+     * standardised values alike. NaN targets (unscored rows) stay NaN.
+     */
+    static SequenceTrainer.Sequence smoothed(SequenceTrainer.Sequence seq, SmoothingBase base) {
+        int T = seq.length();
+        int D = seq.x().length / T;
+        float[] x = seq.x();
+        float[] y = seq.y();
+        float[] u = new float[T * D];
+        float[] level = new float[T * D];
+        float[] state = new float[base.extraWidth(D)];
+        for (int t = 0; t < T; t++) {
+            base.step(x, t * D, D, state, 0, u, t * D, level, t * D);
+        }
+        float[] r = new float[T * D];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = y[i] + x[i] - level[i];
+        }
+        return new SequenceTrainer.Sequence(u, r, T);
+    }
+
+    /** An augmentation followed by {@link #smoothed}. */
+    static SequenceTrainer.Augmentation smoothed(SequenceTrainer.Augmentation residual, SmoothingBase base) {
+        return (seq, rng) -> smoothed(residual.apply(seq, rng), base);
     }
 
     /** The validation rows as one sequence from a zero state, after {@link #WARM_UP} unscored noisy training rows. */

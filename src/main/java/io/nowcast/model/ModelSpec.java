@@ -77,6 +77,14 @@ public final class ModelSpec {
      * (true), or the de-standardised head output alone (false).
      */
     public boolean residual = true;
+    /**
+     * Series denoisers, optional: the output is this base, a bank of exponential smoothings of the
+     * noisy input kept per stream, plus the network's correction, and the network reads the
+     * innovations instead of the values ({@link SmoothingBase}). Null: the output is relative to the
+     * noisy input ({@link #residual}). Written as {@code "smoothing_base": {"alphas": [...],
+     * "time_constant": T}}.
+     */
+    public SmoothingBase smoothingBase;
     /** Standardisation: x' = (x - mean) / std on the way in, y = y' std + mean on the way out. Null = none. */
     public float[] inputMean;
     public float[] inputStd;
@@ -130,6 +138,11 @@ public final class ModelSpec {
             z.put("sigma", noiseSigma);
             z.put("amount", noiseAmount);
             o.put("residual", residual);
+            if (smoothingBase != null) {
+                ObjectNode b = o.putObject("smoothing_base");
+                floats(b, "alphas", smoothingBase.alphas());
+                b.put("time_constant", smoothingBase.timeConstant());
+            }
         }
         if (inputMean != null || outputMean != null) {
             ObjectNode n = o.putObject("normalization");
@@ -331,6 +344,25 @@ public final class ModelSpec {
                 throw f.error("residual", "expected true or false, found " + res);
             }
             s.residual = res.asBoolean();
+        }
+        JsonNode base = o.get("smoothing_base");
+        if (base != null && !base.isNull()) {
+            JsonNode b = f.object(o, "smoothing_base");
+            if (!s.residual) {
+                throw f.error("smoothing_base", "a smoothing base is the base of a residual output; residual is false");
+            }
+            JsonNode a = b.get("alphas");
+            if (a == null || !a.isArray() || a.size() < 1 || a.size() > 64) {
+                throw f.error("smoothing_base.alphas", "expected an array of 1 to 64 smoothing factors, found " + a);
+            }
+            float[] alphas = f.floats(b, "smoothing_base.alphas", a.size());
+            for (int k = 0; k < alphas.length; k++) {
+                if (!(alphas[k] > 0 && alphas[k] <= 1)) {
+                    throw f.error("smoothing_base.alphas", "expected smoothing factors in (0, 1], found " + alphas[k]
+                            + " at index " + k);
+                }
+            }
+            s.smoothingBase = new SmoothingBase(alphas, number(f, b, "smoothing_base.time_constant", 1, 1e6));
         }
     }
 

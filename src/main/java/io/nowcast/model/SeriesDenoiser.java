@@ -17,12 +17,25 @@ import java.util.ArrayList;
  * forecaster that predicts its own inputs (relative to themselves when residual), and the step is
  * the forecaster's step run on that description ({@link #asForecaster()}); the file says
  * {@code "kind": "series-denoiser"} and records the noise model it was trained on.
+ *
+ * <p>With a {@link ModelSpec#smoothingBase smoothing base} the base of the output is an
+ * exponential smoothing of the noisy input kept per stream instead of the noisy input itself: the
+ * network reads the innovations x_t - s_(t-1) and outputs the correction to s_t. Nothing it reads
+ * carries the level of a column, so a series that drifts to levels never seen in training is
+ * cleaned as well as any other, and a network that outputs zero is that smoothing. The smoothed
+ * values and a started flag are the {@link RecurrentState#extra extra} values of the stream's
+ * state ({@link #extraWidth}); make states with {@link #newState}.
  * Not thread-safe (scratch space is reused).
  */
 public final class SeriesDenoiser implements Model {
     private final ModelSpec spec;
     private final RecurrentNet net;
     private final Forecaster step;
+    /** The base the network corrects, or null (the base is the noisy input). */
+    private final SmoothingBase base;
+    private float[] innovation = new float[0];
+    private float[] correction = new float[0];
+    private float[] level = new float[0];
 
     public SeriesDenoiser(ModelSpec spec, RecurrentNet net) {
         if (spec.kind != ModelKind.SERIES_DENOISER) {
@@ -36,6 +49,10 @@ public final class SeriesDenoiser implements Model {
         }
         this.spec = spec;
         this.net = net;
+        if (spec.smoothingBase != null && !spec.residual) {
+            throw new IllegalArgumentException("a smoothing base needs a residual output");
+        }
+        this.base = spec.smoothingBase;
         this.step = new Forecaster(forecasterSpec(spec), net);
     }
 
@@ -55,10 +72,11 @@ public final class SeriesDenoiser implements Model {
         f.outputFeatures = new ArrayList<>(d.outputFeatures);
         f.targets = new ArrayList<>(d.inputFeatures);
         f.horizon = 1;
-        f.relativeToInput = d.residual;
-        f.inputMean = d.inputMean;
+        f.relativeToInput = d.residual && d.smoothingBase == null;
+        // with a smoothing base the forecaster reads innovations, which have no level, and outputs corrections
+        f.inputMean = d.smoothingBase == null ? d.inputMean : new float[d.inputSize];
         f.inputStd = d.inputStd;
-        f.outputMean = d.outputMean;
+        f.outputMean = d.smoothingBase == null ? d.outputMean : new float[d.outputSize];
         f.outputStd = d.outputStd;
         f.provenance = d.provenance;
         return f;
@@ -80,7 +98,21 @@ public final class SeriesDenoiser implements Model {
      * forecasters, such as the processor.
      */
     public Forecaster asForecaster() {
+        if (base != null) {
+            throw new IllegalStateException("a series denoiser with a smoothing base keeps its smoothing per stream:"
+                    + " step it with step() and states from newState()");
+        }
         return step;
+    }
+
+    /** Values per stream this model keeps beside the network's layers: its smoothing base's, or none. */
+    public int extraWidth() {
+        return base == null ? 0 : base.extraWidth(spec.inputSize);
+    }
+
+    /** A fresh state of {@code streams} rows, with room for the {@link #extraWidth extra} values. */
+    public RecurrentState newState(int streams) {
+        return new RecurrentState(net.numLayers(), streams, net.hiddenSize, net.cell.hasCell(), extraWidth());
     }
 
     /** Columns read and written per step. */
@@ -98,7 +130,29 @@ public final class SeriesDenoiser implements Model {
      * samples (N, width) written to {@code out}; the state moves on by one sample.
      */
     public void step(float[] noisy, RecurrentState state, float[] out, float[] scratch) {
-        step.step(noisy, state, out, scratch);
+        if (base == null) {
+            step.step(noisy, state, out, scratch);
+            return;
+        }
+        int N = state.batch;
+        int D = spec.inputSize;
+        int E = extraWidth();
+        if (state.extraWidth != E) {
+            throw new IllegalArgumentException("the smoothing base keeps " + E + " values per stream, the state has "
+                    + state.extraWidth + " (make it with newState)");
+        }
+        if (innovation.length < N * D) {
+            innovation = new float[N * D];
+            correction = new float[N * D];
+            level = new float[N * D];
+        }
+        for (int n = 0; n < N; n++) {
+            base.step(noisy, n * D, D, state.extra, n * E, innovation, n * D, level, n * D);
+        }
+        step.step(innovation, state, correction, scratch);
+        for (int i = 0, end = N * D; i < end; i++) {
+            out[i] = level[i] + correction[i];
+        }
     }
 
     /**
@@ -111,7 +165,7 @@ public final class SeriesDenoiser implements Model {
             throw new IllegalArgumentException("a series of " + T + " samples of " + D + " columns needs " + T * D
                     + " values, found " + noisy.length);
         }
-        RecurrentState state = net.newState(1);
+        RecurrentState state = newState(1);
         float[] in = new float[D];
         float[] out = new float[D];
         float[] scratch = new float[scratchSize(1)];

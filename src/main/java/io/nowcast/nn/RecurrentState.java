@@ -6,25 +6,45 @@ import java.util.Arrays;
  * The hidden state of a stacked recurrent net for N streams: per layer h (N, H) and, for LSTM,
  * c (N, H). Row n belongs to stream n. Passed into every forward or step and updated in place,
  * which is what carries memory from one chunk or sample to the next.
+ *
+ * <p>A model may keep a few more values per stream beside its layers ({@code extra} (N, E), E =
+ * {@link #extraWidth}; a series denoiser's smoothed level per column): the net never reads
+ * them, but every row operation here (reset, copy, views) treats them as part of the row, so they
+ * travel with the stream. All zero is a fresh stream, as for the vectors.
  */
 public final class RecurrentState {
     public final int batch;
     public final int hiddenSize;
     public final float[][] h;
     public final float[][] c;
+    /** Values per stream kept beside the layers; 0 for a plain recurrent net. */
+    public final int extraWidth;
+    /** (N, extraWidth) row-major. */
+    public final float[] extra;
 
     public RecurrentState(int layers, int batch, int hiddenSize, boolean withCell) {
+        this(layers, batch, hiddenSize, withCell, 0);
+    }
+
+    public RecurrentState(int layers, int batch, int hiddenSize, boolean withCell, int extraWidth) {
+        if (extraWidth < 0) {
+            throw new IllegalArgumentException("extra width must be >= 0, got " + extraWidth);
+        }
         this.batch = batch;
         this.hiddenSize = hiddenSize;
         this.h = new float[layers][batch * hiddenSize];
         this.c = new float[layers][withCell ? batch * hiddenSize : 0];
+        this.extraWidth = extraWidth;
+        this.extra = new float[batch * extraWidth];
     }
 
-    private RecurrentState(int batch, int hiddenSize, float[][] h, float[][] c) {
+    private RecurrentState(int batch, int hiddenSize, float[][] h, float[][] c, int extraWidth, float[] extra) {
         this.batch = batch;
         this.hiddenSize = hiddenSize;
         this.h = h;
         this.c = c;
+        this.extraWidth = extraWidth;
+        this.extra = extra;
     }
 
     /** Whether this state has LSTM cell vectors. */
@@ -41,7 +61,7 @@ public final class RecurrentState {
         if (rows < 0 || rows > batch) {
             throw new IllegalArgumentException("rows must be in [0, " + batch + "], got " + rows);
         }
-        return rows == batch ? this : new RecurrentState(rows, hiddenSize, h, c);
+        return rows == batch ? this : new RecurrentState(rows, hiddenSize, h, c, extraWidth, extra);
     }
 
     public int layers() {
@@ -59,6 +79,7 @@ public final class RecurrentState {
                 Arrays.fill(a, 0, n, 0f);
             }
         }
+        Arrays.fill(extra, 0, batch * extraWidth, 0f);
     }
 
     /** Sets the vectors of one stream (row) to zero. */
@@ -72,6 +93,7 @@ public final class RecurrentState {
                 Arrays.fill(a, from, from + hiddenSize, 0f);
             }
         }
+        Arrays.fill(extra, row * extraWidth, (row + 1) * extraWidth, 0f);
     }
 
     /** Copies row {@code from} of {@code src} into row {@code to} of this state. */
@@ -82,10 +104,12 @@ public final class RecurrentState {
                 System.arraycopy(src.c[l], from * hiddenSize, c[l], to * hiddenSize, hiddenSize);
             }
         }
+        System.arraycopy(src.extra, from * extraWidth, extra, to * extraWidth, extraWidth);
     }
 
     public RecurrentState copy() {
-        RecurrentState s = new RecurrentState(h.length, batch, hiddenSize, hasCell());
+        RecurrentState s = new RecurrentState(h.length, batch, hiddenSize, hasCell(), extraWidth);
+        System.arraycopy(extra, 0, s.extra, 0, batch * extraWidth);
         int n = batch * hiddenSize;
         for (int l = 0; l < h.length; l++) {
             System.arraycopy(h[l], 0, s.h[l], 0, n);

@@ -91,6 +91,7 @@ public final class PipelineRunner implements StreamRunner {
     private final int H;
     private final int layers;
     private final boolean cell;
+    private final int extra;  // values per stream the model keeps beside its layers (RecurrentState.extra)
     private final Meters.PipelineMeters meters;
     // live prediction error: predicted value k is out[row * W + errOut[k]], compared with input errIn[k]
     private final int[] errOut;
@@ -148,11 +149,11 @@ public final class PipelineRunner implements StreamRunner {
     private PipelineRunner(String name, Forecaster model, Step step, StreamStateStore store, boolean dropLate, long gapMs,
                            LongSupplier clockMs, Meters.PipelineMeters meters) {
         this(name, model.spec(), model.outputWidth(), model.net().hiddenSize, model.net().numLayers(),
-                model.net().cell.hasCell(), step, store, dropLate, gapMs, clockMs, meters);
+                model.net().cell.hasCell(), 0, step, store, dropLate, gapMs, clockMs, meters);
     }
 
-    private PipelineRunner(String name, ModelSpec spec, int width, int hidden, int layers, boolean cell, Step step,
-                           StreamStateStore store, boolean dropLate, long gapMs, LongSupplier clockMs,
+    private PipelineRunner(String name, ModelSpec spec, int width, int hidden, int layers, boolean cell, int extra,
+                           Step step, StreamStateStore store, boolean dropLate, long gapMs, LongSupplier clockMs,
                            Meters.PipelineMeters meters) {
         this.name = name;
         this.spec = spec;
@@ -169,14 +170,17 @@ public final class PipelineRunner implements StreamRunner {
         this.H = hidden;
         this.layers = layers;
         this.cell = cell;
+        this.extra = extra;
         this.meters = meters;
         int[][] pairs = errorPairs(spec, D, O);
         this.errOut = pairs[0];
         this.errIn = pairs[1];
-        if (store.layers() != layers || store.hiddenSize() != H || store.hasCell() != cell) {
+        if (store.layers() != layers || store.hiddenSize() != H || store.hasCell() != cell
+                || store.extraWidth() != extra) {
             throw new IllegalArgumentException("pipeline " + name + ": the state store is for " + store.layers()
                     + " layers of " + store.hiddenSize() + (store.hasCell() ? " with" : " without")
-                    + " cell vectors, the model has " + layers + " of " + H);
+                    + " cell vectors and " + store.extraWidth() + " extra values, the model has " + layers + " of " + H
+                    + " and " + extra);
         }
         this.rowIn = new float[D];
         this.rowOut = new float[W];
@@ -204,7 +208,7 @@ public final class PipelineRunner implements StreamRunner {
         spec.hiddenSize = 1;
         spec.head = ModelSpec.Head.LINEAR;
         Step echo = (in, state, out, scratch) -> System.arraycopy(in, 0, out, 0, state.batch * dimension);
-        return new PipelineRunner(name, spec, dimension, 1, 1, false, echo, store, dropLate, gapMs, clockMs,
+        return new PipelineRunner(name, spec, dimension, 1, 1, false, 0, echo, store, dropLate, gapMs, clockMs,
                 meters);
     }
 
@@ -212,13 +216,14 @@ public final class PipelineRunner implements StreamRunner {
      * A runner of a series denoiser: each stream's noisy newest sample in, that sample cleaned out
      * ({@code predictions} holds one array, the model's {@code output_features}), the recurrent
      * state carried per stream exactly as for a forecaster. No live error is recorded: the clean
-     * value is never observed, and the next noisy sample is not what the output estimates.
+     * value is never observed, and the next noisy sample is not what the output estimates. The
+     * store must keep the model's {@link SeriesDenoiser#extraWidth extra} values per stream.
      */
     public static PipelineRunner seriesDenoiser(String name, SeriesDenoiser model, StreamStateStore store,
                                                 boolean dropLate, long gapMs, LongSupplier clockMs,
                                                 Meters.PipelineMeters meters) {
         return new PipelineRunner(name, model.spec(), model.width(), model.net().hiddenSize, model.net().numLayers(),
-                model.net().cell.hasCell(), model::step, store, dropLate, gapMs, clockMs, meters);
+                model.net().cell.hasCell(), model.extraWidth(), model::step, store, dropLate, gapMs, clockMs, meters);
     }
 
     /** A series-denoiser runner without meters (tests). */
@@ -502,6 +507,7 @@ public final class PipelineRunner implements StreamRunner {
                 System.arraycopy(s.c[l], from * H, s.c[l], to * H, H);
             }
         }
+        System.arraycopy(s.extra, from * extra, s.extra, to * extra, extra);
     }
 
     /** After a step: a prediction per good row, states back to the store; a model error per bad row. */
@@ -567,6 +573,9 @@ public final class PipelineRunner implements StreamRunner {
                 }
             }
         }
+        if (!allFinite(state.extra, r * extra, extra)) {
+            return "the model's per-stream values (beside its layers) are not finite";
+        }
         return null;
     }
 
@@ -576,7 +585,7 @@ public final class PipelineRunner implements StreamRunner {
                 return false;
             }
         }
-        return true;
+        return allFinite(state.extra, r * extra, extra);
     }
 
     /** Whether a[off, off + n) are all finite: x * 0 is 0 for a finite x and NaN otherwise, without a branch per value. */
@@ -598,6 +607,7 @@ public final class PipelineRunner implements StreamRunner {
                 System.arraycopy(v, l * stride + H, state.c[l], row * H, H);
             }
         }
+        System.arraycopy(v, layers * stride, state.extra, row * extra, extra);
     }
 
     /** Copies row {@code row} of the gathered state back to the stream. */
@@ -610,6 +620,7 @@ public final class PipelineRunner implements StreamRunner {
                 System.arraycopy(state.c[l], row * H, v, l * stride + H, H);
             }
         }
+        System.arraycopy(state.extra, row * extra, v, layers * stride, extra);
     }
 
     private void ensureCapacity(int n) {
@@ -617,7 +628,7 @@ public final class PipelineRunner implements StreamRunner {
             return;
         }
         int c = Math.max(n, 2 * capacity);
-        state = new RecurrentState(layers, c, H, cell);
+        state = new RecurrentState(layers, c, H, cell, extra);
         input = new float[c * D];
         out = new float[c * W];
         scratch = new float[c * (D + W + H)];

@@ -289,7 +289,8 @@ public final class Processor implements AutoCloseable {
             this.codec = new SampleCodec(model.spec().inputSize, config.maxRecordBytes());
             this.meters = new Meters.PipelineMeters(registry, config.name(), model.spec().name, model.spec().version);
             StreamStateStore store = new StreamStateStore(model.net().numLayers(), model.net().hiddenSize,
-                    model.net().cell.hasCell(), maxStreams, ttl, evictions);
+                    model.net().cell.hasCell(), model instanceof SeriesDenoiser d ? d.extraWidth() : 0, maxStreams, ttl,
+                    evictions);
             if (model instanceof SeriesDenoiser d) {
                 if (config.modelDir() != null) {
                     throw new IllegalArgumentException("pipeline " + config.name() + ": model.dir swaps new versions of"
@@ -970,7 +971,8 @@ public final class Processor implements AutoCloseable {
                 } catch (StateChangelog.BadRecordException e) {
                     throw badRecord(p, r, e.getMessage());
                 }
-                if (st.layers() != store.layers() || st.hidden() != store.hiddenSize() || st.cell() != store.hasCell()) {
+                if (st.layers() != store.layers() || st.hidden() != store.hiddenSize() || st.cell() != store.hasCell()
+                        || st.extra() != store.extraWidth()) {
                     // written by a model of another shape: the stream starts afresh
                     misfits++;
                     store.remove(stream);

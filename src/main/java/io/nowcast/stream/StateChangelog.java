@@ -11,7 +11,8 @@ import java.nio.charset.StandardCharsets;
  * <pre>
  * u8   version (1)
  * u8   flags: bit 0 = cell vectors present (LSTM); bit 1 = a previous frame follows (frame
- *      pipelines); the other bits are 0
+ *      pipelines); bit 2 = the model's extra values follow the vectors (a series denoiser's
+ *      smoothing base); the other bits are 0
  * u16  layers L
  * i32  hidden size H
  * i64  event time of the stream's last sample, ms (Long.MIN_VALUE: none)
@@ -19,6 +20,8 @@ import java.nio.charset.StandardCharsets;
  * u16  n, then n bytes: model name (UTF-8)
  * u16  m, then m bytes: model version (UTF-8)
  * f32  x L H (x 2 with cells): per layer h, then c (IEEE 754 binary32)
+ * with flag bit 2 only:
+ * u16  E (1..65535), then E x f32: the values the model keeps per stream beside its layers
  * u16  P, then P x f32: the one-step-ahead values of the last prediction (live error), P = 0: none
  * with flag bit 1 only:
  * u16  width W, u16 height H2 (1..4096 each)
@@ -31,6 +34,7 @@ final class StateChangelog {
     static final byte VERSION = 1;
     private static final int FLAG_CELL = 1;
     private static final int FLAG_FRAME = 2;
+    private static final int FLAG_EXTRA = 4;
 
     /** A changelog record that is not a state of format version 1. */
     static final class BadRecordException extends RuntimeException {
@@ -41,28 +45,44 @@ final class StateChangelog {
         }
     }
 
-    /** A decoded state; {@code frame} is null (and the sizes 0) when the record holds no previous frame. */
-    record State(int layers, int hidden, boolean cell, long lastEventTime, long steps, String model, String version,
-                 float[] vectors, float[] predicted, int frameWidth, int frameHeight, float[] frame) {
+    /**
+     * A decoded state; {@code vectors} holds the layers' vectors and then the {@code extra} values
+     * (the layout of {@link StreamStateStore.Entry}); {@code frame} is null (and the sizes 0) when
+     * the record holds no previous frame.
+     */
+    record State(int layers, int hidden, boolean cell, int extra, long lastEventTime, long steps, String model,
+                 String version, float[] vectors, float[] predicted, int frameWidth, int frameHeight, float[] frame) {
     }
 
     private StateChangelog() {
     }
 
-    /** The value of a stream's state record. */
+    /** The value of a stream's state record: the entry's vectors past the layers' are its extra values. */
     static byte[] encode(StreamStateStore.Entry e, int layers, int hidden, boolean cell, byte[] model, byte[] version) {
         float[] v = e.vectors;
+        int extra = v.length - layers * hidden * (cell ? 2 : 1);
+        if (extra < 0 || extra > 0xffff) {
+            throw new IllegalArgumentException(v.length + " values of state do not hold " + layers + " layers of " + hidden
+                    + " and at most 65535 extra values");
+        }
         int p = e.hasPrediction && e.predicted != null ? e.predicted.length : 0;
         int fw = e.frameWidth;
         int fh = e.frameWidth > 0 ? e.frameHeight : 0;
         ByteBuffer b = ByteBuffer.allocate(2 + 2 + 4 + 8 + 8 + 2 + model.length + 2 + version.length + 4 * v.length
-                + 2 + 4 * p + (fw > 0 ? 4 + 4 * fw * fh : 0));
-        int flags = (cell ? FLAG_CELL : 0) | (fw > 0 ? FLAG_FRAME : 0);
+                + (extra > 0 ? 2 : 0) + 2 + 4 * p + (fw > 0 ? 4 + 4 * fw * fh : 0));
+        int flags = (cell ? FLAG_CELL : 0) | (fw > 0 ? FLAG_FRAME : 0) | (extra > 0 ? FLAG_EXTRA : 0);
         b.put(VERSION).put((byte) flags).putShort((short) layers).putInt(hidden)
                 .putLong(e.lastEventTime).putLong(e.steps);
         b.putShort((short) model.length).put(model).putShort((short) version.length).put(version);
-        for (float x : v) {
-            b.putFloat(x);
+        int layerValues = v.length - extra;
+        for (int i = 0; i < layerValues; i++) {
+            b.putFloat(v[i]);
+        }
+        if (extra > 0) {
+            b.putShort((short) extra);
+            for (int i = layerValues; i < v.length; i++) {
+                b.putFloat(v[i]);
+            }
         }
         b.putShort((short) p);
         for (int k = 0; k < p; k++) {
@@ -88,7 +108,7 @@ final class StateChangelog {
         ByteBuffer b = ByteBuffer.wrap(value, 1, value.length - 1);
         try {
             int flags = b.get() & 0xff;
-            if ((flags & ~(FLAG_CELL | FLAG_FRAME)) != 0) {
+            if ((flags & ~(FLAG_CELL | FLAG_FRAME | FLAG_EXTRA)) != 0) {
                 throw new BadRecordException("unknown flags " + Integer.toBinaryString(flags));
             }
             boolean cell = (flags & FLAG_CELL) != 0;
@@ -104,9 +124,22 @@ final class StateChangelog {
             }
             String model = string(b);
             String version = string(b);
-            float[] v = new float[layers * hidden * (cell ? 2 : 1)];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = b.getFloat();
+            int layerValues = layers * hidden * (cell ? 2 : 1);
+            float[] layerVectors = new float[layerValues];
+            for (int i = 0; i < layerValues; i++) {
+                layerVectors[i] = b.getFloat();
+            }
+            int extra = 0;
+            float[] v = layerVectors;
+            if ((flags & FLAG_EXTRA) != 0) {
+                extra = b.getShort() & 0xffff;
+                if (extra < 1 || 4L * extra > b.remaining()) {
+                    throw new BadRecordException(extra + " extra values (1..65535) with " + b.remaining() + " bytes left");
+                }
+                v = java.util.Arrays.copyOf(layerVectors, layerValues + extra);
+                for (int i = layerValues; i < v.length; i++) {
+                    v[i] = b.getFloat();
+                }
             }
             int p = b.getShort() & 0xffff;
             float[] predicted = new float[p];
@@ -131,7 +164,7 @@ final class StateChangelog {
             if (b.hasRemaining()) {
                 throw new BadRecordException(b.remaining() + " bytes after the end of the state");
             }
-            return new State(layers, hidden, cell, last, steps, model, version, v, predicted, fw, fh, frame);
+            return new State(layers, hidden, cell, extra, last, steps, model, version, v, predicted, fw, fh, frame);
         } catch (BufferUnderflowException e) {
             throw new BadRecordException("truncated: " + value.length + " bytes end inside the state");
         }

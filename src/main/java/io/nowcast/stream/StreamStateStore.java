@@ -66,7 +66,8 @@ public final class StreamStateStore {
 
     /**
      * One stream's state. {@code vectors} holds, per layer l, h at {@code [2 l H, 2 l H + H)} and c
-     * at {@code [2 l H + H, 2 (l + 1) H)} for an LSTM, h only at {@code [l H, (l + 1) H)} otherwise.
+     * at {@code [2 l H + H, 2 (l + 1) H)} for an LSTM, h only at {@code [l H, (l + 1) H)} otherwise;
+     * then the model's {@link #extraWidth() extra} values ({@link io.nowcast.nn.RecurrentState#extra}).
      */
     public static final class Entry {
         String stream;
@@ -144,6 +145,7 @@ public final class StreamStateStore {
     }
 
     private final int layers;
+    private final int extra;
     private final int hidden;
     private final boolean cell;
     private final int maxStreams;
@@ -164,10 +166,20 @@ public final class StreamStateStore {
      * @param listener   told of every eviction; may be null
      */
     public StreamStateStore(int layers, int hidden, boolean cell, int maxStreams, long idleTtlMs, EvictionListener listener) {
-        if (layers < 1 || hidden < 1 || maxStreams < 1 || idleTtlMs < 0) {
-            throw new IllegalArgumentException("layers " + layers + ", hidden " + hidden + ", maxStreams " + maxStreams
-                    + ", idleTtlMs " + idleTtlMs);
+        this(layers, hidden, cell, 0, maxStreams, idleTtlMs, listener);
+    }
+
+    /**
+     * A store whose streams also keep {@code extra} values beside the layers (a series denoiser's
+     * smoothing: {@link io.nowcast.model.SeriesDenoiser#extraWidth}).
+     */
+    public StreamStateStore(int layers, int hidden, boolean cell, int extra, int maxStreams, long idleTtlMs,
+                            EvictionListener listener) {
+        if (layers < 1 || hidden < 1 || extra < 0 || maxStreams < 1 || idleTtlMs < 0) {
+            throw new IllegalArgumentException("layers " + layers + ", hidden " + hidden + ", extra " + extra
+                    + ", maxStreams " + maxStreams + ", idleTtlMs " + idleTtlMs);
         }
+        this.extra = extra;
         this.layers = layers;
         this.hidden = hidden;
         this.cell = cell;
@@ -199,7 +211,7 @@ public final class StreamStateStore {
             }
             e = pool.poll();
             if (e == null) {
-                e = new Entry(layers * hidden * (cell ? 2 : 1));
+                e = new Entry(vectorSize());
             } else {
                 Arrays.fill(e.vectors, 0f);
             }
@@ -241,7 +253,7 @@ public final class StreamStateStore {
         if (e == null) {
             e = pool.poll();
             if (e == null) {
-                e = new Entry(layers * hidden * (cell ? 2 : 1));
+                e = new Entry(vectorSize());
             }
             e.stream = stream;
             e.batch = -1;
@@ -337,7 +349,7 @@ public final class StreamStateStore {
      * state has another shape; this store is not to be used afterwards.
      */
     public StreamStateStore reshaped(int layers, int hidden, boolean cell) {
-        StreamStateStore s = new StreamStateStore(layers, hidden, cell, maxStreams, idleTtlMs, listener);
+        StreamStateStore s = new StreamStateStore(layers, hidden, cell, extra, maxStreams, idleTtlMs, listener);
         System.arraycopy(evictions, 0, s.evictions, 0, evictions.length);
         s.batch = batch;
         s.created = created;
@@ -417,9 +429,14 @@ public final class StreamStateStore {
         return created;
     }
 
-    /** Floats of state per stream. */
+    /** Floats of state per stream: the layers' vectors and the extra values. */
     public int vectorSize() {
-        return layers * hidden * (cell ? 2 : 1);
+        return layers * hidden * (cell ? 2 : 1) + extra;
+    }
+
+    /** Values per stream kept after the layers' vectors (0 for most models). */
+    public int extraWidth() {
+        return extra;
     }
 
     public int layers() {

@@ -1,5 +1,6 @@
 package io.nowcast.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -164,5 +165,62 @@ class SeriesDenoiserCommandsTest {
             assertTrue(f >= 0.5 - 1e-6 && f <= 2 + 1e-6, "factor " + f);
             assertEquals(f, (b - a) / (clean[D + j] - clean[j]), 1e-5, "one factor per column");
         }
+    }
+    @Test
+    void aDenoiserOverASmoothingBaseTrainsAndCleansBetterThanItsBase() throws Exception {
+        Path csv = sensors(3000);
+        Path model = dir.resolve("b.safetensors");
+        Object[] r = run("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0,s1,s2",
+                "--noise", "gaussian", "--sigma", "0.5", "--smoothing-base", "--smoothing-time-constant", "100",
+                "--cell", "gru", "--hidden", "16", "--streams", "16", "--chunk", "32", "--window", "384", "--lr", "3e-3",
+                "--iterations", "300", "--eval-every", "50", "--patience", "4", "--seed", "3", "--quiet",
+                "--out", model.toString());
+        assertEquals(0, r[0], (String) r[2]);
+        SeriesDenoiser d = assertInstanceOf(SeriesDenoiser.class, ModelFiles.load(model));
+        assertEquals(100f, d.spec().smoothingBase.timeConstant());
+        assertArrayEquals(SeriesDenoiserTraining.SMOOTHING_FACTORS, d.spec().smoothingBase.alphas());
+        JsonNode res = JSON.readTree((String) run("eval", "--task", "series-denoise", "--model", model.toString(),
+                "--data", csv.toString(), "--json")[1]).get("results");
+        assertTrue(res.get("model").get("rmse_in_stds").asDouble() < 0.8 * res.get("noisy_input").get("rmse_in_stds").asDouble(),
+                res.toString());
+        // the network corrects the base: the same file with a head of zeros is the base alone, and worse
+        java.util.Arrays.fill(d.net().param("head.weight").w(), 0f);
+        java.util.Arrays.fill(d.net().param("head.bias").w(), 0f);
+        Path zero = dir.resolve("b0.safetensors");
+        ModelFiles.save(zero, d);
+        JsonNode base = JSON.readTree((String) run("eval", "--task", "series-denoise", "--model", zero.toString(),
+                "--data", csv.toString(), "--json")[1]).get("results");
+        assertTrue(res.get("model").get("rmse_in_stds").asDouble() < base.get("model").get("rmse_in_stds").asDouble(),
+                res + " against the base alone " + base);
+
+        Object[] bad = run("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0",
+                "--sigma", "0.5", "--smoothing-base", "--direct", "--out", dir.resolve("x.safetensors").toString());
+        assertEquals(1, bad[0]);
+        assertTrue(((String) bad[2]).contains("--direct") && ((String) bad[2]).contains("--smoothing-base"), (String) bad[2]);
+        Object[] lone = run("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0",
+                "--sigma", "0.5", "--smoothing-time-constant", "50", "--out", dir.resolve("y.safetensors").toString());
+        assertEquals(1, lone[0]);
+        assertTrue(((String) lone[2]).contains("--smoothing-time-constant"), (String) lone[2]);
+    }
+
+    @Test
+    void overASmoothingBaseTheTrainingReadsInnovationsAndLearnsTheCorrectionToTheBase() {
+        int D = 1;
+        float[] clean = {0f, 1f, 2f, 3f, 4f};
+        float[] noisy = {0.5f, 0.5f, 3f, 2f, 5f};
+        float[] y = new float[5];
+        for (int i = 0; i < 5; i++) {
+            y[i] = clean[i] - noisy[i];
+        }
+        SequenceTrainer.Sequence s = SeriesDenoiserTraining.smoothed(new SequenceTrainer.Sequence(noisy, y, 5),
+                new io.nowcast.model.SmoothingBase(new float[] {0.5f}, 10));
+        // one factor of 0.5: the base 0.5, 0.5, 1.75, 1.875, 3.4375 and the innovations against the base before
+        float[] base = {0.5f, 0.5f, 1.75f, 1.875f, 3.4375f};
+        float[] innovation = {0f, 0f, 2.5f, 0.25f, 3.125f};
+        for (int t = 0; t < 5; t++) {
+            assertEquals(innovation[t], s.x()[t], 1e-6f, "innovation " + t);
+            assertEquals(clean[t] - base[t], s.y()[t], 1e-6f, "correction " + t);
+        }
+        assertEquals(D, s.x().length / s.length());
     }
 }

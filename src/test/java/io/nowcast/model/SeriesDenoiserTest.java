@@ -159,6 +159,95 @@ class SeriesDenoiserTest {
         }
     }
 
+    static SeriesDenoiser withBase(long seed) {
+        SeriesDenoiser m = model(CellType.GRU, seed);
+        m.spec().smoothingBase = new SmoothingBase(new float[] {0.05f, 0.2f, 0.6f, 1f}, 30);
+        return new SeriesDenoiser(m.spec(), m.net());
+    }
+
+    @Test
+    void overASmoothingBaseAHeadOfZerosIsTheBaseAndTheHeadCorrectsIt() {
+        SeriesDenoiser m = withBase(3);
+        float[] x = series(60, 4);
+        float[] base = new float[x.length];
+        float[] state = new float[m.spec().smoothingBase.extraWidth(D)];
+        float[] innovation = new float[D];
+        for (int t = 0; t < 60; t++) {
+            m.spec().smoothingBase.step(x, t * D, D, state, 0, innovation, 0, base, t * D);
+        }
+        float[] y = m.denoise(x, 60);
+        boolean differs = false;
+        for (int i = 0; i < x.length; i++) {
+            differs |= Math.abs(y[i] - base[i]) > 1e-3f;
+        }
+        assertTrue(differs, "a trained-looking head corrects the base");
+        Arrays.fill(m.net().param("head.weight").w(), 0f);
+        Arrays.fill(m.net().param("head.bias").w(), 0f);
+        m.net().param("head.bias").w()[2] = 0.5f;
+        y = m.denoise(x, 60);
+        for (int t = 0; t < 60; t++) {
+            assertEquals(base[t * D], y[t * D], 1e-5f);
+            assertEquals(base[t * D + 2] + 0.5f * 3f, y[t * D + 2], 1e-4f);
+        }
+    }
+
+    @Test
+    void overASmoothingBaseTheLevelOfAColumnDoesNotMatter() {
+        SeriesDenoiser m = withBase(8);
+        float[] x = series(80, 9);
+        float[] moved = x.clone();
+        for (int t = 0; t < 80; t++) {
+            moved[t * D + 1] += 250f;
+        }
+        float[] y = m.denoise(x, 80);
+        float[] z = m.denoise(moved, 80);
+        for (int t = 0; t < 80; t++) {
+            for (int j = 0; j < D; j++) {
+                assertEquals(y[t * D + j] + (j == 1 ? 250f : 0f), z[t * D + j], 1e-3f, "row " + t + " column " + j);
+            }
+        }
+        // without the base the same network reads the level
+        SeriesDenoiser plain = model(CellType.GRU, 8);
+        assertNotEquals(plain.denoise(x, 80)[79 * D] , plain.denoise(moved, 80)[79 * D]);
+    }
+
+    @Test
+    void overASmoothingBaseStreamsSteppedTogetherGiveWhatEachGivesAloneAndTheFileKeepsTheBase() throws Exception {
+        SeriesDenoiser m = withBase(7);
+        int N = 3;
+        int T = 40;
+        float[][] xs = {series(T, 10), series(T, 11), series(T, 12)};
+        RecurrentState state = m.newState(N);
+        assertEquals(m.extraWidth(), state.extraWidth);
+        assertThrows(IllegalArgumentException.class, () -> m.step(new float[N * D], m.net().newState(N),
+                new float[N * D], new float[m.scratchSize(N)]), "a state without room for the base");
+        assertThrows(IllegalStateException.class, m::asForecaster);
+        float[] in = new float[N * D];
+        float[] out = new float[N * D];
+        float[] scratch = new float[m.scratchSize(N)];
+        float[][] together = new float[N][T * D];
+        for (int t = 0; t < T; t++) {
+            for (int n = 0; n < N; n++) {
+                System.arraycopy(xs[n], t * D, in, n * D, D);
+            }
+            m.step(in, state.firstRows(N), out, scratch);
+            for (int n = 0; n < N; n++) {
+                System.arraycopy(out, n * D, together[n], t * D, D);
+            }
+        }
+        Path f = dir.resolve("base.safetensors");
+        ModelFiles.save(f, m);
+        SeriesDenoiser back = (SeriesDenoiser) ModelFiles.load(f);
+        assertArrayEquals(m.spec().smoothingBase.alphas(), back.spec().smoothingBase.alphas());
+        assertEquals(30f, back.spec().smoothingBase.timeConstant());
+        for (int n = 0; n < N; n++) {
+            float[] alone = back.denoise(xs[n], T);
+            for (int i = 0; i < alone.length; i++) {
+                assertEquals(alone[i], together[n][i], 1e-5f, "stream " + n + " value " + i);
+            }
+        }
+    }
+
     private Path withMetadata(java.util.function.Consumer<ObjectNode> edit) throws Exception {
         SeriesDenoiser m = model(CellType.GRU, 1);
         ObjectNode o = (ObjectNode) JSON.readTree(m.spec().toJson());
@@ -193,6 +282,19 @@ class SeriesDenoiserTest {
         Path r = withMetadata(o -> o.put("residual", "yes"));
         e = assertThrows(ModelFileException.class, () -> ModelFiles.load(r));
         assertTrue(e.getMessage().contains("'residual'"), e.getMessage());
+
+        Path b = withMetadata(o -> o.putObject("smoothing_base").put("time_constant", 10).putArray("alphas").add(0.5).add(0));
+        e = assertThrows(ModelFileException.class, () -> ModelFiles.load(b));
+        assertTrue(e.getMessage().contains("'smoothing_base.alphas'") && e.getMessage().contains("(0, 1]"), e.getMessage());
+
+        Path c = withMetadata(o -> o.putObject("smoothing_base").putArray("alphas").add(0.5));
+        e = assertThrows(ModelFileException.class, () -> ModelFiles.load(c));
+        assertTrue(e.getMessage().contains("'smoothing_base.time_constant'"), e.getMessage());
+
+        Path d = withMetadata(o -> o.put("residual", false).putObject("smoothing_base").put("time_constant", 10)
+                .putArray("alphas").add(0.5));
+        e = assertThrows(ModelFileException.class, () -> ModelFiles.load(d));
+        assertTrue(e.getMessage().contains("'smoothing_base'") && e.getMessage().contains("residual"), e.getMessage());
 
         Path l = withMetadata(o -> ((ObjectNode) o.get("architecture")).put("head", "gaussian"));
         e = assertThrows(ModelFileException.class, () -> ModelFiles.load(l));

@@ -46,8 +46,10 @@ class SeriesDenoiserPipelineTest {
     static Path dir;
     private static EmbeddedBroker broker;
     private static Path modelFile;
+    private static Path baseFile;
     private static List<float[]> series;
     private static List<float[]> expected;
+    private static List<float[]> expectedOverBase;
 
     static SeriesDenoiser denoiser(long seed) {
         ModelSpec s = new ModelSpec();
@@ -97,6 +99,17 @@ class SeriesDenoiserPipelineTest {
         for (float[] v : series) {
             expected.add(d.denoise(v, v.length / D));
         }
+        // the same over a smoothing base: its per-stream values travel with the stream's state
+        SeriesDenoiser b = denoiser(78);
+        b.spec().name = "clean-base";
+        b.spec().smoothingBase = new io.nowcast.model.SmoothingBase(new float[] {0.05f, 0.2f, 0.5f, 1f}, 8);
+        baseFile = dir.resolve("base.safetensors");
+        ModelFiles.save(baseFile, new SeriesDenoiser(b.spec(), b.net()));
+        SeriesDenoiser db = (SeriesDenoiser) ModelFiles.load(baseFile);
+        expectedOverBase = new ArrayList<>();
+        for (float[] v : series) {
+            expectedOverBase.add(db.denoise(v, v.length / D));
+        }
     }
 
     @AfterAll
@@ -107,14 +120,21 @@ class SeriesDenoiserPipelineTest {
     }
 
     private static List<ProducerRecord<byte[], byte[]>> interleave(String topic, long seed, int total) {
+        return interleave(topic, seed, total, 0, Integer.MAX_VALUE);
+    }
+
+    /** Samples [from, to) of every stream, interleaved at random (each stream's in order). */
+    private static List<ProducerRecord<byte[], byte[]>> interleave(String topic, long seed, int total, int from, int to) {
         Rng rng = new Rng(seed);
         int[] order = new int[total];
         int k = 0;
         for (int s = 0; s < STREAMS; s++) {
-            for (int t = 0; t < series.get(s).length / D; t++) {
+            for (int t = from; t < Math.min(to, series.get(s).length / D); t++) {
                 order[k++] = s;
             }
         }
+        total = k;
+        order = java.util.Arrays.copyOf(order, k);
         for (int i = total - 1; i > 0; i--) {
             int j = rng.nextInt(i + 1);
             int tmp = order[i];
@@ -122,6 +142,7 @@ class SeriesDenoiserPipelineTest {
             order[j] = tmp;
         }
         int[] pos = new int[STREAMS];
+        java.util.Arrays.fill(pos, from);
         List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(total);
         for (int s : order) {
             float[] v = series.get(s);
@@ -136,6 +157,11 @@ class SeriesDenoiserPipelineTest {
 
     private void runAndCompare(String name, long seed, int pollRecords) throws Exception {
         int total = series.stream().mapToInt(v -> v.length / D).sum();
+        runAndCompare(name, seed, pollRecords, modelFile, "clean-gru", expected, total);
+    }
+
+    private void runAndCompare(String name, long seed, int pollRecords, Path file, String modelName,
+                               List<float[]> expected, int total) throws Exception {
         String in = name + "-in";
         String out = name + "-out";
         String dead = name + "-dead";
@@ -151,8 +177,8 @@ class SeriesDenoiserPipelineTest {
                 "poll.max.records", Integer.toString(pollRecords),
                 "pipeline.clean.input.topics", in,
                 "pipeline.clean.output.topic", out,
-                "pipeline.clean.model", "clean.safetensors");
-        Model m = ModelFiles.load(modelFile);
+                "pipeline.clean.model", file.getFileName().toString());
+        Model m = ModelFiles.load(file);
         assertTrue(m instanceof SeriesDenoiser);
         Processor.Stats stats;
         try (KafkaTestKit.Running r = KafkaTestKit.start(config, Map.of("clean", m))) {
@@ -173,7 +199,7 @@ class SeriesDenoiserPipelineTest {
             assertEquals(lastStep.getOrDefault(s, 0L) + 1, step, key);
             lastStep.put(s, step);
             assertEquals(T0 + 3_600_000L * (step - 1), n.get("time").asLong());
-            assertEquals("clean-gru", n.get("model").asText());
+            assertEquals(modelName, n.get("model").asText());
             JsonNode steps = n.get("predictions");
             assertEquals(1, steps.size(), "the present, cleaned: one array");
             JsonNode row = steps.get(0);
@@ -213,6 +239,51 @@ class SeriesDenoiserPipelineTest {
         // the same network seen as a forecaster of its inputs would compare each output with the next sample
         assertEquals(D, PipelineRunner.errorPairs(d.asForecaster().spec(), D, D)[0].length);
         assertEquals(0, PipelineRunner.errorPairs(d.spec(), D, D)[0].length);
+    }
+
+    @Test
+    void overASmoothingBaseEachStreamIsCleanedAsAloneAcrossARestartFromTheChangelog() throws Exception {
+        // the first 10 samples of every stream, a stop, then the rest read by a new processor that
+        // restores every stream's state (network vectors and smoothing values) from the changelog
+        String name = "den-base";
+        int total = series.stream().mapToInt(v -> v.length / D).sum();
+        List<ProducerRecord<byte[], byte[]>> first = interleave(name + "-in", 3, total, 0, 10);
+        List<ProducerRecord<byte[], byte[]>> rest = interleave(name + "-in", 4, total, 10, Integer.MAX_VALUE);
+        broker.createTopic(name + "-in", 3, Map.of());
+        broker.createTopic(name + "-out", 3, Map.of());
+        broker.createTopic(name + "-dead", 1, Map.of());
+        ProcessorConfig config = KafkaTestKit.config(dir,
+                "bootstrap.servers", broker.bootstrapServers(),
+                "application.id", name,
+                "pipelines", "clean",
+                "dead.letter.topic", name + "-dead",
+                "poll.max.records", "50",
+                "pipeline.clean.input.topics", name + "-in",
+                "pipeline.clean.output.topic", name + "-out",
+                "pipeline.clean.model", "base.safetensors");
+        KafkaTestKit.produce(broker, first);
+        try (KafkaTestKit.Running r = KafkaTestKit.start(config, Map.of("clean", ModelFiles.load(baseFile)))) {
+            assertEquals(0, r.awaitHandled(first.size(), Duration.ofSeconds(60)).deadLettersTotal());
+        }
+        KafkaTestKit.produce(broker, rest);
+        try (KafkaTestKit.Running r = KafkaTestKit.start(config, Map.of("clean", ModelFiles.load(baseFile)))) {
+            assertEquals(0, r.awaitHandled(rest.size(), Duration.ofSeconds(60)).deadLettersTotal());
+        }
+        List<ConsumerRecord<byte[], byte[]>> records = KafkaTestKit.readAll(broker, name + "-out");
+        assertEquals(total, records.size());
+        double worst = 0;
+        for (ConsumerRecord<byte[], byte[]> p : records) {
+            int s = Integer.parseInt(new String(p.key(), StandardCharsets.UTF_8).substring("sensor-".length()));
+            JsonNode n = JSON.readTree(p.value());
+            assertEquals("clean-base", n.get("model").asText());
+            int t = (int) n.get("step").asLong() - 1;
+            JsonNode row = n.get("predictions").get(0);
+            for (int j = 0; j < D; j++) {
+                worst = Math.max(worst, Math.abs(Float.parseFloat(row.get(j).asText())
+                        - expectedOverBase.get(s)[t * D + j]));
+            }
+        }
+        assertTrue(worst <= 1e-4, "largest difference from each stream alone " + worst);
     }
 
     @Test

@@ -92,7 +92,7 @@ class StateChangelogTest {
         assertTrue(refusal(Arrays.copyOf(good, good.length - 3)).startsWith("truncated"));
         assertTrue(refusal(Arrays.copyOf(good, good.length + 1)).contains("1 bytes after the end"));
         byte[] flags = good.clone();
-        flags[1] = 4;
+        flags[1] = 8;
         assertTrue(refusal(flags).startsWith("unknown flags"));
         assertTrue(refusal(new byte[0]).startsWith("empty value"));
         byte[] huge = good.clone();
@@ -127,5 +127,36 @@ class StateChangelogTest {
                 .contains("5x3"));
         e.resetState();
         assertEquals(0, StateChangelog.encode(e, 1, 1, false, new byte[0], new byte[0])[1], "no frame after a reset");
+    }
+    @Test
+    void aSeriesDenoisersExtraValuesComeBackBitForBitBehindFlagBit2() {
+        StreamStateStore store = new StreamStateStore(2, 3, false, 5, 10, 0, null);
+        assertEquals(2 * 3 + 5, store.vectorSize());
+        StreamStateStore.Entry e = store.acquire("sensor-4", 0);
+        for (int i = 0; i < e.vectors.length; i++) {
+            e.vectors[i] = (float) Math.sin(3 * i + 1) * (i + 1);
+        }
+        e.steps = 12;
+        byte[] v = StateChangelog.encode(e, 2, 3, false, "den".getBytes(StandardCharsets.UTF_8),
+                "1".getBytes(StandardCharsets.UTF_8));
+        assertEquals(4, v[1], "flags: extra values follow");
+        StateChangelog.State s = StateChangelog.decode(v);
+        assertEquals(5, s.extra());
+        assertEquals(e.vectors.length, s.vectors().length);
+        for (int i = 0; i < e.vectors.length; i++) {
+            assertEquals(Float.floatToRawIntBits(e.vectors[i]), Float.floatToRawIntBits(s.vectors()[i]), "value " + i);
+        }
+        // the layout: after the layers' 6 floats, u16 5 and the 5 floats
+        ByteBuffer b = ByteBuffer.wrap(v, 2 + 2 + 4 + 8 + 8 + 2 + 3 + 2 + 1 + 4 * 6, 2 + 4 * 5);
+        assertEquals(5, b.getShort());
+        assertEquals(e.vectors[6], b.getFloat());
+        // a count the bytes cannot hold is refused
+        byte[] cut = Arrays.copyOf(v, v.length - 2 - 4 * 4);
+        assertTrue(assertThrows(StateChangelog.BadRecordException.class, () -> StateChangelog.decode(cut)).getMessage()
+                .contains("extra values"));
+        // a store without extra values writes none and the flag stays clear
+        StreamStateStore plain = new StreamStateStore(2, 3, false, 10, 0, null);
+        assertEquals(0, StateChangelog.decode(StateChangelog.encode(plain.acquire("x", 0), 2, 3, false, new byte[0],
+                new byte[0])).extra());
     }
 }

@@ -1,0 +1,93 @@
+package io.nowcast.model;
+
+import java.util.Arrays;
+
+/**
+ * The base a series denoiser corrects, per column: a bank of exponential smoothings of the noisy
+ * input, s^k_t = s^k_(t-1) + alpha_k (x_t - s^k_(t-1)) from s^k_0 = x_0, of which the one whose
+ * one-step-ahead errors (x_t - s^k_(t-1))^2 have the lowest running mean (an exponential mean
+ * over about {@code timeConstant} samples) is the base. For a level that wanders under white
+ * noise the smoothing with the lowest one-step error is the one with the right gain (the
+ * Kalman gain of the local level model), so the base smooths harder when a column moves slowly
+ * against its noise and less when it moves fast, tracking changes of regime that no fixed factor
+ * follows. One factor alone is a plain exponential smoothing.
+ *
+ * <p>The network of a denoiser over this base reads the innovation of each column, x_t minus the
+ * chosen smoothing's previous value, and outputs the correction to the base: nothing it reads
+ * carries a column's level. Per stream this keeps, per column, the K smoothed values and the K
+ * running errors, then a started flag: {@link #extraWidth} values, all zero for a fresh stream.
+ * Scale-free: standardising a column scales every error alike and chooses the same smoothing.
+ */
+public final class SmoothingBase {
+    private final float[] alphas;
+    private final float timeConstant;
+    private final float lambda;
+
+    public SmoothingBase(float[] alphas, float timeConstant) {
+        if (alphas.length < 1) {
+            throw new IllegalArgumentException("a smoothing base needs at least one factor");
+        }
+        for (float a : alphas) {
+            if (!(a > 0 && a <= 1)) {
+                throw new IllegalArgumentException("smoothing factors must be in (0, 1], found " + a);
+            }
+        }
+        if (!(timeConstant >= 1 && timeConstant <= 1e6)) {
+            throw new IllegalArgumentException("the time constant must be in [1, 1e6] samples, found " + timeConstant);
+        }
+        this.alphas = alphas.clone();
+        this.timeConstant = timeConstant;
+        this.lambda = 1f / timeConstant;
+    }
+
+    public float[] alphas() {
+        return alphas.clone();
+    }
+
+    public float timeConstant() {
+        return timeConstant;
+    }
+
+    /** Values kept per stream for {@code columns} columns. */
+    public int extraWidth(int columns) {
+        return 2 * alphas.length * columns + 1;
+    }
+
+    /**
+     * One sample of one stream: reads {@code x[xOff, xOff + D)}, moves the stream's values at
+     * {@code state[off, off + extraWidth(D))} on, and writes per column the innovation (0 at a
+     * stream's first sample) to {@code innovation[iOff + j]} and the base to {@code base[bOff + j]}.
+     */
+    public void step(float[] x, int xOff, int D, float[] state, int off, float[] innovation, int iOff, float[] base,
+                     int bOff) {
+        int K = alphas.length;
+        int flag = off + 2 * K * D;
+        boolean started = state[flag] != 0f;
+        for (int j = 0; j < D; j++) {
+            float v = x[xOff + j];
+            int s = off + 2 * K * j;   // K smoothed values, then K running errors
+            int e = s + K;
+            if (!started) {
+                Arrays.fill(state, s, s + K, v);
+                Arrays.fill(state, e, e + K, 0f);
+                innovation[iOff + j] = 0f;
+                base[bOff + j] = v;
+                continue;
+            }
+            int best = 0;
+            for (int k = 0; k < K; k++) {
+                float d = v - state[s + k];
+                state[e + k] += lambda * (d * d - state[e + k]);
+                if (state[e + k] < state[e + best]) {
+                    best = k;
+                }
+            }
+            innovation[iOff + j] = v - state[s + best];
+            for (int k = 0; k < K; k++) {
+                state[s + k] += alphas[k] * (v - state[s + k]);
+            }
+            base[bOff + j] = state[s + best];
+        }
+        state[flag] = 1f;
+    }
+}
