@@ -74,13 +74,14 @@ final class SeriesDenoiserTraining {
         boolean direct;
 
         @Option(names = "--smoothing-base",
-                description = "series-denoiser: the output is a base kept per stream, of a bank of exponential smoothings"
-                        + " of the noisy input the one with the lowest recent one-step error, plus the network's"
-                        + " correction; the network reads the innovations, never the level of a column")
+                description = "series-denoiser, Gaussian noise: the output is a base kept per stream, of a bank of"
+                        + " exponential smoothings of the noisy input the one with the lowest estimated error (from the"
+                        + " known noise variance), plus the network's correction; the network reads the innovations,"
+                        + " never the level of a column")
         boolean smoothingBase;
 
         @Option(names = "--smoothing-time-constant", defaultValue = "240", paramLabel = "SAMPLES",
-                description = "series-denoiser with --smoothing-base: samples over which the one-step errors of the"
+                description = "series-denoiser with --smoothing-base: samples over which the estimated errors of the"
                         + " smoothings are averaged (default: ${DEFAULT-VALUE})")
         float smoothingTimeConstant;
     }
@@ -156,6 +157,10 @@ final class SeriesDenoiserTraining {
         spec.noiseSigma = noise.sigma;
         spec.noiseAmount = noise.amount;
         if (o.smoothingBase) {
+            if (!"gaussian".equals(noise.model)) {
+                throw new IllegalArgumentException("--smoothing-base estimates its error from the variance of Gaussian"
+                        + " noise: it needs --noise gaussian, not " + noise.model);
+            }
             spec.smoothingBase = new SmoothingBase(SMOOTHING_FACTORS, o.smoothingTimeConstant);
         } else if (o.smoothingTimeConstant != 240) {
             throw new IllegalArgumentException("--smoothing-time-constant sets the time constant of --smoothing-base");
@@ -186,14 +191,14 @@ final class SeriesDenoiserTraining {
         }
         cfg.augmentation = noisy(noise, D, o.levelShift, o.scale, spec.residual);
         if (spec.smoothingBase != null) {
-            cfg.augmentation = smoothed(cfg.augmentation, spec.smoothingBase);
+            cfg.augmentation = smoothed(cfg.augmentation, spec.smoothingBase, noise.sigma);
         }
 
         List<SequenceTrainer.Sequence> train = windows(series, o.window);
         float[] valNoisy = series.noisy(noise, valSeed);
         SequenceTrainer.Sequence valSeq = validation(series, valNoisy, spec.residual);
         List<SequenceTrainer.Sequence> val = List.of(spec.smoothingBase == null ? valSeq
-                : smoothed(valSeq, spec.smoothingBase));
+                : smoothed(valSeq, spec.smoothingBase, noise.sigma));
         Optimizer opt = Optimizer.create(c.optimizer, net.params(), c.lr, c.momentum, c.weightDecay);
         SeriesDenoiser model = new SeriesDenoiser(spec, net);
         String summary = String.format(Locale.ROOT,
@@ -319,19 +324,21 @@ final class SeriesDenoiserTraining {
      * Turns a residual sequence (x the noisy values, y the correction clean - x, both standardised)
      * into what a network over a {@link SmoothingBase smoothing base} learns from: x the
      * innovations (0 at the first row), y the correction clean_t - base_t, the base run over the
-     * sequence from a fresh state as a stream would. The base is scale-free, so it runs on the
-     * standardised values alike. NaN targets (unscored rows) stay NaN.
+     * sequence from a fresh state as a stream would, on the standardised values, where the noise has
+     * variance {@code sigma}^2 in every column. NaN targets (unscored rows) stay NaN.
      */
-    static SequenceTrainer.Sequence smoothed(SequenceTrainer.Sequence seq, SmoothingBase base) {
+    static SequenceTrainer.Sequence smoothed(SequenceTrainer.Sequence seq, SmoothingBase base, float sigma) {
         int T = seq.length();
         int D = seq.x().length / T;
+        float[] noiseVariance = new float[D];
+        Arrays.fill(noiseVariance, sigma * sigma);
         float[] x = seq.x();
         float[] y = seq.y();
         float[] u = new float[T * D];
         float[] level = new float[T * D];
         float[] state = new float[base.extraWidth(D)];
         for (int t = 0; t < T; t++) {
-            base.step(x, t * D, D, state, 0, u, t * D, level, t * D);
+            base.step(x, t * D, D, noiseVariance, state, 0, u, t * D, level, t * D);
         }
         float[] r = new float[T * D];
         for (int i = 0; i < r.length; i++) {
@@ -341,8 +348,9 @@ final class SeriesDenoiserTraining {
     }
 
     /** An augmentation followed by {@link #smoothed}. */
-    static SequenceTrainer.Augmentation smoothed(SequenceTrainer.Augmentation residual, SmoothingBase base) {
-        return (seq, rng) -> smoothed(residual.apply(seq, rng), base);
+    static SequenceTrainer.Augmentation smoothed(SequenceTrainer.Augmentation residual, SmoothingBase base,
+                                                 float sigma) {
+        return (seq, rng) -> smoothed(residual.apply(seq, rng), base, sigma);
     }
 
     /** The validation rows as one sequence from a zero state, after {@link #WARM_UP} unscored noisy training rows. */

@@ -363,6 +363,11 @@ public final class ModelSpec {
                 }
             }
             s.smoothingBase = new SmoothingBase(alphas, number(f, b, "smoothing_base.time_constant", 1, 1e6));
+            if (!"gaussian".equals(s.noiseModel) || !(s.noiseSigma > 0)) {
+                throw f.error("smoothing_base", "the base estimates its error from the variance of Gaussian noise:"
+                        + " expected noise.model gaussian with sigma > 0, found " + s.noiseModel + " of sigma "
+                        + s.noiseSigma);
+            }
         }
     }
 

@@ -36,6 +36,8 @@ public final class SeriesDenoiser implements Model {
     private float[] innovation = new float[0];
     private float[] correction = new float[0];
     private float[] level = new float[0];
+    /** Per column the variance of the noise the model was trained for, in data units (with a base). */
+    private final float[] noiseVariance;
 
     public SeriesDenoiser(ModelSpec spec, RecurrentNet net) {
         if (spec.kind != ModelKind.SERIES_DENOISER) {
@@ -53,7 +55,26 @@ public final class SeriesDenoiser implements Model {
             throw new IllegalArgumentException("a smoothing base needs a residual output");
         }
         this.base = spec.smoothingBase;
+        this.noiseVariance = base == null ? null : noiseVariance(spec);
         this.step = new Forecaster(forecasterSpec(spec), net);
+    }
+
+    /**
+     * The variance of the noise per column that the smoothing base's error estimate needs: Gaussian
+     * noise of {@code noise.sigma} column stds, as trained.
+     */
+    static float[] noiseVariance(ModelSpec spec) {
+        if (!"gaussian".equals(spec.noiseModel) || !(spec.noiseSigma > 0) || spec.inputStd == null) {
+            throw new IllegalArgumentException("a smoothing base estimates its error from the variance of additive"
+                    + " Gaussian noise: it needs noise model gaussian with sigma > 0, found " + spec.noiseModel
+                    + " of sigma " + spec.noiseSigma);
+        }
+        float[] v = new float[spec.inputSize];
+        for (int j = 0; j < v.length; j++) {
+            float sd = spec.noiseSigma * spec.inputStd[j];
+            v[j] = sd * sd;
+        }
+        return v;
     }
 
     /** The same model described as a forecaster of its own inputs, relative to them. */
@@ -147,7 +168,7 @@ public final class SeriesDenoiser implements Model {
             level = new float[N * D];
         }
         for (int n = 0; n < N; n++) {
-            base.step(noisy, n * D, D, state.extra, n * E, innovation, n * D, level, n * D);
+            base.step(noisy, n * D, D, noiseVariance, state.extra, n * E, innovation, n * D, level, n * D);
         }
         step.step(innovation, state, correction, scratch);
         for (int i = 0, end = N * D; i < end; i++) {

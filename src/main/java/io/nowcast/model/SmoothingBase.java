@@ -4,19 +4,25 @@ import java.util.Arrays;
 
 /**
  * The base a series denoiser corrects, per column: a bank of exponential smoothings of the noisy
- * input, s^k_t = s^k_(t-1) + alpha_k (x_t - s^k_(t-1)) from s^k_0 = x_0, of which the one whose
- * one-step-ahead errors (x_t - s^k_(t-1))^2 have the lowest running mean (an exponential mean
- * over about {@code timeConstant} samples) is the base. For a level that wanders under white
- * noise the smoothing with the lowest one-step error is the one with the right gain (the
- * Kalman gain of the local level model), so the base smooths harder when a column moves slowly
- * against its noise and less when it moves fast, tracking changes of regime that no fixed factor
- * follows. One factor alone is a plain exponential smoothing.
+ * input, s^k_t = s^k_(t-1) + alpha_k (x_t - s^k_(t-1)) from s^k_0 = x_0, of which the one with the
+ * lowest estimated error against the clean signal is the base. With additive noise of known
+ * variance r (the noise the model was trained for) that error has an unbiased estimate from the
+ * noisy input alone (Stein's unbiased risk estimate for a linear smoother): the filter error
+ * f = s_t - c_t of a smoothing with factor alpha satisfies E[f^2] = E[(x_t - s_t)^2] + (2 alpha - 1)
+ * r, since x_t - s_t = (1 - alpha)(n_t - g) and f = alpha n_t - (1 - alpha) g with g = c_t - s_(t-1)
+ * independent of the noise n_t. Its running mean over about {@code timeConstant} samples chooses
+ * the smoothing: harder when a column moves slowly against its noise and lighter when it moves
+ * fast, following changes of regime that no fixed factor follows. (The smoothing with the lowest
+ * one-step prediction error would be the right one only for a level that wanders as a random walk;
+ * a column with a daily swing smaller than its noise would be smoothed flat.) One factor alone is a
+ * plain exponential smoothing.
  *
  * <p>The network of a denoiser over this base reads the innovation of each column, x_t minus the
  * chosen smoothing's previous value, and outputs the correction to the base: nothing it reads
  * carries a column's level. Per stream this keeps, per column, the K smoothed values and the K
- * running errors, then a started flag: {@link #extraWidth} values, all zero for a fresh stream.
- * Scale-free: standardising a column scales every error alike and chooses the same smoothing.
+ * running error estimates, then a started flag: {@link #extraWidth} values, all zero for a fresh
+ * stream. Equivariant: moving a column moves the base alike, and scaling it (with its noise
+ * variance) scales every estimate alike and chooses the same smoothing.
  */
 public final class SmoothingBase {
     private final float[] alphas;
@@ -57,15 +63,16 @@ public final class SmoothingBase {
      * One sample of one stream: reads {@code x[xOff, xOff + D)}, moves the stream's values at
      * {@code state[off, off + extraWidth(D))} on, and writes per column the innovation (0 at a
      * stream's first sample) to {@code innovation[iOff + j]} and the base to {@code base[bOff + j]}.
+     * {@code noiseVariance[j]} is the variance of the noise of column j, in the units of x.
      */
-    public void step(float[] x, int xOff, int D, float[] state, int off, float[] innovation, int iOff, float[] base,
-                     int bOff) {
+    public void step(float[] x, int xOff, int D, float[] noiseVariance, float[] state, int off, float[] innovation,
+                     int iOff, float[] base, int bOff) {
         int K = alphas.length;
         int flag = off + 2 * K * D;
         boolean started = state[flag] != 0f;
         for (int j = 0; j < D; j++) {
             float v = x[xOff + j];
-            int s = off + 2 * K * j;   // K smoothed values, then K running errors
+            int s = off + 2 * K * j;   // K smoothed values, then K running error estimates
             int e = s + K;
             if (!started) {
                 Arrays.fill(state, s, s + K, v);
@@ -74,10 +81,13 @@ public final class SmoothingBase {
                 base[bOff + j] = v;
                 continue;
             }
+            float r = noiseVariance[j];
             int best = 0;
             for (int k = 0; k < K; k++) {
-                float d = v - state[s + k];
-                state[e + k] += lambda * (d * d - state[e + k]);
+                // x_t - s^k_t = (1 - alpha)(x_t - s^k_(t-1)): the residual after this sample
+                float a = alphas[k];
+                float resid = (1f - a) * (v - state[s + k]);
+                state[e + k] += lambda * (resid * resid + (2f * a - 1f) * r - state[e + k]);
                 if (state[e + k] < state[e + best]) {
                     best = k;
                 }

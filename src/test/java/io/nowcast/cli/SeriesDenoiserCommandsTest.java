@@ -197,6 +197,10 @@ class SeriesDenoiserCommandsTest {
                 "--sigma", "0.5", "--smoothing-base", "--direct", "--out", dir.resolve("x.safetensors").toString());
         assertEquals(1, bad[0]);
         assertTrue(((String) bad[2]).contains("--direct") && ((String) bad[2]).contains("--smoothing-base"), (String) bad[2]);
+        Object[] mask = run("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0",
+                "--noise", "mask", "--amount", "0.1", "--smoothing-base", "--out", dir.resolve("z.safetensors").toString());
+        assertEquals(1, mask[0]);
+        assertTrue(((String) mask[2]).contains("--noise gaussian"), (String) mask[2]);
         Object[] lone = run("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0",
                 "--sigma", "0.5", "--smoothing-time-constant", "50", "--out", dir.resolve("y.safetensors").toString());
         assertEquals(1, lone[0]);
@@ -213,7 +217,7 @@ class SeriesDenoiserCommandsTest {
             y[i] = clean[i] - noisy[i];
         }
         SequenceTrainer.Sequence s = SeriesDenoiserTraining.smoothed(new SequenceTrainer.Sequence(noisy, y, 5),
-                new io.nowcast.model.SmoothingBase(new float[] {0.5f}, 10));
+                new io.nowcast.model.SmoothingBase(new float[] {0.5f}, 10), 0.5f);
         // one factor of 0.5: the base 0.5, 0.5, 1.75, 1.875, 3.4375 and the innovations against the base before
         float[] base = {0.5f, 0.5f, 1.75f, 1.875f, 3.4375f};
         float[] innovation = {0f, 0f, 2.5f, 0.25f, 3.125f};

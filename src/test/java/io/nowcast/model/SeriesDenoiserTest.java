@@ -172,8 +172,10 @@ class SeriesDenoiserTest {
         float[] base = new float[x.length];
         float[] state = new float[m.spec().smoothingBase.extraWidth(D)];
         float[] innovation = new float[D];
+        // the noise the model was trained for: 0.5 stds of each column
+        float[] variance = {0.25f * 0.25f, 1f * 1f, 1.5f * 1.5f};
         for (int t = 0; t < 60; t++) {
-            m.spec().smoothingBase.step(x, t * D, D, state, 0, innovation, 0, base, t * D);
+            m.spec().smoothingBase.step(x, t * D, D, variance, state, 0, innovation, 0, base, t * D);
         }
         float[] y = m.denoise(x, 60);
         boolean differs = false;
@@ -295,6 +297,13 @@ class SeriesDenoiserTest {
                 .putArray("alphas").add(0.5));
         e = assertThrows(ModelFileException.class, () -> ModelFiles.load(d));
         assertTrue(e.getMessage().contains("'smoothing_base'") && e.getMessage().contains("residual"), e.getMessage());
+
+        Path sp = withMetadata(o -> {
+            ((ObjectNode) o.get("noise")).put("model", "salt-pepper").put("amount", 0.05);
+            o.putObject("smoothing_base").put("time_constant", 10).putArray("alphas").add(0.5);
+        });
+        e = assertThrows(ModelFileException.class, () -> ModelFiles.load(sp));
+        assertTrue(e.getMessage().contains("'smoothing_base'") && e.getMessage().contains("gaussian"), e.getMessage());
 
         Path l = withMetadata(o -> ((ObjectNode) o.get("architecture")).put("head", "gaussian"));
         e = assertThrows(ModelFileException.class, () -> ModelFiles.load(l));
