@@ -131,13 +131,9 @@ class SeriesDenoiserTest {
         assertNotEquals(full[30 * D], other[30 * D]);
     }
 
-    @Test
-    void streamsSteppedTogetherGiveWhatEachGivesAlone() {
-        SeriesDenoiser m = model(CellType.GRU, 7);
-        int N = 3;
-        int T = 25;
-        float[][] xs = {series(T, 10), series(T, 11), series(T, 12)};
-        RecurrentState state = m.net().newState(N);
+    /** The series xs (T, D each) stepped side by side, one row of {@code state} each: what each row output. */
+    private static float[][] steppedTogether(SeriesDenoiser m, RecurrentState state, float[][] xs, int T) {
+        int N = xs.length;
         float[] in = new float[N * D];
         float[] out = new float[N * D];
         float[] scratch = new float[m.scratchSize(N)];
@@ -151,6 +147,16 @@ class SeriesDenoiserTest {
                 System.arraycopy(out, n * D, together[n], t * D, D);
             }
         }
+        return together;
+    }
+
+    @Test
+    void streamsSteppedTogetherGiveWhatEachGivesAlone() {
+        SeriesDenoiser m = model(CellType.GRU, 7);
+        int N = 3;
+        int T = 25;
+        float[][] xs = {series(T, 10), series(T, 11), series(T, 12)};
+        float[][] together = steppedTogether(m, m.net().newState(N), xs, T);
         for (int n = 0; n < N; n++) {
             float[] alone = m.denoise(xs[n], T);
             for (int i = 0; i < alone.length; i++) {
@@ -224,19 +230,7 @@ class SeriesDenoiserTest {
         assertThrows(IllegalArgumentException.class, () -> m.step(new float[N * D], m.net().newState(N),
                 new float[N * D], new float[m.scratchSize(N)]), "a state without room for the base");
         assertThrows(IllegalStateException.class, m::asForecaster);
-        float[] in = new float[N * D];
-        float[] out = new float[N * D];
-        float[] scratch = new float[m.scratchSize(N)];
-        float[][] together = new float[N][T * D];
-        for (int t = 0; t < T; t++) {
-            for (int n = 0; n < N; n++) {
-                System.arraycopy(xs[n], t * D, in, n * D, D);
-            }
-            m.step(in, state.firstRows(N), out, scratch);
-            for (int n = 0; n < N; n++) {
-                System.arraycopy(out, n * D, together[n], t * D, D);
-            }
-        }
+        float[][] together = steppedTogether(m, state, xs, T);
         Path f = dir.resolve("base.safetensors");
         ModelFiles.save(f, m);
         SeriesDenoiser back = (SeriesDenoiser) ModelFiles.load(f);

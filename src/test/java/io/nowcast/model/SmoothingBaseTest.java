@@ -57,6 +57,19 @@ class SmoothingBaseTest {
         return Math.sqrt(s / (to - from));
     }
 
+    /** The lowest RMSE on rows [from, to) of one factor of the bank alone, and that factor. */
+    private static double[] bestFactor(float[] noisy, float[] clean, int from, int to) {
+        double[] best = {Double.POSITIVE_INFINITY, 1};
+        for (float a : BANK) {
+            double e = rmse(run(new SmoothingBase(new float[] {a}, 1), noisy, noisy.length, 1)[1], clean, from, to);
+            if (e < best[0]) {
+                best[0] = e;
+                best[1] = a;
+            }
+        }
+        return best;
+    }
+
     @Test
     void oneFactorIsExponentialSmoothingAndTheInnovationIsWhatItCorrects() {
         float[][] w = walk(300, 0.3, 0.3, 1);
@@ -88,20 +101,8 @@ class SmoothingBaseTest {
         double slowBest = 0;
         for (long seed = 1; seed <= 3; seed++) {
             float[][] w = walk(T, 0.5, 0.05, seed);
-            float best = 1f;
-            double bestRmse = Double.POSITIVE_INFINITY;
-            for (float a : BANK) {
-                double e = rmse(run(new SmoothingBase(new float[] {a}, 1), w[1], T, 1)[1], w[0], 500, T / 2);
-                if (e < bestRmse) {
-                    bestRmse = e;
-                    best = a;
-                }
-            }
-            double oracle = Double.POSITIVE_INFINITY;
-            for (float a : BANK) {
-                oracle = Math.min(oracle, rmse(run(new SmoothingBase(new float[] {a}, 1), w[1], T, 1)[1], w[0],
-                        T / 2 + 500, T));
-            }
+            float best = (float) bestFactor(w[1], w[0], 500, T / 2)[1];
+            double oracle = bestFactor(w[1], w[0], T / 2 + 500, T)[0];
             fixedLoss += rmse(run(new SmoothingBase(new float[] {best}, 1), w[1], T, 1)[1], w[0], T / 2 + 500, T);
             bankLoss += rmse(run(new SmoothingBase(BANK, 240), w[1], T, 1)[1], w[0], T / 2 + 500, T);
             slowBest += oracle;
@@ -126,10 +127,7 @@ class SmoothingBaseTest {
                 clean[t] = (float) (0.8 * Math.sin(2 * Math.PI * t / 24));
                 noisy[t] = (float) (clean[t] + r.nextGaussian());
             }
-            double best = Double.POSITIVE_INFINITY;
-            for (float a : BANK) {
-                best = Math.min(best, rmse(run(new SmoothingBase(new float[] {a}, 1), noisy, T, 1)[1], clean, 500, T));
-            }
+            double best = bestFactor(noisy, clean, 500, T)[0];
             oracle += best;
             heaviest += rmse(run(new SmoothingBase(new float[] {BANK[0]}, 1), noisy, T, 1)[1], clean, 500, T);
             bank += rmse(run(new SmoothingBase(BANK, 480), noisy, T, 1)[1], clean, 500, T);
