@@ -89,6 +89,34 @@ class SeriesDenoiserCommandsTest {
         // the noisy input's error is about sigma (in column stds)
         assertEquals(0.5, res.get("noisy_input").get("rmse_in_stds").asDouble(), 0.03);
 
+        // --noise-draws: the means over draws of seeds SEED.., each draw the single-draw comparison
+        JsonNode three = JSON.readTree((String) run("eval", "--task", "series-denoise", "--model", model.toString(),
+                "--data", csv.toString(), "--noise-seed", "40", "--noise-draws", "3", "--json")[1]);
+        assertEquals(3, three.get("noise").get("draws").asInt());
+        double[] sum = new double[3];
+        double[] ahead = new double[3];
+        for (int k = 0; k < 3; k++) {
+            JsonNode one = JSON.readTree((String) run("eval", "--task", "series-denoise", "--model", model.toString(),
+                    "--data", csv.toString(), "--noise-seed", Integer.toString(40 + k), "--json")[1]).get("results");
+            for (int j = 0; j < 3; j++) {
+                double m = one.get("model").get("rmse").get("s" + j).asDouble();
+                sum[j] += m / 3;
+                ahead[j] += m < one.get("exponential_smoothing").get("rmse").get("s" + j).asDouble() ? 1 : 0;
+            }
+        }
+        for (int j = 0; j < 3; j++) {
+            assertEquals(sum[j], three.get("results").get("model").get("mean_rmse").get("s" + j).asDouble(), 1e-5);
+            assertEquals(ahead[j], three.get("draws_model_ahead").get("exponential_smoothing").get("s" + j).asInt());
+        }
+        Object[] drawsText = run("eval", "--task", "series-denoise", "--model", model.toString(), "--data",
+                csv.toString(), "--noise-draws", "2");
+        assertTrue(((String) drawsText[1]).contains("2 draws (seeds 20261126 to 20261127)"), (String) drawsText[1]);
+        assertTrue(((String) drawsText[1]).contains("draws the model is ahead of"), (String) drawsText[1]);
+        Object[] zero = run("eval", "--task", "series-denoise", "--model", model.toString(), "--data", csv.toString(),
+                "--noise-draws", "0");
+        assertEquals(1, zero[0]);
+        assertTrue(((String) zero[2]).contains("--noise-draws"), (String) zero[2]);
+
         Object[] t = run("eval", "--task", "series-denoise", "--model", model.toString(), "--data", csv.toString());
         assertEquals(0, t[0], (String) t[2]);
         assertTrue(((String) t[1]).contains("exp. smoothing (best alpha)"), (String) t[1]);
