@@ -28,6 +28,9 @@ public final class SmoothingBase {
     private final float[] alphas;
     private final float timeConstant;
     private final float lambda;
+    /** Per factor 1 - alpha and 2 alpha - 1, the terms of the error estimate. */
+    private final float[] keep;
+    private final float[] bias;
 
     public SmoothingBase(float[] alphas, float timeConstant) {
         if (alphas.length < 1) {
@@ -44,6 +47,12 @@ public final class SmoothingBase {
         this.alphas = alphas.clone();
         this.timeConstant = timeConstant;
         this.lambda = 1f / timeConstant;
+        this.keep = new float[alphas.length];
+        this.bias = new float[alphas.length];
+        for (int k = 0; k < alphas.length; k++) {
+            keep[k] = 1f - alphas[k];
+            bias[k] = 2f * alphas[k] - 1f;
+        }
     }
 
     public float[] alphas() {
@@ -82,13 +91,17 @@ public final class SmoothingBase {
                 continue;
             }
             float r = noiseVariance[j];
-            int best = 0;
+            // three loops over the factors, the first and last free of branches (the JIT vectorises them)
             for (int k = 0; k < K; k++) {
                 // x_t - s^k_t = (1 - alpha)(x_t - s^k_(t-1)): the residual after this sample
-                float a = alphas[k];
-                float resid = (1f - a) * (v - state[s + k]);
-                state[e + k] += lambda * (resid * resid + (2f * a - 1f) * r - state[e + k]);
-                if (state[e + k] < state[e + best]) {
+                float resid = keep[k] * (v - state[s + k]);
+                state[e + k] += lambda * (resid * resid + bias[k] * r - state[e + k]);
+            }
+            int best = 0;
+            float lowest = state[e];
+            for (int k = 1; k < K; k++) {
+                if (state[e + k] < lowest) {
+                    lowest = state[e + k];
                     best = k;
                 }
             }
