@@ -18,13 +18,12 @@ import java.util.ArrayList;
  * the forecaster's step run on that description ({@link #asForecaster()}); the file says
  * {@code "kind": "series-denoiser"} and records the noise model it was trained on.
  *
- * <p>With a {@link ModelSpec#smoothingBase smoothing base} the base of the output is an
- * exponential smoothing of the noisy input kept per stream instead of the noisy input itself: the
- * network reads the innovations x_t - s_(t-1) and outputs the correction to s_t. Nothing it reads
- * carries the level of a column, so a series that drifts to levels never seen in training is
- * cleaned as well as any other, and a network that outputs zero is that smoothing. The smoothed
- * values and a started flag are the {@link RecurrentState#extra extra} values of the stream's
- * state ({@link #extraWidth}); make states with {@link #newState}.
+ * <p>With a {@link ModelSpec#smoothingBase smoothing base} the base of the output is an adaptive
+ * exponential smoothing of the noisy input kept per stream ({@link SmoothingBase}) instead of the
+ * noisy input itself: the network reads the innovations x_t - s_(t-1) and outputs the correction
+ * to s_t. Nothing it reads carries the level of a column, and a network that outputs zero is that
+ * smoothing. The bank's values and a started flag are the {@link RecurrentState#extra extra}
+ * values of the stream's state ({@link #extraWidth}); make states with {@link #newState}.
  * Not thread-safe (scratch space is reused).
  */
 public final class SeriesDenoiser implements Model {
