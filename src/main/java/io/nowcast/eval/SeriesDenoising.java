@@ -265,18 +265,13 @@ public final class SeriesDenoising {
 
     /** Per column, the smoothing factor (0.01..1 by 0.01) with the lowest RMSE on the validation rows. */
     public float[] bestAlphas(float[] noisy) {
-        return bestAlphas(noisy, Part.VAL);
-    }
-
-    /** Per column, the smoothing factor (0.01..1 by 0.01) with the lowest RMSE on a part's rows. */
-    public float[] bestAlphas(float[] noisy, Part part) {
         float[] best = new float[width];
         double[] bestRmse = new double[width];
         Arrays.fill(bestRmse, Double.POSITIVE_INFINITY);
         float[] a = new float[width];
         for (int k = 1; k <= 100; k++) {
             Arrays.fill(a, k / 100f);
-            Score s = score(exponential(noisy, a), part);
+            Score s = score(exponential(noisy, a), Part.VAL);
             for (int j = 0; j < width; j++) {
                 if (s.rmse[j] < bestRmse[j]) {
                     bestRmse[j] = s.rmse[j];

@@ -356,13 +356,12 @@ public final class ModelSpec {
                 throw f.error("smoothing_base.alphas", "expected an array of 1 to 64 smoothing factors, found " + a);
             }
             float[] alphas = f.floats(b, "smoothing_base.alphas", a.size());
-            for (int k = 0; k < alphas.length; k++) {
-                if (!(alphas[k] > 0 && alphas[k] <= 1)) {
-                    throw f.error("smoothing_base.alphas", "expected smoothing factors in (0, 1], found " + alphas[k]
-                            + " at index " + k);
-                }
+            float timeConstant = number(f, b, "smoothing_base.time_constant", 1, 1e6);
+            try {
+                s.smoothingBase = new SmoothingBase(alphas, timeConstant);
+            } catch (IllegalArgumentException e) {
+                throw f.error("smoothing_base.alphas", e.getMessage());
             }
-            s.smoothingBase = new SmoothingBase(alphas, number(f, b, "smoothing_base.time_constant", 1, 1e6));
             if (!"gaussian".equals(s.noiseModel) || !(s.noiseSigma > 0)) {
                 throw f.error("smoothing_base", "the base estimates its error from the variance of Gaussian noise:"
                         + " expected noise.model gaussian with sigma > 0, found " + s.noiseModel + " of sigma "

@@ -495,19 +495,9 @@ public final class PipelineRunner implements StreamRunner {
                 rowError[r] = e.toString();
             }
             if (r > 0) {
-                copyRow(state, 0, r);
+                state.copyRow(state, 0, r);
             }
         }
-    }
-
-    private void copyRow(RecurrentState s, int from, int to) {
-        for (int l = 0; l < layers; l++) {
-            System.arraycopy(s.h[l], from * H, s.h[l], to * H, H);
-            if (cell) {
-                System.arraycopy(s.c[l], from * H, s.c[l], to * H, H);
-            }
-        }
-        System.arraycopy(s.extra, from * extra, s.extra, to * extra, extra);
     }
 
     /** After a step: a prediction per good row, states back to the store; a model error per bad row. */

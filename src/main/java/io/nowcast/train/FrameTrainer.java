@@ -126,7 +126,6 @@ public final class FrameTrainer {
     private float[] base;         // (B, side, side): noisy (denoiser) or bicubic (SR): the output is base - r or base + r
     private float[] clean;        // (B, side, side)
     private float[] target;       // (B, side, side): the residual the network should output
-    private float[] dr;           // (B, side, side)
     private float[] tmp;          // one patch
     private float[] lrPatch;      // super-resolver pixel-shuffle: (B, 1, q, q)
 
@@ -145,6 +144,7 @@ public final class FrameTrainer {
     private final float[][] xs;   // worker j's input (worker 0 reads x itself)
     private final float[][] drs;  // worker j's output gradient
     private final double[] losses;
+    private java.util.concurrent.ExecutorService pool;  // workers 1.. (null with one worker), during train()
 
     private FrameTrainer(Sequential body, Setup setup, List<GreyImage> train, DoubleSupplier validation, boolean video,
                          Config cfg, TrainingLog log) {
@@ -205,7 +205,6 @@ public final class FrameTrainer {
         base = new float[B * P];
         clean = new float[B * P];
         target = new float[B * P];
-        dr = new float[B * P];
         tmp = new float[P];
         lrPatch = new float[B * inSide * inSide];
         int W = cfg.workers;
@@ -286,13 +285,12 @@ public final class FrameTrainer {
                 p.zeroGrad();
             }
         }
-        java.util.concurrent.ExecutorService pool = nets.length == 1 ? null
+        pool = nets.length == 1 ? null
                 : java.util.concurrent.Executors.newFixedThreadPool(nets.length - 1, task -> {
                     Thread t = new Thread(task, "frame-trainer-worker");
                     t.setDaemon(true);
                     return t;
                 });
-        this.pool = pool;
         try {
             return loop(r, start);
         } finally {
@@ -301,8 +299,6 @@ public final class FrameTrainer {
             }
         }
     }
-
-    private java.util.concurrent.ExecutorService pool;
 
     /**
      * The forward and backward of this batch, split among the workers; the summed gradient ends in
