@@ -13,6 +13,10 @@ public final class Main implements Runnable {
     private static volatile String commandLine = "";
 
     public static void main(String[] args) {
+        java.util.Optional<Integer> relaunched = Launcher.relaunchIfNeeded(args);
+        if (relaunched.isPresent()) {
+            System.exit(relaunched.get());
+        }
         System.exit(run(args));
     }
 

@@ -126,8 +126,8 @@ public final class GruLayer extends RecurrentLayer {
     @Override
     protected void stepBias(float[] b) {
         int H = hiddenSize;
-        float[] bi = biasIh.w();
-        float[] bh = biasHh.w();
+        float[] bi = biasIh.values();
+        float[] bh = biasHh.values();
         for (int j = 0; j < 2 * H; j++) {
             b[j] = bi[j] + bh[j];
         }

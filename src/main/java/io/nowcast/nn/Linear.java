@@ -1,5 +1,6 @@
 package io.nowcast.nn;
 
+import io.nowcast.tensor.FixedOrderGemm;
 import io.nowcast.tensor.Gemm;
 import io.nowcast.tensor.Kernels;
 import io.nowcast.tensor.Rng;
@@ -17,6 +18,8 @@ public final class Linear {
     private int xOff;
     private int rows;
     private float[] y = new float[0];
+    private float[] packed = new float[0];  // (in, out): W^T for the inference path
+    private long packedVersion = -1;
 
     public Linear(String prefix, int inFeatures, int outFeatures, Gemm gemm) {
         this.inFeatures = inFeatures;
@@ -51,10 +54,32 @@ public final class Linear {
         return y;
     }
 
-    /** Like forward, but into a caller's buffer and without keeping anything (inference). */
+    /**
+     * Like forward, but into a caller's buffer and without keeping anything (inference): each
+     * output is b followed by one fma chain over the inputs in order ({@link FixedOrderGemm}), so
+     * a row's outputs do not depend on the other rows. Reads W^T packed (in, out), made again when
+     * the weight may have changed.
+     */
     public void apply(float[] x, int xOff, int rows, float[] out, int outOff) {
-        Kernels.broadcastRows(bias.w(), out, outOff, rows, outFeatures);
-        gemm.gemm(false, true, rows, outFeatures, inFeatures, 1f, x, xOff, inFeatures, weight.w(), 0, inFeatures, 1f, out, outOff, outFeatures);
+        Kernels.broadcastRows(bias.values(), out, outOff, rows, outFeatures);
+        // out (rows, out) += x (rows, in) W^T (in, out)
+        FixedOrderGemm.accumulate(rows, outFeatures, inFeatures, x, xOff, inFeatures, packedWeight(), 0, outFeatures,
+                out, outOff, outFeatures);
+    }
+
+    private float[] packedWeight() {
+        if (packedVersion != weight.version() || packed.length == 0) {
+            float[] w = weight.values();
+            float[] p = new float[inFeatures * outFeatures];
+            for (int o = 0; o < outFeatures; o++) {
+                for (int i = 0; i < inFeatures; i++) {
+                    p[i * outFeatures + o] = w[o * inFeatures + i];
+                }
+            }
+            packed = p;
+            packedVersion = weight.version();
+        }
+        return packed;
     }
 
     /**

@@ -23,6 +23,8 @@ public final class Param {
     public final FMatrixRMaj grad;
     /** False for a parameter held fixed by the training recipe (its gradient is still computed). */
     public boolean trainable = true;
+    /** Bumped by {@link #w()} and {@link #changed()}: a derived copy (the step's packed layout) compares it. */
+    private long version;
 
     public Param(String name, int... shape) {
         this.name = name;
@@ -39,14 +41,36 @@ public final class Param {
         this.grad = new FMatrixRMaj(rows, cols);
     }
 
-    /** The values as a flat row-major array (no copy). */
+    /**
+     * The values as a flat row-major array (no copy), to read or to write. Asking for it counts as
+     * a change ({@link #changed()}): a copy derived from the values, such as the packed weights the
+     * inference step reads, is made again before it is next used. So a write through an array
+     * asked for after the last step is always seen; code that keeps the array across steps and
+     * writes to it later calls {@link #changed()} itself.
+     */
     public float[] w() {
+        version++;
+        return value.data;
+    }
+
+    /** The same array as {@link #w()}, for code that only reads it: does not count as a change. */
+    public float[] values() {
         return value.data;
     }
 
     /** The gradient as a flat row-major array (no copy). */
     public float[] g() {
         return grad.data;
+    }
+
+    /** Says that the values were changed through an array kept from an earlier {@link #w()}. */
+    public void changed() {
+        version++;
+    }
+
+    /** Moves on with every {@link #w()} and {@link #changed()}: equal versions mean unchanged values. */
+    public long version() {
+        return version;
     }
 
     public int[] shape() {
@@ -67,6 +91,7 @@ public final class Param {
             throw new IllegalArgumentException(name + ": expected " + size() + " values, got " + values.length);
         }
         System.arraycopy(values, 0, value.data, 0, values.length);
+        changed();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.nowcast.nn;
 
+import io.nowcast.tensor.FixedOrderGemm;
 import io.nowcast.tensor.Gemm;
 import io.nowcast.tensor.Kernels;
 import io.nowcast.tensor.Rng;
@@ -40,7 +41,6 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
     protected float[] dh0 = new float[0];   // (N, H)
     // ---- inference step ----
     private float[] biasStep = new float[0]; // (stepRows): the step's biases, summed on every step
-    private float[] zStep = new float[0];   // (N, stepRows): pre-activations before the split, one stream
     protected final float[][] gateStep = new float[4][0]; // per gate block (N, H): the step's activated gates
 
     protected RecurrentLayer(CellType type, int layerIndex, int inputSize, int hiddenSize, Gemm gemm) {
@@ -132,34 +132,27 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
 
     // ---- the inference step ----
     /*
-     * The step computes every gate's pre-activation as  z = b + x W_ih^T + h W_hh^T  with both
-     * products reading the weights where the parameters live, and b (b_ih + b_hh) summed afresh on
-     * every step: nothing is derived from the parameters and kept, so in-place training updates
-     * are always seen, by construction. Two alternatives were measured and dropped: a fused
-     * [W_ih | b | W_hh] copy multiplying [x | 1 | h] in one product (no faster at any batch size,
-     * much slower at 2-8 streams, and a copy of W_hh to check against the parameters on every
-     * step), and a small [W_ih | b] copy multiplying [x | 1] (same speed as the bias rows here).
+     * The step computes every gate block's pre-activation as  z = b + [x | h] P  with one
+     * FixedOrderGemm product: each element is b followed by one fused multiply-add chain over x's
+     * then h's features, in order. That chain is the same whether the stream is stepped alone or
+     * as one of 300, at whatever row, which is what makes a stream's outputs independent of its
+     * batch (a BLAS picks micro-kernels by shape and rounds an edge row differently). P is the
+     * packed (D + H, stepRows) copy of [W_ih^T ; W_hh^T] in the step's block order, so the
+     * product streams through it row by row; it is made again whenever either weight may have
+     * changed (Param.version moves whenever the array is asked for to be written). b (b_ih + b_hh) is summed afresh on
+     * every step from the parameters.
      */
-
-    /** From this many streams on, one set of products per gate block instead of one wide set. */
-    static final int PER_GATE_FROM = 2;
-
-    /**
-     * Recurrent products for more than ROW_BLOCK and at most ROW_BLOCKS_UP_TO streams are made in
-     * blocks of ROW_BLOCK streams. OpenBLAS (0.3.21, AVX-512 kernels) computes a product as narrow
-     * as ours (C of at most 1200 elements: 9 streams at H = 128) with its small-matrix kernel,
-     * which skips packing the weights; above that it packs W_hh on every call. Measured at
-     * H = 128, the four recurrent products take 24 us instead of 32 at 16 streams, 47 instead of
-     * 53 at 32; from about 48 streams on, whole products are as fast or faster.
-     */
-    static final int ROW_BLOCK = 8;
-    static final int ROW_BLOCKS_UP_TO = 40;
 
     /** Activation codes for {@link #stepGates}. */
     protected static final byte NONE = 0;
     protected static final byte SIGMOID = 1;
     protected static final byte TANH = 2;
     protected static final byte RELU = 3;
+
+    private float[] packed = new float[0];  // (D + H, stepRows): rows < D from W_ih^T, the rest from W_hh^T
+    private float[] xhStep = new float[0];  // (N, D + H): each stream's input then its hidden state
+    private long packedIh = -1;              // weightIh.version() the pack was made from
+    private long packedHh = -1;
 
     /** Pre-activations per stream in the step, H per gate block: gh by default, GRU adds a block. */
     protected int stepRows() {
@@ -168,8 +161,8 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
 
     /** Writes the step's bias for each of the {@link #stepRows()} pre-activations: b_ih + b_hh by default. */
     protected void stepBias(float[] b) {
-        float[] bi = biasIh.w();
-        float[] bh = biasHh.w();
+        float[] bi = biasIh.values();
+        float[] bh = biasHh.values();
         for (int j = 0; j < gh; j++) {
             b[j] = bi[j] + bh[j];
         }
@@ -185,62 +178,79 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
         return g;
     }
 
+    /** The packed weights of the step, made again when W_ih or W_hh changed since. */
+    private float[] packedWeights() {
+        if (packedIh == weightIh.version() && packedHh == weightHh.version() && packed.length > 0) {
+            return packed;
+        }
+        int H = hiddenSize;
+        int D = inputSize;
+        int cols = stepRows();
+        int blocks = cols / H;
+        float[] p = new float[(D + H) * cols];
+        float[] wi = weightIh.values();
+        float[] wh = weightHh.values();
+        for (int g = 0; g < blocks; g++) {
+            int xb = inputBlock(g);
+            int hb = hiddenBlock(g);
+            for (int j = 0; j < H; j++) {
+                int col = g * H + j;
+                if (xb >= 0) {
+                    // P[kk][col] = W_ih[xb H + j][kk]
+                    int w = (xb * H + j) * D;
+                    for (int kk = 0; kk < D; kk++) {
+                        p[kk * cols + col] = wi[w + kk];
+                    }
+                }
+                if (hb >= 0) {
+                    // P[D + kk][col] = W_hh[hb H + j][kk]
+                    int w = (hb * H + j) * H;
+                    for (int kk = 0; kk < H; kk++) {
+                        p[(D + kk) * cols + col] = wh[w + kk];
+                    }
+                }
+            }
+        }
+        packed = p;
+        packedIh = weightIh.version();
+        packedHh = weightHh.version();
+        return p;
+    }
+
     /**
      * The step's gates into one (N, H) array per gate block, {@link #gateStep}, each activated in
      * place by {@code act[g]} ({@code act.length * H == stepRows()}). x (N, D) at xOff, h (N, H)
      * the current hidden state (read only). The element-wise passes that follow need the gates in
      * separate arrays (see {@link Kernels}).
-     *
-     * <p>One stream (and gate blocks in the weights' own order): one wide product per weight
-     * matrix and a split, as every product is a native call with a fixed cost. More streams: the
-     * products per gate block, written straight into its array and activated while in cache;
-     * OpenBLAS also runs these narrower products on its small-matrix kernels for a few streams
-     * (4 or 8 streams: 3x faster than the wide product, which it packs first).
      */
     protected void stepGates(float[] x, int xOff, int N, float[] h, byte[] act) {
         int H = hiddenSize;
         int D = inputSize;
+        int K = D + H;
         int NH = N * H;
         int blocks = act.length;
-        int rows = stepRows();
-        float[] wi = weightIh.w();
-        float[] wh = weightHh.w();
-        biasStep = grow(biasStep, rows);
+        int cols = stepRows();
+        float[] p = packedWeights();
+        biasStep = grow(biasStep, cols);
         stepBias(biasStep);
+        xhStep = grow(xhStep, N * K);
+        for (int n = 0; n < N; n++) {
+            System.arraycopy(x, xOff + n * D, xhStep, n * K, D);
+            System.arraycopy(h, n * H, xhStep, n * K + D, H);
+        }
         for (int g = 0; g < blocks; g++) {
             gateStep[g] = grow(gateStep[g], NH);
-        }
-        if (N < PER_GATE_FROM && rows == gh) {
-            zStep = grow(zStep, N * rows);
+            float[] z = gateStep[g];
             for (int n = 0; n < N; n++) {
-                System.arraycopy(biasStep, 0, zStep, n * rows, rows);
+                System.arraycopy(biasStep, g * H, z, n * H, H);
             }
-            gemm.gemm(false, true, N, gh, D, 1f, x, xOff, D, wi, 0, D, 1f, zStep, 0, rows);
-            gemm.gemm(false, true, N, gh, H, 1f, h, 0, H, wh, 0, H, 1f, zStep, 0, rows);
-            Kernels.splitColumns(zStep, 0, rows, N, H, gateStep, blocks);
-            for (int g = 0; g < blocks; g++) {
-                activate(act[g], gateStep[g], NH);
-            }
-        } else {
-            for (int g = 0; g < blocks; g++) {
-                float[] z = gateStep[g];
-                for (int n = 0; n < N; n++) {
-                    System.arraycopy(biasStep, g * H, z, n * H, H);
-                }
-                int xb = inputBlock(g);
-                if (xb >= 0) {
-                    gemm.gemm(false, true, N, H, D, 1f, x, xOff, D, wi, xb * H * D, D, 1f, z, 0, H);
-                }
-                int hb = hiddenBlock(g);
-                if (hb >= 0) {
-                    int block = N > ROW_BLOCK && N <= ROW_BLOCKS_UP_TO ? ROW_BLOCK : N;
-                    for (int n0 = 0; n0 < N; n0 += block) {
-                        int m = Math.min(block, N - n0);
-                        gemm.gemm(false, true, m, H, H, 1f, h, n0 * H, H, wh, hb * H * H, H, 1f, z, n0 * H, H);
-                    }
-                }
-                activate(act[g], z, NH);
-            }
+            boolean fromX = inputBlock(g) >= 0;
+            boolean fromH = hiddenBlock(g) >= 0;
+            // z (N, H) += [x | h] (N, K) P[rows][g H .. g H + H), rows those of the inputs block g reads
+            int k0 = fromX ? 0 : D;
+            int k1 = fromH ? K : D;
+            FixedOrderGemm.accumulate(N, H, k1 - k0, xhStep, k0, K, p, k0 * cols + g * H, cols, z, 0, H);
+            activate(act[g], z, NH);
         }
     }
 
