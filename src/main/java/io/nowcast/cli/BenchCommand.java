@@ -1,9 +1,12 @@
 package io.nowcast.cli;
 
 import io.nowcast.nn.CellType;
+import io.nowcast.nn.GemmStep;
 import io.nowcast.nn.RecurrentNet;
 import io.nowcast.nn.RecurrentState;
 import io.nowcast.tensor.BlasGemm;
+import io.nowcast.tensor.CpuFeatures;
+import io.nowcast.tensor.FixedOrderGemm;
 import io.nowcast.tensor.Gemm;
 import io.nowcast.tensor.Gemms;
 import io.nowcast.tensor.Rng;
@@ -108,8 +111,20 @@ public final class BenchCommand implements Runnable {
                 description = "Streams per call, comma-separated (default: ${DEFAULT-VALUE}).")
         int[] batches;
 
-        @Option(names = "--gemm", description = "ejml or blas (default: the fastest available).")
+        @Option(names = "--gemm", description = "The library the comparison steps use: ejml or blas (default: the "
+                + "fastest available).")
         String gemmName;
+
+        @Option(names = "--steps", split = ",", defaultValue = "invariant,library,library-rows",
+                description = "Which steps to measure, comma-separated: invariant (the serving step, batch-invariant by "
+                        + "construction), library (one product per gate block through --gemm: not batch-invariant) and "
+                        + "library-rows (products of exactly --row-block rows through --gemm, padded: the library's "
+                        + "batch-invariant way) (default: ${DEFAULT-VALUE}).")
+        List<String> steps;
+
+        @Option(names = "--row-block", defaultValue = "8", description = "Rows per product of the library-rows step "
+                + "(default: ${DEFAULT-VALUE}).")
+        int rowBlock;
 
         @Option(names = "--seed", defaultValue = "1", description = "Weight and input seed (default: ${DEFAULT-VALUE}).")
         long seed;
@@ -118,7 +133,14 @@ public final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             CellType type = CellType.parse(cell);
             Gemm gemm = backend(gemmName);
-            int rc = pinBlasThreads(spec, common, gemm instanceof BlasGemm && ((BlasGemm) gemm).isNative());
+            for (String s : steps) {
+                if (!List.of("invariant", "library", "library-rows").contains(s.trim())) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--steps: '" + s
+                            + "' is not one of invariant, library, library-rows");
+                }
+            }
+            boolean usesLibrary = steps.stream().anyMatch(s -> !s.trim().equals("invariant"));
+            int rc = pinBlasThreads(spec, common, usesLibrary && gemm instanceof BlasGemm && ((BlasGemm) gemm).isNative());
             if (rc >= 0) {
                 return rc;
             }
@@ -129,24 +151,74 @@ public final class BenchCommand implements Runnable {
             for (int l = 0; l < layers; l++) {
                 flopsPerStreamStep += 2.0 * type.gates * hidden * ((l == 0 ? input : hidden) + hidden);
             }
+            out.println(machineLine(gemm, usesLibrary, common));
+            out.flush();
             for (int n : batches) {
-                RecurrentState state = net.newState(n);
-                float[] x = new float[n * input];
-                new Rng(seed + 1).normal(x, 1f);
-                float[] y = new float[n * net.outputSize()];
-                Runnable call = () -> net.step(x, 0, state, y, 0);
-                Timing t = measure(call, common.warmup, common.seconds);
-                double perS = t.calls / t.seconds;
-                out.printf(Locale.ROOT,
-                        "{\"bench\":\"cell\",\"cell\":\"%s\",\"input\":%d,\"hidden\":%d,\"layers\":%d,\"batch\":%d,"
-                                + "\"gemm\":\"%s\",\"threads\":%d,\"stream_steps_per_s\":%.0f,\"us_per_call\":%.2f,"
-                                + "\"gflops\":%.2f,\"calls\":%d,\"best_stream_steps_per_s\":%.0f}%n",
-                        cell.trim().toLowerCase(Locale.ROOT), input, hidden, layers, n, gemm.name(), threadsOf(gemm),
-                        perS * n, 1e6 / perS, perS * n * flopsPerStreamStep / 1e9, t.calls, n / t.bestSecondsPerCall);
-                out.flush();
+                for (String which : steps) {
+                    String stepName = which.trim();
+                    RecurrentState state = net.newState(n);
+                    float[] x = new float[n * input];
+                    new Rng(seed + 1).normal(x, 1f);
+                    float[] y = new float[n * net.outputSize()];
+                    Runnable call;
+                    String kernel;
+                    int threads;
+                    if (stepName.equals("invariant")) {
+                        call = () -> net.step(x, 0, state, y, 0);
+                        kernel = FixedOrderGemm.kernel();
+                        threads = 1;
+                    } else {
+                        int block = stepName.equals("library") ? 0 : rowBlock;
+                        GemmStep g = new GemmStep(net, gemm, block);
+                        call = () -> g.step(x, 0, state);
+                        kernel = gemm.name() + (block > 0 ? ", rows of " + block : "");
+                        threads = threadsOf(gemm);
+                    }
+                    Timing t = measure(call, common.warmup, common.seconds);
+                    double perS = t.calls / t.seconds;
+                    out.printf(Locale.ROOT,
+                            "{\"bench\":\"cell\",\"cell\":\"%s\",\"input\":%d,\"hidden\":%d,\"layers\":%d,\"batch\":%d,"
+                                    + "\"step\":\"%s\",\"kernel\":\"%s\",\"threads\":%d,\"stream_steps_per_s\":%.0f,"
+                                    + "\"us_per_call\":%.2f,\"gflops\":%.2f,\"calls\":%d,\"best_stream_steps_per_s\":%.0f}%n",
+                            cell.trim().toLowerCase(Locale.ROOT), input, hidden, layers, n, stepName, kernel, threads,
+                            perS * n, 1e6 / perS, perS * n * flopsPerStreamStep / 1e9, t.calls, n / t.bestSecondsPerCall);
+                    out.flush();
+                }
             }
             return 0;
         }
+    }
+
+    /**
+     * The first line of {@code bench cell} and {@code bench gemm}: the CPU, its vector features,
+     * the kernels in use, and each kernel's own sgemm GFLOP/s on a 1024 x 1024 x 1024 product
+     * measured now, so that a step's GFLOP/s can be read against what the kernel reaches here.
+     */
+    static String machineLine(Gemm library, boolean withLibrary, Common common) {
+        int s = 1024;
+        Rng rng = new Rng(3);
+        float[] a = new float[s * s];
+        float[] b = new float[s * s];
+        float[] c = new float[s * s];
+        rng.uniform(a, 1f);
+        rng.uniform(b, 1f);
+        double flops = 2.0 * s * s * s;
+        double seconds = Math.max(0.5, Math.min(2, common.seconds));
+        Timing inv = measure(() -> FixedOrderGemm.accumulate(s, s, s, a, 0, s, b, 0, s, c, 0, s), 0.3, seconds);
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT,
+                "{\"bench\":\"machine\",\"cpu\":\"%s\",\"features\":\"%s\",\"java\":\"%s\",\"invariant_kernel\":\"%s\","
+                        + "\"invariant_sgemm_1024_gflops\":%.1f",
+                CpuFeatures.model().replace("\"", "'"), CpuFeatures.vectorFeatures(), System.getProperty("java.vm.version"),
+                FixedOrderGemm.kernel(), inv.calls * flops / inv.seconds / 1e9));
+        if (withLibrary) {
+            Timing lib = measure(() -> library.gemm(false, false, s, s, s, 1f, a, 0, s, b, 0, s, 0f, c, 0, s), 0.3, seconds);
+            sb.append(String.format(Locale.ROOT, ",\"library\":\"%s\",\"blas_library\":\"%s\",\"library_threads\":%d,"
+                            + "\"library_sgemm_1024_gflops\":%.1f,\"openblas_coretype\":\"%s\"",
+                    library.name(), Gemms.blasLibrary(), threadsOf(library), lib.calls * flops / lib.seconds / 1e9,
+                    String.valueOf(System.getenv("OPENBLAS_CORETYPE"))));
+        }
+        return sb.append('}').toString();
     }
 
     @Command(name = "gemm", mixinStandardHelpOptions = true,
@@ -167,7 +239,9 @@ public final class BenchCommand implements Runnable {
                         + "[x | h] with all gates' weights (256x512x134).")
         List<String> shapes;
 
-        @Option(names = "--backends", split = ",", defaultValue = "ejml,blas", description = "(default: ${DEFAULT-VALUE}).")
+        @Option(names = "--backends", split = ",", defaultValue = "invariant,ejml,blas",
+                description = "invariant (the serving kernel, on B packed (k x n) as the step keeps its weights), ejml, "
+                        + "blas (default: ${DEFAULT-VALUE}).")
         List<String> backends;
 
         @Option(names = "--trans-b", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -178,7 +252,12 @@ public final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             List<Gemm> gemms = new ArrayList<>();
             boolean nativeBlas = false;
+            boolean invariant = false;
             for (String b : backends) {
+                if (b.trim().equals("invariant")) {
+                    invariant = true;
+                    continue;
+                }
                 Gemm g = backend(b);
                 gemms.add(g);
                 nativeBlas |= g instanceof BlasGemm && ((BlasGemm) g).isNative();
@@ -188,6 +267,8 @@ public final class BenchCommand implements Runnable {
                 return rc;
             }
             PrintWriter out = spec.commandLine().getOut();
+            out.println(machineLine(backend(null), true, common));
+            out.flush();
             for (String s : shapes) {
                 String[] p = s.trim().toLowerCase(Locale.ROOT).split("x");
                 if (p.length != 3) {
@@ -202,6 +283,17 @@ public final class BenchCommand implements Runnable {
                 float[] c = new float[m * n];
                 rng.uniform(a, 1f);
                 rng.uniform(b, 1f);
+                if (invariant) {
+                    Timing t = measure(() -> FixedOrderGemm.accumulate(m, n, k, a, 0, k, b, 0, n, c, 0, n),
+                            common.warmup, common.seconds);
+                    double perS = t.calls / t.seconds;
+                    out.printf(Locale.ROOT,
+                            "{\"bench\":\"gemm\",\"gemm\":\"invariant %s\",\"threads\":1,\"m\":%d,\"n\":%d,\"k\":%d,"
+                                    + "\"trans_b\":false,\"gflops\":%.2f,\"us_per_call\":%.2f,\"calls\":%d,\"best_gflops\":%.2f}%n",
+                            FixedOrderGemm.kernel(), m, n, k, perS * 2.0 * m * n * k / 1e9, 1e6 / perS, t.calls,
+                            2.0 * m * n * k / t.bestSecondsPerCall / 1e9);
+                    out.flush();
+                }
                 for (Gemm g : gemms) {
                     boolean tb = transB;
                     int ldb = tb ? k : n;

@@ -31,19 +31,9 @@ public final class Kernels {
      * of magnitude slower: the kernels then use a separate multiply and add (results differ in
      * the last bit). A static final, so the JIT folds the choice away.
      */
-    private static final boolean FMA = hardwareFma();
+    private static final boolean FMA = CpuFeatures.hardwareFma();
 
     private Kernels() {
-    }
-
-    private static boolean hardwareFma() {
-        try {
-            com.sun.management.HotSpotDiagnosticMXBean vm =
-                    java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
-            return vm != null && Boolean.parseBoolean(vm.getVMOption("UseFMA").getValue());
-        } catch (RuntimeException | LinkageError e) {
-            return false;
-        }
     }
 
     /** {@code a * b + c}, fused when the hardware does it (see {@link #FMA}). */
