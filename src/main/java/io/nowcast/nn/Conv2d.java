@@ -1,5 +1,6 @@
 package io.nowcast.nn;
 
+import io.nowcast.tensor.FixedOrderGemm;
 import io.nowcast.tensor.Gemm;
 import io.nowcast.tensor.Rng;
 
@@ -97,16 +98,16 @@ public final class Conv2d implements Layer {
         if (!pointwise) {
             cols = Layer.grow(cols, ckk * P);
         }
-        float[] b = bias.w();
+        float[] b = bias.values();
         for (int n = 0; n < in.n(); n++) {
             int yOff = n * out.frame();
             // y_n (OC, P) = b broadcast along P
             for (int o = 0; o < outChannels; o++) {
                 Arrays.fill(y, yOff + o * P, yOff + (o + 1) * P, b[o]);
             }
-            // y_n (OC, P) += W (OC, CKK) cols_n (CKK, P)
-            gemm.gemm(false, false, outChannels, P, ckk, 1f, weight.w(), 0, ckk,
-                    patches(n), pointwise ? n * in.frame() : 0, P, 1f, y, yOff, P);
+            // y_n (OC, P) += W (OC, CKK) cols_n (CKK, P), each output one fma chain over CKK in order
+            FixedOrderGemm.accumulate(outChannels, P, ckk, weight.values(), 0, ckk,
+                    patches(n), pointwise ? n * in.frame() : 0, P, y, yOff, P);
         }
         return y;
     }

@@ -7,8 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link FixedOrderGemm}'s contract on the Vector API. The columns are taken in panels of at most
  * {@link #PANEL} and k in blocks of at most {@link #DEPTH} (so that a block of B stays in the
  * core's L2 while every row tile reads it); within a panel, register tiles of 12 rows by 2
- * vectors where the machine has 32 vector registers (AVX-512), 4 rows by 2 vectors elsewhere,
- * then 4-row and single-row tiles for the rows left over. A tile loads its accumulators from C,
+ * vectors where the machine has 32 vector registers (AVX-512), then 4 rows by 4 vectors for the
+ * rows left over (4 by 2 where there are 16 registers), then single rows by 4 vectors. A tile loads its accumulators from C,
  * takes one broadcast of {@code a[i][kk]} and one {@code fma} per vector and step of k, in order,
  * and stores them back; columns that do not fill a vector are done one element at a time with
  * {@link Math#fma}. Every element is the same chain whichever tile, panel or block it falls in
@@ -61,9 +61,28 @@ final class VectorFixedOrder implements FixedOrderGemm.Impl {
         }
     }
 
-    /** Columns [j0, j1) of all m rows over kb steps of k (A and B already at the block's first step). */
+    /** B's rows further apart than this (floats) are copied into a contiguous block before the tiles read them. */
+    static final int PACK_ABOVE = 1024;
+    private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[DEPTH * PANEL]);
+
+    /**
+     * Columns [j0, j1) of all m rows over kb steps of k (A and B already at the block's first
+     * step). When B's rows lie far apart (a frame's patch matrix, rows of 4096 pixels and more) and
+     * several row tiles will read the block, it is first copied into a contiguous (kb x width)
+     * block, which the prefetcher follows; the values, and so the chains, are the same.
+     */
     private static void panel(int m, int j0, int j1, int kb, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                               float[] c, int cOff, int ldc) {
+        if (ldb > PACK_ABOVE && m >= 8) {
+            int w = j1 - j0;
+            float[] p = PACKED.get();
+            for (int kk = 0; kk < kb; kk++) {
+                System.arraycopy(b, bOff + kk * ldb + j0, p, kk * w, w);
+            }
+            b = p;
+            bOff = -j0;
+            ldb = w;
+        }
         int i = 0;
         if (WIDE_TILES) {
             for (; i + 12 <= m; i += 12) {
@@ -76,7 +95,8 @@ final class VectorFixedOrder implements FixedOrderGemm.Impl {
         for (; i + 4 <= m; i += 4) {
             int a0 = aOff + i * lda;
             int c0 = cOff + i * ldc;
-            int j = rows4x2(j0, j1, kb, a, a0, lda, b, bOff, ldb, c, c0, ldc);
+            int j = WIDE_TILES ? rows4x4(j0, j1, kb, a, a0, lda, b, bOff, ldb, c, c0, ldc) : j0;
+            j = rows4x2(j, j1, kb, a, a0, lda, b, bOff, ldb, c, c0, ldc);
             rest(4, j, j1, kb, a, a0, lda, b, bOff, ldb, c, c0, ldc);
         }
         for (; i < m; i++) {
@@ -168,6 +188,37 @@ final class VectorFixedOrder implements FixedOrderGemm.Impl {
             s9_0.intoArray(c, p + 9 * ldc); s9_1.intoArray(c, p + 9 * ldc + L);
             s10_0.intoArray(c, p + 10 * ldc); s10_1.intoArray(c, p + 10 * ldc + L);
             s11_0.intoArray(c, p + 11 * ldc); s11_1.intoArray(c, p + 11 * ldc + L);
+        }
+        return j;
+    }
+
+    /** 4 rows by 4 vectors: C[0..4)[j..j+4L) in 16 accumulators over k, one load of B per vector and step. */
+    private static int rows4x4(int j, int n, int k, float[] a, int a0, int lda, float[] b, int bOff, int ldb,
+                               float[] c, int c0, int ldc) {
+        for (; j + 4 * L <= n; j += 4 * L) {
+            int p = c0 + j;
+            FloatVector s0_0 = FloatVector.fromArray(S, c, p); FloatVector s0_1 = FloatVector.fromArray(S, c, p + L); FloatVector s0_2 = FloatVector.fromArray(S, c, p + 2 * L); FloatVector s0_3 = FloatVector.fromArray(S, c, p + 3 * L);
+            FloatVector s1_0 = FloatVector.fromArray(S, c, p + ldc); FloatVector s1_1 = FloatVector.fromArray(S, c, p + ldc + L); FloatVector s1_2 = FloatVector.fromArray(S, c, p + ldc + 2 * L); FloatVector s1_3 = FloatVector.fromArray(S, c, p + ldc + 3 * L);
+            FloatVector s2_0 = FloatVector.fromArray(S, c, p + 2 * ldc); FloatVector s2_1 = FloatVector.fromArray(S, c, p + 2 * ldc + L); FloatVector s2_2 = FloatVector.fromArray(S, c, p + 2 * ldc + 2 * L); FloatVector s2_3 = FloatVector.fromArray(S, c, p + 2 * ldc + 3 * L);
+            FloatVector s3_0 = FloatVector.fromArray(S, c, p + 3 * ldc); FloatVector s3_1 = FloatVector.fromArray(S, c, p + 3 * ldc + L); FloatVector s3_2 = FloatVector.fromArray(S, c, p + 3 * ldc + 2 * L); FloatVector s3_3 = FloatVector.fromArray(S, c, p + 3 * ldc + 3 * L);
+            for (int kk = 0, bk = bOff + j, q = a0; kk < k; kk++, bk += ldb, q++) {
+                FloatVector w0 = FloatVector.fromArray(S, b, bk);
+                FloatVector w1 = FloatVector.fromArray(S, b, bk + L);
+                FloatVector w2 = FloatVector.fromArray(S, b, bk + 2 * L);
+                FloatVector w3 = FloatVector.fromArray(S, b, bk + 3 * L);
+                FloatVector x0 = FloatVector.broadcast(S, a[q]);
+                s0_0 = x0.fma(w0, s0_0); s0_1 = x0.fma(w1, s0_1); s0_2 = x0.fma(w2, s0_2); s0_3 = x0.fma(w3, s0_3);
+                FloatVector x1 = FloatVector.broadcast(S, a[q + lda]);
+                s1_0 = x1.fma(w0, s1_0); s1_1 = x1.fma(w1, s1_1); s1_2 = x1.fma(w2, s1_2); s1_3 = x1.fma(w3, s1_3);
+                FloatVector x2 = FloatVector.broadcast(S, a[q + 2 * lda]);
+                s2_0 = x2.fma(w0, s2_0); s2_1 = x2.fma(w1, s2_1); s2_2 = x2.fma(w2, s2_2); s2_3 = x2.fma(w3, s2_3);
+                FloatVector x3 = FloatVector.broadcast(S, a[q + 3 * lda]);
+                s3_0 = x3.fma(w0, s3_0); s3_1 = x3.fma(w1, s3_1); s3_2 = x3.fma(w2, s3_2); s3_3 = x3.fma(w3, s3_3);
+            }
+            s0_0.intoArray(c, p); s0_1.intoArray(c, p + L); s0_2.intoArray(c, p + 2 * L); s0_3.intoArray(c, p + 3 * L);
+            s1_0.intoArray(c, p + ldc); s1_1.intoArray(c, p + ldc + L); s1_2.intoArray(c, p + ldc + 2 * L); s1_3.intoArray(c, p + ldc + 3 * L);
+            s2_0.intoArray(c, p + 2 * ldc); s2_1.intoArray(c, p + 2 * ldc + L); s2_2.intoArray(c, p + 2 * ldc + 2 * L); s2_3.intoArray(c, p + 2 * ldc + 3 * L);
+            s3_0.intoArray(c, p + 3 * ldc); s3_1.intoArray(c, p + 3 * ldc + L); s3_2.intoArray(c, p + 3 * ldc + 2 * L); s3_3.intoArray(c, p + 3 * ldc + 3 * L);
         }
         return j;
     }

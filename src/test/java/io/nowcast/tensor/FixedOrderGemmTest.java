@@ -41,7 +41,8 @@ class FixedOrderGemmTest {
             int n = 1 + r.nextInt(r.nextBoolean() ? 40 : 200);
             int k = 1 + r.nextInt(r.nextBoolean() ? 12 : 300);
             int lda = k + r.nextInt(3);
-            int ldb = n + r.nextInt(3);
+            // now and then B's rows far apart, as in a frame's patch matrix (the kernel copies its blocks then)
+            int ldb = n + (r.nextInt(4) == 0 ? VectorFixedOrder.PACK_ABOVE + r.nextInt(300) : r.nextInt(3));
             int ldc = n + r.nextInt(3);
             int aOff = r.nextInt(5);
             int bOff = r.nextInt(5);
