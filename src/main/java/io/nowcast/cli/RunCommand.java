@@ -96,6 +96,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             }
             out.println("dead letters: " + c.deadLetterTopic + (c.evictionsTopic.isEmpty() ? "" : ", evictions: "
                     + c.evictionsTopic) + "; group " + c.applicationId + " at " + c.bootstrapServers);
+            out.println("serving kernel: " + io.nowcast.tensor.FixedOrderGemm.kernel()
+                    + " (each stream's results the same bits in any batch)");
             out.println("dashboard: " + web.uri().resolve("/"));
             out.println("metrics: " + web.uri() + "/metrics, health: " + web.uri() + "/health, ready: " + web.uri() + "/ready");
             out.println("Ctrl-C stops the processor.");

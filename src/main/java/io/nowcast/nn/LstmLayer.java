@@ -1,7 +1,9 @@
 package io.nowcast.nn;
 
+import io.nowcast.tensor.FixedOrderGemm;
 import io.nowcast.tensor.Gemm;
 import io.nowcast.tensor.Kernels;
+import io.nowcast.tensor.VectorLstmBackward;
 
 import java.util.Arrays;
 
@@ -24,6 +26,8 @@ public final class LstmLayer extends RecurrentLayer {
     private float[] dc0 = new float[0];    // (N, H)
 
     private static final byte[] GATE_ACTIVATIONS = {SIGMOID, SIGMOID, TANH, SIGMOID};
+    /** The backward's element-wise pass runs on the Vector API when the module is there (same bits). */
+    private static final boolean VECTOR = FixedOrderGemm.vectorApiPresent();
 
     LstmLayer(int layerIndex, int inputSize, int hiddenSize, Gemm gemm) {
         super(CellType.LSTM, layerIndex, inputSize, hiddenSize, gemm);
@@ -93,7 +97,9 @@ public final class LstmLayer extends RecurrentLayer {
             for (int n = 0; n < N; n++) {
                 int r = z + n * gh;
                 int q = n * H;
-                for (int j = 0; j < H; j++) {
+                int j0 = VECTOR
+                        ? VectorLstmBackward.row(H, gates, r, tc, cAll, s + q, dy, dyOff + s + q, dhNext, dcNext, q, dz) : 0;
+                for (int j = j0; j < H; j++) {
                     float i = gates[r + j];
                     float f = gates[r + H + j];
                     float g = gates[r + 2 * H + j];

@@ -172,11 +172,22 @@ public final class Kernels {
 
     /** {@code dst[j] += sum over rows of src[r][j]} for a rows x n block at off. */
     public static void addColumnSums(float[] src, int off, int rows, int n, float[] dst) {
-        for (int r = 0; r < rows; r++) {
-            int o = off + r * n;
-            for (int j = 0; j < n; j++) {
-                dst[j] += src[o + j];
-            }
+        // dst (1, n) += ones (1, rows) src (rows, n): FixedOrderGemm adds the rows in order (fma with
+        // 1 is an exact add), as the plain loop would, but in vector registers: the plain loop's
+        // two offsets (dst at j, src at o + j) keep C2 from vectorising it
+        float[] ones = onesOf(rows);
+        FixedOrderGemm.accumulate(1, n, rows, ones, 0, rows, src, off, n, dst, 0, n);
+    }
+
+    private static final ThreadLocal<float[]> ONES = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] onesOf(int n) {
+        float[] o = ONES.get();
+        if (o.length < n) {
+            o = new float[n];
+            java.util.Arrays.fill(o, 1f);
+            ONES.set(o);
         }
+        return o;
     }
 }
