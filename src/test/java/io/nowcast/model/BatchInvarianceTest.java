@@ -82,42 +82,24 @@ class BatchInvarianceTest {
         };
     }
 
+    /** How a served model kind steps: (input, state, out, scratch). */
+    interface ModelStep {
+        void step(float[] in, RecurrentState state, float[] out, float[] scratch);
+    }
+
     static Stepper forecaster(String file) throws Exception {
         Forecaster f = (Forecaster) ModelFiles.load(MODELS.resolve(file));
-        ModelSpec s = f.spec();
-        return new Stepper() {
-            float[] scratch = new float[0];
-
-            public int inWidth() {
-                return s.inputSize;
-            }
-
-            public int outWidth() {
-                return f.outputWidth();
-            }
-
-            public RecurrentState newState(int rows) {
-                return f.net().newState(rows);
-            }
-
-            public void step(float[] in, RecurrentState state, float[] out) {
-                if (scratch.length < f.scratchSize(state.batch)) {
-                    scratch = new float[f.scratchSize(state.batch)];
-                }
-                f.step(in, state, out, scratch);
-            }
-
-            public float input(Rng rng, int j) {
-                float mean = s.inputMean == null ? 0f : s.inputMean[j];
-                float std = s.inputStd == null ? 1f : s.inputStd[j];
-                return mean + std * (float) (4 * rng.nextDouble() - 2);
-            }
-        };
+        return served(f.spec(), f.outputWidth(), f.net()::newState, f::scratchSize, f::step);
     }
 
     static Stepper seriesDenoiser(String file) throws Exception {
         SeriesDenoiser d = (SeriesDenoiser) ModelFiles.load(MODELS.resolve(file));
-        ModelSpec s = d.spec();
+        return served(d.spec(), d.width(), d::newState, d::scratchSize, d::step);
+    }
+
+    /** A model as the processor serves it: raw inputs around the spec's normalisation, scratch grown as needed. */
+    private static Stepper served(ModelSpec s, int width, java.util.function.IntFunction<RecurrentState> states,
+                                  java.util.function.IntUnaryOperator scratchSize, ModelStep step) {
         return new Stepper() {
             float[] scratch = new float[0];
 
@@ -126,18 +108,18 @@ class BatchInvarianceTest {
             }
 
             public int outWidth() {
-                return d.width();
+                return width;
             }
 
             public RecurrentState newState(int rows) {
-                return d.newState(rows);
+                return states.apply(rows);
             }
 
             public void step(float[] in, RecurrentState state, float[] out) {
-                if (scratch.length < d.scratchSize(state.batch)) {
-                    scratch = new float[d.scratchSize(state.batch)];
+                if (scratch.length < scratchSize.applyAsInt(state.batch)) {
+                    scratch = new float[scratchSize.applyAsInt(state.batch)];
                 }
-                d.step(in, state, out, scratch);
+                step.step(in, state, out, scratch);
             }
 
             public float input(Rng rng, int j) {
