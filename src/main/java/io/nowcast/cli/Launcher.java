@@ -18,7 +18,7 @@ import java.util.Optional;
  * <ul>
  *   <li>a stop asked of this JVM (Ctrl-C, SIGTERM) is passed on: the child gets SIGTERM and this
  *       JVM waits for it to finish its clean stop;</li>
- *   <li>if this JVM is killed outright (SIGKILL), the child sees within a quarter of a second
+ *   <li>if this JVM is killed outright (SIGKILL), the child sees within about half a second (it looks every 250 ms)
  *       that its parent is gone and halts too, so nothing keeps running unseen.</li>
  * </ul>
  * Nothing is relaunched when the module is already there (a launcher or {@code JDK_JAVA_OPTIONS}
@@ -99,9 +99,13 @@ final class Launcher {
             Runtime.getRuntime().halt(137);
         }
         ProcessHandle p = parent.get();
+        long parentPid = p.pid();
         Thread t = new Thread(() -> {
             while (true) {
-                if (!p.isAlive()) {
+                // a parent killed outright is a zombie until its own parent reaps it, and so still
+                // "alive"; but this JVM is handed to another parent at once
+                long now = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
+                if (now != parentPid || !p.isAlive()) {
                     Runtime.getRuntime().halt(137);
                 }
                 try {
