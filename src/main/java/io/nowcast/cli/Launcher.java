@@ -18,8 +18,8 @@ import java.util.Optional;
  * <ul>
  *   <li>a stop asked of this JVM (Ctrl-C, SIGTERM) is passed on: the child gets SIGTERM and this
  *       JVM waits for it to finish its clean stop;</li>
- *   <li>if this JVM is killed outright (SIGKILL), the child sees within about half a second (it looks every 250 ms)
- *       that its parent is gone and halts too, so nothing keeps running unseen.</li>
+ *   <li>if this JVM is killed outright (SIGKILL), the child sees within about half a
+ *       second (it looks every 250 ms) that its parent is gone and halts too, so nothing keeps running unseen.</li>
  * </ul>
  * Nothing is relaunched when the module is already there (a launcher or {@code JDK_JAVA_OPTIONS}
  * added it), when the JVM was started from a class path rather than the jar, or when
@@ -83,18 +83,17 @@ final class Launcher {
         }
     }
 
-    /** In a relaunched child: halt as soon as the parent JVM is gone (it was killed outright). */
+    /**
+     * In a relaunched child (or a child of one: the benchmarks relaunch themselves too): halt as
+     * soon as the JVM that started this one is gone, killed outright. That is the parent this JVM
+     * has now; a parent killed with -9 stays a zombie, still "alive", until it is reaped, but this
+     * JVM is handed to another parent at once, so both are watched.
+     */
     private static void watchParent() {
-        String pid = System.getenv(PARENT);
-        if (pid == null) {
+        if (System.getenv(PARENT) == null) {
             return;
         }
-        Optional<ProcessHandle> parent;
-        try {
-            parent = ProcessHandle.of(Long.parseLong(pid.trim()));
-        } catch (NumberFormatException e) {
-            return;
-        }
+        Optional<ProcessHandle> parent = ProcessHandle.current().parent();
         if (parent.isEmpty()) {
             Runtime.getRuntime().halt(137);
         }
@@ -102,8 +101,6 @@ final class Launcher {
         long parentPid = p.pid();
         Thread t = new Thread(() -> {
             while (true) {
-                // a parent killed outright is a zombie until its own parent reaps it, and so still
-                // "alive"; but this JVM is handed to another parent at once
                 long now = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
                 if (now != parentPid || !p.isAlive()) {
                     Runtime.getRuntime().halt(137);
