@@ -29,9 +29,9 @@ public final class PredictionCodec {
     public PredictionCodec(String model, String version) {
         StringBuilder m = new StringBuilder();
         m.append(",\"model\":");
-        quote(m, model);
+        JsonText.string(m, model);
         m.append(",\"model_version\":");
-        quote(m, version);
+        JsonText.string(m, version);
         this.modelPart = m.toString().getBytes(StandardCharsets.UTF_8);
     }
 
@@ -102,7 +102,7 @@ public final class PredictionCodec {
             char c = s.charAt(i);
             if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
                 StringBuilder sb = new StringBuilder(n + 8);
-                quote(sb, s);
+                JsonText.string(sb, s);
                 put(sb.toString().getBytes(StandardCharsets.UTF_8));
                 return;
             }
@@ -161,28 +161,5 @@ public final class PredictionCodec {
 
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);
-    }
-
-    /** Appends s as a JSON string literal. */
-    static void quote(StringBuilder out, String s) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"':
-                    out.append("\\\"");
-                    break;
-                case '\\':
-                    out.append("\\\\");
-                    break;
-                default:
-                    if (c < 0x20 || c == 0x2028 || c == 0x2029) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-            }
-        }
-        out.append('"');
     }
 }

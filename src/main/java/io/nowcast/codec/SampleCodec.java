@@ -217,7 +217,7 @@ public final class SampleCodec {
     public static byte[] encode(String stream, long time, float[] values, int off, int n) {
         StringBuilder sb = new StringBuilder(32 + 12 * n + stream.length());
         sb.append("{\"stream\":");
-        PredictionCodec.quote(sb, stream);
+        JsonText.string(sb, stream);
         sb.append(",\"time\":").append(time).append(",\"values\":[");
         for (int j = 0; j < n; j++) {
             float f = values[off + j];

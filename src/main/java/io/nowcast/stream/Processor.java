@@ -1209,30 +1209,15 @@ public final class Processor implements AutoCloseable {
         }
         StringBuilder sb = new StringBuilder(128);
         sb.append("{\"stream\":");
-        jsonString(sb, stream);
+        io.nowcast.codec.JsonText.string(sb, stream);
         sb.append(",\"pipeline\":");
-        jsonString(sb, p.config.name());
+        io.nowcast.codec.JsonText.string(sb, p.config.name());
         sb.append(",\"cause\":\"").append(cause.id).append('"');
         if (lastEventTime != StreamStateStore.NO_TIME) {
             sb.append(",\"last_time\":").append(lastEventTime);
         }
         sb.append(",\"steps\":").append(steps).append('}');
         committer.send(new ProducerRecord<>(config.evictionsTopic, utf8(stream), utf8(sb.toString())), false);
-    }
-
-    private static void jsonString(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '"' || c == '\\') {
-                sb.append('\\').append(c);
-            } else if (c < 0x20 || c == 0x2028 || c == 0x2029) {
-                sb.append(String.format("\\u%04x", (int) c));
-            } else {
-                sb.append(c);
-            }
-        }
-        sb.append('"');
     }
 
     private void publishStats() {

@@ -5,20 +5,9 @@ final class Json {
     private Json() {
     }
 
-    /** s as a JSON string literal. */
+    /** s as a JSON string literal, safe inside the page's script too ({@code <} and {@code >} escaped). */
     static StringBuilder string(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '"' || c == '\\') {
-                sb.append('\\').append(c);
-            } else if (c < 0x20 || c == 0x2028 || c == 0x2029 || c == '<' || c == '>') {
-                sb.append(String.format("\\u%04x", (int) c));
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.append('"');
+        return io.nowcast.codec.JsonText.htmlSafeString(sb, s);
     }
 
     /** A number, or null for NaN and infinities (which JSON has not). */
