@@ -295,7 +295,7 @@ final class ExactlyOnceCommitter implements OutputCommitter {
 
     /** The source record of a dead letter, from the headers the processor gives it. */
     private static String source(ProducerRecord<byte[], byte[]> r) {
-        return header(r, Processor.H_TOPIC) + "/" + header(r, Processor.H_PARTITION) + "/" + header(r, Processor.H_OFFSET);
+        return header(r, OutputHeaders.H_TOPIC) + "/" + header(r, OutputHeaders.H_PARTITION) + "/" + header(r, OutputHeaders.H_OFFSET);
     }
 
     private static String header(ProducerRecord<byte[], byte[]> r, String key) {

@@ -63,6 +63,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
+
+import static io.nowcast.stream.OutputHeaders.*;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -164,17 +166,6 @@ import org.slf4j.LoggerFactory;
  * {@link #alive()} and {@link #ready()} answer the health and readiness probes, from any thread.
  */
 public final class Processor implements AutoCloseable {
-    static final String H_REASON = "nowcast.reason";
-    static final String H_ERROR = "nowcast.error";
-    static final String H_TOPIC = "nowcast.source.topic";
-    static final String H_PARTITION = "nowcast.source.partition";
-    static final String H_OFFSET = "nowcast.source.offset";
-    static final String H_PIPELINE = "nowcast.pipeline";
-    /** Headers of a frame pipeline's output frames: the model's name and version, the stream's step. */
-    static final String H_MODEL = "nowcast.model";
-    static final String H_MODEL_VERSION = "nowcast.model.version";
-    static final String H_STEP = "nowcast.step";
-
     /** A fatal error of the loop; the batch in progress was not committed. */
     public static final class ProcessorException extends RuntimeException {
         private static final long serialVersionUID = 1L;

@@ -1,20 +1,16 @@
 package io.nowcast.codec;
 
+import static io.nowcast.TestBytes.utf8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /** SampleCodec: what is accepted, and the reason given for each kind of bad record. */
 class SampleCodecTest {
     private final SampleCodec codec = new SampleCodec(2, 128);
-
-    private static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
 
     private Sample decode(String key, String value) throws RejectedException {
         return codec.decode(key == null ? null : utf8(key), value == null ? null : utf8(value), 77);

@@ -1,5 +1,7 @@
 package io.nowcast.stream;
 
+import static io.nowcast.TestBytes.utf8;
+import static io.nowcast.TestBytes.header;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -22,7 +24,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,10 +52,6 @@ class FrameProcessorTest {
         if (broker != null) {
             broker.close();
         }
-    }
-
-    private static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     private static ProcessorConfig pipeline(String name, int partitions, String... extra) throws Exception {
@@ -94,11 +91,6 @@ class FrameProcessorTest {
 
     private static Frame decode(ConsumerRecord<byte[], byte[]> r) throws Exception {
         return new FrameCodec(1 << 24, 1 << 22).decode(r.key(), r.value(), r.timestamp());
-    }
-
-    private static String header(ConsumerRecord<byte[], byte[]> r, String key) {
-        Header h = r.headers().lastHeader(key);
-        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
     }
 
     /** Output frames by camera, in offset order (a camera's outputs are on one partition). */
@@ -146,8 +138,8 @@ class FrameProcessorTest {
             assertEquals(each, got.size(), e.getKey());
             for (int t = 0; t < each; t++) {
                 assertArrayEquals(expected.get(t), got.get(t).value(), e.getKey() + " frame " + t);
-                assertEquals(Long.toString(t + 1), header(got.get(t), Processor.H_STEP));
-                assertEquals(FrameTestModels.NAME, header(got.get(t), Processor.H_MODEL));
+                assertEquals(Long.toString(t + 1), header(got.get(t), OutputHeaders.H_STEP));
+                assertEquals(FrameTestModels.NAME, header(got.get(t), OutputHeaders.H_MODEL));
                 assertEquals(e.getValue().get(t).eventTime(), decode(got.get(t)).eventTime(), "the input's event time");
             }
         }
@@ -185,9 +177,9 @@ class FrameProcessorTest {
         int i = 0;
         for (Map.Entry<RejectReason, byte[]> e : bad.entrySet()) {
             ConsumerRecord<byte[], byte[]> d = dead.get(i++);
-            assertEquals(e.getKey().id, header(d, Processor.H_REASON), header(d, Processor.H_ERROR));
+            assertEquals(e.getKey().id, header(d, OutputHeaders.H_REASON), header(d, OutputHeaders.H_ERROR));
             assertArrayEquals(e.getValue(), d.value(), "the original bytes");
-            assertEquals(Integer.toString(i), header(d, Processor.H_OFFSET));
+            assertEquals(Integer.toString(i), header(d, OutputHeaders.H_OFFSET));
             assertEquals(1L, stats.deadLetters().get(e.getKey()));
         }
         // the first good frame and the last: after the model error the camera restarts from its own input
@@ -198,7 +190,7 @@ class FrameProcessorTest {
         Frame f2 = codec.decode(key, good2, 0);
         assertArrayEquals(FrameTestModels.alone(List.of(f1)).get(0), out.get(0).value());
         assertArrayEquals(FrameTestModels.alone(List.of(f2)).get(0), out.get(1).value());
-        assertEquals("1", header(out.get(1), Processor.H_STEP));
+        assertEquals("1", header(out.get(1), OutputHeaders.H_STEP));
     }
 
     @Test
@@ -228,7 +220,7 @@ class FrameProcessorTest {
         }
         assertArrayEquals(after.get(0), out.get(3).value(), "after the gap: its own input as the previous frame");
         assertArrayEquals(after.get(1), out.get(4).value());
-        assertEquals("1", header(out.get(3), Processor.H_STEP));
+        assertEquals("1", header(out.get(3), OutputHeaders.H_STEP));
     }
 
     @Test
@@ -268,7 +260,7 @@ class FrameProcessorTest {
             for (int t = 0; t < 10; t++) {
                 assertArrayEquals(expected.get(t), got.get(t).value(), e.getKey() + " frame " + t
                         + (t == 5 ? " (the first after the restart)" : ""));
-                assertEquals(Long.toString(t + 1), header(got.get(t), Processor.H_STEP));
+                assertEquals(Long.toString(t + 1), header(got.get(t), OutputHeaders.H_STEP));
             }
         }
     }
@@ -300,6 +292,6 @@ class FrameProcessorTest {
             assertArrayEquals(first.get(t), out.get(t).value(), "frame " + t);
             assertArrayEquals(second.get(t), out.get(3 + t).value(), "frame " + (3 + t) + ": restarted from its own input");
         }
-        assertEquals("1", header(out.get(3), Processor.H_STEP));
+        assertEquals("1", header(out.get(3), OutputHeaders.H_STEP));
     }
 }

@@ -1,5 +1,6 @@
 package io.nowcast.stream;
 
+import static io.nowcast.TestBytes.utf8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -42,10 +43,6 @@ class ProcessorChangelogTest {
         if (broker != null) {
             broker.close();
         }
-    }
-
-    private static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     private static ProcessorConfig setUpPipeline(String name, int partitions, String... extra) throws Exception {

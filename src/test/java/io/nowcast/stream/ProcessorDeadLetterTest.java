@@ -1,5 +1,7 @@
 package io.nowcast.stream;
 
+import static io.nowcast.TestBytes.utf8;
+import static io.nowcast.TestBytes.header;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.AfterAll;
@@ -60,17 +61,8 @@ class ProcessorDeadLetterTest {
         }
     }
 
-    private static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
     private static byte[] sample(long time, float x, float y) {
         return utf8("{\"time\":" + time + ",\"values\":[" + x + "," + y + "]}");
-    }
-
-    private static String header(Headers h, String key) {
-        Header last = h.lastHeader(key);
-        return last == null ? null : new String(last.value(), StandardCharsets.UTF_8);
     }
 
     /** What came out of one run. */
@@ -130,12 +122,12 @@ class ProcessorDeadLetterTest {
         assertArrayEquals(value, d.value(), "original value");
         Headers h = d.headers();
         assertEquals("t-42", header(h, "trace-id"), "original headers kept");
-        assertEquals(reason.id, header(h, Processor.H_REASON));
-        assertEquals(name + "-in", header(h, Processor.H_TOPIC));
-        assertEquals("0", header(h, Processor.H_PARTITION));
-        assertEquals("1", header(h, Processor.H_OFFSET));
-        assertEquals("p", header(h, Processor.H_PIPELINE));
-        String error = header(h, Processor.H_ERROR);
+        assertEquals(reason.id, header(h, OutputHeaders.H_REASON));
+        assertEquals(name + "-in", header(h, OutputHeaders.H_TOPIC));
+        assertEquals("0", header(h, OutputHeaders.H_PARTITION));
+        assertEquals("1", header(h, OutputHeaders.H_OFFSET));
+        assertEquals("p", header(h, OutputHeaders.H_PIPELINE));
+        String error = header(h, OutputHeaders.H_ERROR);
         assertNotNull(error);
         assertFalse(error.isBlank());
         assertEquals(1L, o.stats().deadLetters().get(reason));
@@ -251,8 +243,8 @@ class ProcessorDeadLetterTest {
         assertArrayEquals(KEY, d.key());
         assertNull(d.value(), "the value is left out");
         assertEquals(Integer.toString(bad.length), header(d.headers(), AtLeastOnceCommitter.VALUE_OMITTED));
-        assertEquals(RejectReason.OVERSIZED.id, header(d.headers(), Processor.H_REASON));
-        assertEquals("1", header(d.headers(), Processor.H_OFFSET));
+        assertEquals(RejectReason.OVERSIZED.id, header(d.headers(), OutputHeaders.H_REASON));
+        assertEquals("1", header(d.headers(), OutputHeaders.H_OFFSET));
         assertEquals("t-42", header(d.headers(), "trace-id"));
         assertGoodOnesPredicted(o);
     }

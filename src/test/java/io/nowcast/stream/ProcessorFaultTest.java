@@ -1,5 +1,6 @@
 package io.nowcast.stream;
 
+import static io.nowcast.TestBytes.utf8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -91,10 +92,6 @@ class ProcessorFaultTest {
             out.add(new ProducerRecord<>(topic, utf8("s-" + s), utf8(json)));
         }
         return out;
-    }
-
-    private static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     /** The predictions of an uninterrupted run over rounds [0, rounds): stream to its predictions' values, in order. */

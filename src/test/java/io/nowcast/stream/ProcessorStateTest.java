@@ -1,5 +1,6 @@
 package io.nowcast.stream;
 
+import static io.nowcast.TestBytes.utf8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,7 +10,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.nowcast.broker.EmbeddedBroker;
 import io.nowcast.model.Forecaster;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,10 +44,6 @@ class ProcessorStateTest {
         if (broker != null) {
             broker.close();
         }
-    }
-
-    private static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     private static ProducerRecord<byte[], byte[]> sample(String topic, String stream, long time, float x, float y) {
