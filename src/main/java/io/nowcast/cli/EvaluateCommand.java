@@ -2,7 +2,7 @@ package io.nowcast.cli;
 
 import io.nowcast.data.CsvTable;
 import io.nowcast.data.SeriesSet;
-import io.nowcast.model.ForecastScore;
+import io.nowcast.eval.ForecastScore;
 import io.nowcast.model.Forecaster;
 import io.nowcast.model.Model;
 import io.nowcast.model.ModelFiles;

@@ -48,7 +48,7 @@ final class Provenance {
     }
 
     /** A held-out score as provenance: rows scored and, per output, the model's and the last value's errors. */
-    static Map<String, Object> score(io.nowcast.model.ForecastScore s) {
+    static Map<String, Object> score(io.nowcast.eval.ForecastScore s) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("steps_scored", s.scored());
         m.put("rmse", perOutput(s, s.rmse));
@@ -61,7 +61,7 @@ final class Provenance {
         return m;
     }
 
-    private static Map<String, Object> perOutput(io.nowcast.model.ForecastScore s, double[] v) {
+    private static Map<String, Object> perOutput(io.nowcast.eval.ForecastScore s, double[] v) {
         Map<String, Object> m = new LinkedHashMap<>();
         for (int o = 0; o < v.length; o++) {
             m.put(s.outputs.get(o), Math.round(v[o] * 1e6) / 1e6);

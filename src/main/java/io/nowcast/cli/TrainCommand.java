@@ -12,7 +12,7 @@ import io.nowcast.eval.TrajectorySequences;
 import io.nowcast.eval.TrajectoryWindows;
 import io.nowcast.data.Vocabulary;
 import io.nowcast.model.CharModel;
-import io.nowcast.model.ForecastScore;
+import io.nowcast.eval.ForecastScore;
 import io.nowcast.model.Forecaster;
 import io.nowcast.model.Model;
 import io.nowcast.model.ModelFiles;

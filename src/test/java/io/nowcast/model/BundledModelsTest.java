@@ -3,6 +3,7 @@ package io.nowcast.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.nowcast.eval.ForecastScore;
 import io.nowcast.data.CsvTable;
 import io.nowcast.data.SeriesSet;
 import io.nowcast.data.synthetic.SyntheticSensors;

@@ -1,6 +1,8 @@
-package io.nowcast.model;
+package io.nowcast.eval;
 
 import io.nowcast.data.SeriesSet;
+import io.nowcast.model.Forecaster;
+import io.nowcast.model.ModelSpec;
 import io.nowcast.nn.RecurrentState;
 
 import java.util.List;
