@@ -377,8 +377,7 @@ public final class FrameTrainer {
     }
 
     private Result loop(Result r, long start) {
-        float[][] best = null;
-        int sinceBest = 0;
+        EarlyStopping stopping = new EarlyStopping(params, cfg.patience, true, true);
         double lossSum = 0;
         long lossCount = 0;
         long lastDraw = 0;
@@ -417,14 +416,9 @@ public final class FrameTrainer {
                 r.trainLoss = train;
                 lossSum = 0;
                 lossCount = 0;
-                boolean improved = Double.isNaN(r.bestValPsnr) || psnr > r.bestValPsnr;
-                if (improved) {
+                if (stopping.offer(psnr, it)) {
                     r.bestValPsnr = psnr;
                     r.bestIteration = it;
-                    best = snapshot(best);
-                    sinceBest = 0;
-                } else {
-                    sinceBest++;
                 }
                 java.util.Map<String, Object> extra = new java.util.LinkedHashMap<>();
                 extra.put("val_psnr", round(psnr));
@@ -435,7 +429,7 @@ public final class FrameTrainer {
                 log.record(it, train, extra);
                 log.progress(frac, String.format(Locale.ROOT, "it %d  loss %.3e  val %.2f dB (best %.2f at %d)  %.0f patches/s  lr %.1e",
                         it, train, psnr, r.bestValPsnr, r.bestIteration, it * B / secs, opt.learningRate()), true);
-                if (cfg.patience > 0 && sinceBest >= cfg.patience) {
+                if (stopping.shouldStop()) {
                     r.stoppedEarly = true;
                     break;
                 }
@@ -454,35 +448,15 @@ public final class FrameTrainer {
         }
         if (cfg.evalEvery > 0 && validation != null) {
             double last = r.curve.isEmpty() || r.curve.get(r.curve.size() - 1)[0] != it ? validate() : r.curve.get(r.curve.size() - 1)[1];
-            if (Double.isNaN(r.bestValPsnr) || last > r.bestValPsnr) {
+            if (stopping.offer(last, it)) {
+                // the last weights are the best: nothing to put back
                 r.bestValPsnr = last;
                 r.bestIteration = it;
-                best = null;
+                stopping.forgetWeights();
             }
-            if (best != null) {
-                restore(best);
-            }
-            r.finalValPsnr = best != null ? validate() : last;
+            r.finalValPsnr = stopping.restore() ? validate() : last;
         }
         return r;
-    }
-
-    private float[][] snapshot(float[][] into) {
-        float[][] s = into != null ? into : new float[params.size()][];
-        for (int i = 0; i < params.size(); i++) {
-            Param p = params.get(i);
-            if (s[i] == null) {
-                s[i] = new float[p.size()];
-            }
-            System.arraycopy(p.w(), 0, s[i], 0, p.size());
-        }
-        return s;
-    }
-
-    private void restore(float[][] s) {
-        for (int i = 0; i < params.size(); i++) {
-            params.get(i).set(s[i]);
-        }
     }
 
     private static double round(double v) {

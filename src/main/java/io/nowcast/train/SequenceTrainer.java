@@ -198,8 +198,7 @@ public final class SequenceTrainer {
         int[] pos = new int[N];
 
         Result r = new Result();
-        float[][] best = null;
-        int sinceBest = 0;
+        EarlyStopping stopping = new EarlyStopping(params, cfg.patience, false, cfg.patience > 0);
         double smooth = Double.NaN;
         long t0 = System.nanoTime();
         long stepsDone = 0;
@@ -298,14 +297,10 @@ public final class SequenceTrainer {
                 line += Double.isNaN(v) ? "" : String.format(Locale.ROOT, "  val %.4f", v);
                 log.progress(fraction, line, true);
                 if (!Double.isNaN(v)) {
-                    if (Double.isNaN(r.valLoss) || v < r.valLoss) {
+                    if (stopping.offer(v, it + 1)) {
                         r.valLoss = v;
                         r.bestIteration = it + 1;
-                        sinceBest = 0;
-                        if (cfg.patience > 0) {
-                            best = snapshot(params, best);
-                        }
-                    } else if (cfg.patience > 0 && ++sinceBest >= cfg.patience) {
+                    } else if (stopping.shouldStop()) {
                         r.stoppedEarly = true;
                         break;
                     }
@@ -316,10 +311,7 @@ public final class SequenceTrainer {
         }
         r.seconds = (System.nanoTime() - t0) / 1e9;
         r.stepsPerSecond = stepsDone / Math.max(1e-9, r.seconds);
-        if (best != null) {
-            for (int i = 0; i < params.size(); i++) {
-                params.get(i).set(best[i]);
-            }
+        if (stopping.restore()) {
             r.finalValLoss = r.valLoss;
         } else if (!val.isEmpty()) {
             r.finalValLoss = lastEval == r.iterations ? lastVal : evaluate(val).loss;
@@ -532,18 +524,6 @@ public final class SequenceTrainer {
 
     private static double round(double v) {
         return Math.round(v * 1e5) / 1e5;
-    }
-
-    private static float[][] snapshot(List<Param> params, float[][] into) {
-        float[][] s = into != null ? into : new float[params.size()][];
-        for (int i = 0; i < params.size(); i++) {
-            Param p = params.get(i);
-            if (s[i] == null) {
-                s[i] = new float[p.size()];
-            }
-            System.arraycopy(p.w(), 0, s[i], 0, p.size());
-        }
-        return s;
     }
 
     /** A seeded order of the indices 0..n-1, reshuffled (Fisher-Yates) after every pass. */
