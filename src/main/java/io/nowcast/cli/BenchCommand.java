@@ -267,7 +267,7 @@ public final class BenchCommand implements Runnable {
                 return rc;
             }
             PrintWriter out = spec.commandLine().getOut();
-            out.println(machineLine(backend(null), true, common));
+            out.println(machineLine(backend(null), !gemms.isEmpty(), common));
             out.flush();
             for (String s : shapes) {
                 String[] p = s.trim().toLowerCase(Locale.ROOT).split("x");
@@ -286,29 +286,29 @@ public final class BenchCommand implements Runnable {
                 if (invariant) {
                     Timing t = measure(() -> FixedOrderGemm.accumulate(m, n, k, a, 0, k, b, 0, n, c, 0, n),
                             common.warmup, common.seconds);
-                    double perS = t.calls / t.seconds;
-                    out.printf(Locale.ROOT,
-                            "{\"bench\":\"gemm\",\"gemm\":\"invariant %s\",\"threads\":1,\"m\":%d,\"n\":%d,\"k\":%d,"
-                                    + "\"trans_b\":false,\"gflops\":%.2f,\"us_per_call\":%.2f,\"calls\":%d,\"best_gflops\":%.2f}%n",
-                            FixedOrderGemm.kernel(), m, n, k, perS * 2.0 * m * n * k / 1e9, 1e6 / perS, t.calls,
-                            2.0 * m * n * k / t.bestSecondsPerCall / 1e9);
-                    out.flush();
+                    line(out, "invariant " + FixedOrderGemm.kernel(), 1, m, n, k, false, t);
                 }
                 for (Gemm g : gemms) {
                     boolean tb = transB;
                     int ldb = tb ? k : n;
                     Timing t = measure(() -> g.gemm(false, tb, m, n, k, 1f, a, 0, k, b, 0, ldb, 0f, c, 0, n),
                             common.warmup, common.seconds);
-                    double perS = t.calls / t.seconds;
-                    out.printf(Locale.ROOT,
-                            "{\"bench\":\"gemm\",\"gemm\":\"%s\",\"threads\":%d,\"m\":%d,\"n\":%d,\"k\":%d,\"trans_b\":%b,"
-                                    + "\"gflops\":%.2f,\"us_per_call\":%.2f,\"calls\":%d,\"best_gflops\":%.2f}%n",
-                            g.name(), threadsOf(g), m, n, k, tb, perS * 2.0 * m * n * k / 1e9, 1e6 / perS, t.calls,
-                            2.0 * m * n * k / t.bestSecondsPerCall / 1e9);
-                    out.flush();
+                    line(out, g.name(), threadsOf(g), m, n, k, tb, t);
                 }
             }
             return 0;
+        }
+
+        /** One JSON line of a product's timing. */
+        private static void line(PrintWriter out, String gemm, int threads, int m, int n, int k, boolean transB, Timing t) {
+            double perS = t.calls / t.seconds;
+            double flops = 2.0 * m * n * k;
+            out.printf(Locale.ROOT,
+                    "{\"bench\":\"gemm\",\"gemm\":\"%s\",\"threads\":%d,\"m\":%d,\"n\":%d,\"k\":%d,\"trans_b\":%b,"
+                            + "\"gflops\":%.2f,\"us_per_call\":%.2f,\"calls\":%d,\"best_gflops\":%.2f}%n",
+                    gemm, threads, m, n, k, transB, perS * flops / 1e9, 1e6 / perS, t.calls,
+                    flops / t.bestSecondsPerCall / 1e9);
+            out.flush();
         }
     }
 

@@ -1,7 +1,5 @@
 package io.nowcast.cli;
 
-import io.nowcast.tensor.FixedOrderGemm;
-
 import java.io.File;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -10,7 +8,7 @@ import java.util.Optional;
 
 /**
  * Gives {@code java -jar nowcast.jar ...} the fast serving kernel. The kernel
- * ({@link FixedOrderGemm}) runs on the JDK's Vector API, an incubator module that a JVM resolves
+ * ({@code io.nowcast.tensor.FixedOrderGemm}) runs on the JDK's Vector API, an incubator module that a JVM resolves
  * only when asked on its command line ({@code --add-modules jdk.incubator.vector}), and a jar's
  * manifest cannot ask for it. So when this JVM was started from the jar without it, the same
  * command is run again in a child JVM with the module added (same JVM options, same arguments,
@@ -18,8 +16,9 @@ import java.util.Optional;
  * <ul>
  *   <li>a stop asked of this JVM (Ctrl-C, SIGTERM) is passed on: the child gets SIGTERM and this
  *       JVM waits for it to finish its clean stop;</li>
- *   <li>if this JVM is killed outright (SIGKILL), the child sees within about half a
- *       second (it looks every 250 ms) that its parent is gone and halts too, so nothing keeps running unseen.</li>
+ *   <li>if this JVM is killed outright (SIGKILL), the child sees within about half a second
+ *       (it looks every 250 ms) that its parent is gone and halts too, so nothing keeps running
+ *       unseen.</li>
  * </ul>
  * Nothing is relaunched when the module is already there (a launcher or {@code JDK_JAVA_OPTIONS}
  * added it), when the JVM was started from a class path rather than the jar, or when
@@ -36,7 +35,9 @@ final class Launcher {
     /** The child's exit code when this JVM relaunched itself, else empty (go on in this JVM). */
     static Optional<Integer> relaunchIfNeeded(String[] args) {
         watchParent();
-        if (FixedOrderGemm.vectorApiPresent() || "0".equals(System.getenv("NOWCAST_RELAUNCH"))
+        // the module is looked up here, not through FixedOrderGemm, so that the JVM that only
+        // relaunches does not load and try out the kernel first
+        if (ModuleLayer.boot().findModule(MODULE).isPresent() || "0".equals(System.getenv("NOWCAST_RELAUNCH"))
                 || System.getenv(PARENT) != null) {
             return Optional.empty();
         }

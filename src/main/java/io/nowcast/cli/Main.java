@@ -23,7 +23,14 @@ public final class Main implements Runnable {
     /** Runs the command line and returns the exit code (for tests: no System.exit). */
     public static int run(String... args) {
         commandLine = shellWords(args);
-        return newCommandLine().execute(args);
+        CommandLine cl = newCommandLine();
+        try {
+            io.nowcast.tensor.FixedOrderGemm.checkSetting();
+        } catch (IllegalArgumentException e) {
+            cl.getErr().println("nowcast: " + e.getMessage());
+            return 1;
+        }
+        return cl.execute(args);
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.nowcast.nn;
 
 import io.nowcast.tensor.Gemm;
-import io.nowcast.tensor.Kernels;
 
 /**
  * The recurrent inference step on a general matrix product, for benchmarks only: what the serving
@@ -21,7 +20,6 @@ public final class GemmStep {
     private final RecurrentNet net;
     private final Gemm gemm;
     private final int rowBlock;
-    private final float[][] gates = new float[4][0];
     private float[] bias = new float[0];
     private float[] padIn = new float[0];
     private float[] padOut = new float[0];
@@ -52,12 +50,12 @@ public final class GemmStep {
         int H = layer.hiddenSize;
         int D = layer.inputSize;
         int cols = layer.stepRows();
-        int blocks = cols / H;
         bias = RecurrentLayer.grow(bias, cols);
         layer.stepBias(bias);
         float[] wi = layer.weightIh.values();
         float[] wh = layer.weightHh.values();
-        for (int g = 0; g < blocks; g++) {
+        float[][] gates = layer.gateStep;
+        for (int g = 0; g < cols / H; g++) {
             gates[g] = RecurrentLayer.grow(gates[g], N * H);
             float[] z = gates[g];
             for (int n = 0; n < N; n++) {
@@ -72,29 +70,8 @@ public final class GemmStep {
                 product(N, H, H, h, 0, wh, hb * H * H, z);
             }
         }
-        int NH = N * H;
-        switch (layer.type) {
-            case LSTM:
-                Kernels.sigmoid(gates[0], 0, NH);
-                Kernels.sigmoid(gates[1], 0, NH);
-                Kernels.tanh(gates[2], 0, NH);
-                Kernels.sigmoid(gates[3], 0, NH);
-                Kernels.lstmUpdate(gates[0], gates[1], gates[2], gates[3], c, h, NH);
-                break;
-            case GRU:
-                Kernels.sigmoid(gates[0], 0, NH);
-                Kernels.sigmoid(gates[1], 0, NH);
-                Kernels.gruUpdate(gates[0], gates[1], gates[2], gates[3], h, NH);
-                break;
-            case RNN_RELU:
-                Kernels.relu(gates[0], 0, NH);
-                System.arraycopy(gates[0], 0, h, 0, NH);
-                break;
-            default:
-                Kernels.tanh(gates[0], 0, NH);
-                System.arraycopy(gates[0], 0, h, 0, NH);
-                break;
-        }
+        // the same activations and state update as the serving step
+        layer.finishStep(N, h, c);
     }
 
     /** z (N, H) += a (N, K) W^T with W the (H, K) block at wOff: whole, or in padded blocks of rowBlock rows. */

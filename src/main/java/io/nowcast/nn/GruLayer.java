@@ -146,10 +146,14 @@ public final class GruLayer extends RecurrentLayer {
     }
 
     @Override
-    public void step(float[] x, int xOff, int N, float[] h, float[] c) {
-        // r = sigmoid(a_r + b_r), z = sigmoid(a_z + b_z), b_n and a_n
-        stepGates(x, xOff, N, h, GATE_ACTIVATIONS);
+    protected byte[] stepActivations() {
+        // r = sigmoid(a_r + b_r), z = sigmoid(a_z + b_z), b_n and a_n as they are
+        return GATE_ACTIVATIONS;
+    }
+
+    @Override
+    protected void updateStep(int NH, float[] h, float[] c) {
         float[][] g = gateStep;
-        Kernels.gruUpdate(g[0], g[1], g[2], g[3], h, N * hiddenSize);
+        Kernels.gruUpdate(g[0], g[1], g[2], g[3], h, NH);
     }
 }

@@ -133,10 +133,13 @@ public final class LstmLayer extends RecurrentLayer {
     }
 
     @Override
-    public void step(float[] x, int xOff, int N, float[] h, float[] c) {
-        int NH = N * hiddenSize;
-        // i, f, g, o of all N streams, biases included, activated
-        stepGates(x, xOff, N, h, GATE_ACTIVATIONS);
+    protected byte[] stepActivations() {
+        return GATE_ACTIVATIONS;
+    }
+
+    @Override
+    protected void updateStep(int NH, float[] h, float[] c) {
+        // c = f c + i g, h = o tanh(c), from the activated i, f, g, o of all N streams
         float[][] g = gateStep;
         Kernels.lstmUpdate(g[0], g[1], g[2], g[3], c, h, NH);
     }

@@ -109,7 +109,29 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
      * @param h (N, H) hidden state in and out
      * @param c (N, H) cell state in and out (LSTM only)
      */
-    public abstract void step(float[] x, int xOff, int N, float[] h, float[] c);
+    public final void step(float[] x, int xOff, int N, float[] h, float[] c) {
+        stepGates(x, xOff, N, h, stepActivations());
+        updateStep(N * hiddenSize, h, c);
+    }
+
+    /** The activation of each of the step's gate blocks (one per H of {@link #stepRows()}). */
+    protected abstract byte[] stepActivations();
+
+    /** The state update from the step's activated gates ({@link #gateStep}) over N * H values, h and c in place. */
+    protected abstract void updateStep(int NH, float[] h, float[] c);
+
+    /**
+     * The rest of a step whose gate pre-activations another product wrote into {@link #gateStep}
+     * (biases included): the same activations and state update as {@link #step}. For
+     * {@link GemmStep}, which measures the serving step against a library's products.
+     */
+    void finishStep(int N, float[] h, float[] c) {
+        byte[] act = stepActivations();
+        for (int g = 0; g < act.length; g++) {
+            activate(act[g], gateStep[g], N * hiddenSize);
+        }
+        updateStep(N * hiddenSize, h, c);
+    }
 
     /** The outputs h_1..h_T of the last forward, (T*N, H) starting at {@link #outputOffset()}. */
     public float[] outputs() {

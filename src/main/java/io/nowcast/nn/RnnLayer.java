@@ -77,8 +77,12 @@ public final class RnnLayer extends RecurrentLayer {
     }
 
     @Override
-    public void step(float[] x, int xOff, int N, float[] h, float[] c) {
-        stepGates(x, xOff, N, h, relu ? RELU_ACTIVATION : TANH_ACTIVATION);
-        System.arraycopy(gateStep[0], 0, h, 0, N * hiddenSize);
+    protected byte[] stepActivations() {
+        return relu ? RELU_ACTIVATION : TANH_ACTIVATION;
+    }
+
+    @Override
+    protected void updateStep(int NH, float[] h, float[] c) {
+        System.arraycopy(gateStep[0], 0, h, 0, NH);
     }
 }

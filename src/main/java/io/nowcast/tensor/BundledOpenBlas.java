@@ -64,26 +64,21 @@ final class BundledOpenBlas {
 
     /** Copies one library unless a copy of the same size is there; through a temporary file, so a reader never sees half of one. */
     private static void extract(String name, Path dir) throws IOException {
+        java.net.URL url = BundledOpenBlas.class.getResource(RESOURCES + name);
+        if (url == null) {
+            throw new IOException("not in the jar: " + RESOURCES + name);
+        }
+        java.net.URLConnection c = url.openConnection();
         Path target = dir.resolve(name);
-        long size;
-        try (InputStream in = BundledOpenBlas.class.getResourceAsStream(RESOURCES + name)) {
-            if (in == null) {
-                throw new IOException("not in the jar: " + RESOURCES + name);
-            }
-            if (Files.isRegularFile(target)) {
-                size = Files.size(target);
-                java.net.URLConnection c = BundledOpenBlas.class.getResource(RESOURCES + name).openConnection();
-                if (c.getContentLengthLong() == size) {
-                    return;
-                }
-            }
-            Path tmp = Files.createTempFile(dir, name, ".part");
-            try {
-                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+        if (Files.isRegularFile(target) && Files.size(target) == c.getContentLengthLong()) {
+            return;
+        }
+        Path tmp = Files.createTempFile(dir, name, ".part");
+        try (InputStream in = c.getInputStream()) {
+            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
         }
     }
 }

@@ -13,10 +13,10 @@ package io.nowcast.tensor;
  * rounded {@code a * b + c}, so the interpreter, C1, C2, a scalar loop and a 4-, 8- or 16-lane
  * vector loop all produce the same bits. Two implementations, chosen once:
  * <ul>
- *   <li>{@code vector}: register tiles of 4 rows by 2 or 4 vectors on the JDK's Vector API
- *       ({@code jdk.incubator.vector}), used when the module is in the boot layer
+ *   <li>{@code vector}: register tiles on the JDK's Vector API ({@code jdk.incubator.vector}, see
+ *       {@link VectorFixedOrder}), used when the module is in the boot layer
  *       ({@code --add-modules jdk.incubator.vector}; {@code java -jar nowcast.jar} adds it itself,
- *       see {@code io.nowcast.cli.Main}) and the CPU fuses multiply-adds in hardware;</li>
+ *       see {@code io.nowcast.cli.Launcher}) and the CPU fuses multiply-adds in hardware;</li>
  *   <li>{@code scalar}: the same chains one element at a time with {@link Math#fma}.</li>
  * </ul>
  * Both are checked against each other bit for bit ({@code FixedOrderGemmTest}).
@@ -42,14 +42,27 @@ public final class FixedOrderGemm {
     private FixedOrderGemm() {
     }
 
-    private static Impl choose() {
+    /** The kernel asked for: {@code vector} (the default) or {@code scalar}. */
+    private static String requested() {
         String forced = System.getProperty("nowcast.kernel", System.getenv("NOWCAST_KERNEL"));
-        boolean vectorWanted = forced == null || forced.isBlank() || forced.trim().equals("vector");
-        if (forced != null && !forced.isBlank() && !forced.trim().equals("vector") && !forced.trim().equals("scalar")) {
-            throw new IllegalArgumentException("NOWCAST_KERNEL (or -Dnowcast.kernel) is '" + forced
+        return forced == null || forced.isBlank() ? "vector" : forced.trim();
+    }
+
+    /**
+     * Refuses a setting of {@code NOWCAST_KERNEL} (or {@code -Dnowcast.kernel}) other than
+     * {@code vector} or {@code scalar}, naming it; the command line calls it before it runs
+     * anything. (The kernel itself, chosen once when the class loads, falls back to the default.)
+     */
+    public static void checkSetting() {
+        String r = requested();
+        if (!r.equals("vector") && !r.equals("scalar")) {
+            throw new IllegalArgumentException("NOWCAST_KERNEL (or -Dnowcast.kernel) is '" + r
                     + "': expected vector or scalar");
         }
-        if (vectorWanted && vectorApiPresent() && CpuFeatures.hardwareFma()) {
+    }
+
+    private static Impl choose() {
+        if (!requested().equals("scalar") && vectorApiPresent() && CpuFeatures.hardwareFma()) {
             try {
                 return VectorFixedOrder.create();
             } catch (LinkageError | RuntimeException e) {
