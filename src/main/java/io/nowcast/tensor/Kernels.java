@@ -12,18 +12,18 @@ package io.nowcast.tensor;
  * break for very large inputs ({@code (|x + C| - |x - C|) / 2} gives 0 for |x| > 2^24 C).
  */
 public final class Kernels {
-    private static final float CLAMP = 7.90531110763549805f;
-    private static final float A1 = 4.89352455891786e-03f;
-    private static final float A3 = 6.37261928875436e-04f;
-    private static final float A5 = 1.48572235717979e-05f;
-    private static final float A7 = 5.12229709037114e-08f;
-    private static final float A9 = -8.60467152213735e-11f;
-    private static final float A11 = 2.00018790482477e-13f;
-    private static final float A13 = -2.76076847742355e-16f;
-    private static final float B0 = 4.89352518554385e-03f;
-    private static final float B2 = 2.26843463243900e-03f;
-    private static final float B4 = 1.18534705686654e-04f;
-    private static final float B6 = 1.19825839466702e-06f;
+    static final float CLAMP = 7.90531110763549805f;
+    static final float A1 = 4.89352455891786e-03f;
+    static final float A3 = 6.37261928875436e-04f;
+    static final float A5 = 1.48572235717979e-05f;
+    static final float A7 = 5.12229709037114e-08f;
+    static final float A9 = -8.60467152213735e-11f;
+    static final float A11 = 2.00018790482477e-13f;
+    static final float A13 = -2.76076847742355e-16f;
+    static final float B0 = 4.89352518554385e-03f;
+    static final float B2 = 2.26843463243900e-03f;
+    static final float B4 = 1.18534705686654e-04f;
+    static final float B6 = 1.19825839466702e-06f;
 
     /**
      * Whether multiply-adds are fused in hardware. Math.fma is one instruction then (and
@@ -32,6 +32,9 @@ public final class Kernels {
      * the last bit). A static final, so the JIT folds the choice away.
      */
     private static final boolean FMA = CpuFeatures.hardwareFma();
+
+    /** Whether the array kernels run on {@link VectorKernels} (same bits; needs fused multiply-adds). */
+    private static final boolean VECTOR = FMA && FixedOrderGemm.vectorApiPresent();
 
     private Kernels() {
     }
@@ -65,6 +68,11 @@ public final class Kernels {
 
     /** {@code x[off..off+n) = tanh(x[off..off+n))}, in place. */
     public static void tanh(float[] x, int off, int n) {
+        int from = VECTOR ? VectorKernels.tanh(x, off, n) : off;
+        tanhScalar(x, from, off + n - from);
+    }
+
+    static void tanhScalar(float[] x, int off, int n) {
         for (int i = off, end = off + n; i < end; i++) {
             float v = Math.max(-CLAMP, Math.min(CLAMP, x[i]));
             float x2 = v * v;
@@ -84,6 +92,11 @@ public final class Kernels {
 
     /** {@code x[off..off+n) = sigmoid(x[off..off+n))}, in place. */
     public static void sigmoid(float[] x, int off, int n) {
+        int from = VECTOR ? VectorKernels.sigmoid(x, off, n) : off;
+        sigmoidScalar(x, from, off + n - from);
+    }
+
+    static void sigmoidScalar(float[] x, int off, int n) {
         for (int i = off, end = off + n; i < end; i++) {
             float v = Math.max(-CLAMP, Math.min(CLAMP, 0.5f * x[i]));
             float x2 = v * v;
@@ -131,12 +144,17 @@ public final class Kernels {
      * {@code c = f c + i g}, {@code h = o tanh(c)}, c and h in place.
      */
     public static void lstmUpdate(float[] i, float[] f, float[] g, float[] o, float[] c, float[] h, int n) {
-        for (int k = 0; k < n; k++) {
+        lstmUpdateScalar(i, f, g, o, c, h, VECTOR ? VectorKernels.lstmUpdate(i, f, g, o, c, h, n) : 0, n);
+    }
+
+    /** {@link #lstmUpdate} over [from, n). */
+    static void lstmUpdateScalar(float[] i, float[] f, float[] g, float[] o, float[] c, float[] h, int from, int n) {
+        for (int k = from; k < n; k++) {
             float cv = f[k] * c[k] + i[k] * g[k];
             c[k] = cv;
             h[k] = cv;
         }
-        for (int k = 0; k < n; k++) {
+        for (int k = from; k < n; k++) {
             h[k] = o[k] * tanh(h[k]);
         }
     }
@@ -147,10 +165,15 @@ public final class Kernels {
      * {@code n = tanh(an + r bn)} (into an) and {@code h = (1 - u) n + u h} in place.
      */
     public static void gruUpdate(float[] r, float[] u, float[] bn, float[] an, float[] h, int n) {
-        for (int k = 0; k < n; k++) {
+        gruUpdateScalar(r, u, bn, an, h, VECTOR ? VectorKernels.gruUpdate(r, u, bn, an, h, n) : 0, n);
+    }
+
+    /** {@link #gruUpdate} over [from, n). */
+    static void gruUpdateScalar(float[] r, float[] u, float[] bn, float[] an, float[] h, int from, int n) {
+        for (int k = from; k < n; k++) {
             an[k] = tanh(an[k] + r[k] * bn[k]);
         }
-        for (int k = 0; k < n; k++) {
+        for (int k = from; k < n; k++) {
             float nv = an[k];
             h[k] = nv + u[k] * (h[k] - nv);
         }

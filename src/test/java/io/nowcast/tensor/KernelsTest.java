@@ -76,6 +76,63 @@ class KernelsTest {
         }
     }
 
+    /**
+     * The array kernels (on the Vector API where the JVM has it) against their scalar loops, bit for
+     * bit, at every length up to a few vectors and at offsets that leave a scalar tail, with the
+     * edge values in the inputs.
+     */
+    @Test
+    void arrayKernelsGiveTheScalarLoopsBits() {
+        Rng rng = new Rng(21);
+        float[] edges = {0f, -0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1e8f, -1e-30f, 7.9053111f};
+        for (int n = 0; n <= 70; n++) {
+            for (int off = 0; off <= 3; off++) {
+                float[] x = new float[off + n];
+                rng.uniform(x, 9f);
+                for (int e = 0; e < edges.length && off + 3 * e < x.length; e++) {
+                    x[off + 3 * e] = edges[e];
+                }
+                float[] t = x.clone();
+                float[] ts = x.clone();
+                Kernels.tanh(t, off, n);
+                Kernels.tanhScalar(ts, off, n);
+                assertSameBits(ts, t, "tanh n=" + n + " off=" + off);
+                float[] s = x.clone();
+                float[] ss = x.clone();
+                Kernels.sigmoid(s, off, n);
+                Kernels.sigmoidScalar(ss, off, n);
+                assertSameBits(ss, s, "sigmoid n=" + n + " off=" + off);
+            }
+            float[][] a = new float[6][n];
+            for (float[] v : a) {
+                rng.uniform(v, 3f);
+            }
+            float[] c = a[4].clone();
+            float[] h = a[5].clone();
+            float[] cs = a[4].clone();
+            float[] hs = a[5].clone();
+            Kernels.lstmUpdate(a[0], a[1], a[2], a[3], c, h, n);
+            Kernels.lstmUpdateScalar(a[0], a[1], a[2], a[3], cs, hs, 0, n);
+            assertSameBits(cs, c, "lstm c n=" + n);
+            assertSameBits(hs, h, "lstm h n=" + n);
+            float[] an = a[3].clone();
+            float[] ans = a[3].clone();
+            float[] hg = a[4].clone();
+            float[] hgs = a[4].clone();
+            Kernels.gruUpdate(a[0], a[1], a[2], an, hg, n);
+            Kernels.gruUpdateScalar(a[0], a[1], a[2], ans, hgs, 0, n);
+            assertSameBits(ans, an, "gru n n=" + n);
+            assertSameBits(hgs, hg, "gru h n=" + n);
+        }
+    }
+
+    private static void assertSameBits(float[] want, float[] got, String what) {
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(Float.floatToIntBits(want[i]), Float.floatToIntBits(got[i]),
+                    what + " at " + i + ": want " + want[i] + " got " + got[i]);
+        }
+    }
+
     @Test
     void splitColumnsCopiesEachBlock() {
         int rows = 3;
