@@ -1,9 +1,8 @@
 package io.nowcast.nn;
 
-import io.nowcast.tensor.FixedOrderGemm;
 import io.nowcast.tensor.Gemm;
 import io.nowcast.tensor.Kernels;
-import io.nowcast.tensor.VectorLstmBackward;
+import io.nowcast.tensor.VectorLstm;
 
 import java.util.Arrays;
 
@@ -24,10 +23,11 @@ public final class LstmLayer extends RecurrentLayer {
     private float[] dhNext = new float[0]; // (N, H)
     private float[] dcNext = new float[0]; // (N, H)
     private float[] dc0 = new float[0];    // (N, H)
+    private float[] db = new float[0];     // (4H): the column sums of dz, both biases' gradient
 
     private static final byte[] GATE_ACTIVATIONS = {SIGMOID, SIGMOID, TANH, SIGMOID};
-    /** The backward's element-wise pass runs on the Vector API when the module is there (same bits). */
-    private static final boolean VECTOR = FixedOrderGemm.vectorApiPresent();
+    /** The element-wise passes run on the Vector API when the module is there (same bits). */
+    private static final boolean VECTOR = Kernels.vectorised();
 
     LstmLayer(int layerIndex, int inputSize, int hiddenSize, Gemm gemm) {
         super(CellType.LSTM, layerIndex, inputSize, hiddenSize, gemm);
@@ -65,18 +65,23 @@ public final class LstmLayer extends RecurrentLayer {
         int H = hiddenSize;
         for (int n = 0; n < N; n++) {
             int r = z + n * gh;
-            Kernels.sigmoid(g, r, 2 * H);          // i, f
-            Kernels.tanh(g, r + 2 * H, H);         // g
-            Kernels.sigmoid(g, r + 3 * H, H);      // o
             int s = n * H;
-            for (int j = 0; j < H; j++) {
-                float cv = g[r + H + j] * cPrev[cpOff + s + j] + g[r + j] * g[r + 2 * H + j];
+            int j0 = VECTOR
+                    ? VectorLstm.forwardRow(H, g, r, cPrev, cpOff + s, cOut, cOff + s, tcOut, tcOff + s, hOut, hOff + s) : 0;
+            for (int j = j0; j < H; j++) {
+                float i = Kernels.sigmoid(g[r + j]);
+                float f = Kernels.sigmoid(g[r + H + j]);
+                float gg = Kernels.tanh(g[r + 2 * H + j]);
+                float o = Kernels.sigmoid(g[r + 3 * H + j]);
+                g[r + j] = i;
+                g[r + H + j] = f;
+                g[r + 2 * H + j] = gg;
+                g[r + 3 * H + j] = o;
+                float cv = f * cPrev[cpOff + s + j] + i * gg;
                 cOut[cOff + s + j] = cv;
-                tcOut[tcOff + s + j] = cv;
-            }
-            Kernels.tanh(tcOut, tcOff + s, H);
-            for (int j = 0; j < H; j++) {
-                hOut[hOff + s + j] = g[r + 3 * H + j] * tcOut[tcOff + s + j];
+                float t = Kernels.tanh(cv);
+                tcOut[tcOff + s + j] = t;
+                hOut[hOff + s + j] = o * t;
             }
         }
     }
@@ -91,6 +96,8 @@ public final class LstmLayer extends RecurrentLayer {
         dcNext = grow(dcNext, N * H);
         Arrays.fill(dhNext, 0, N * H, 0f);
         Arrays.fill(dcNext, 0, N * H, 0f);
+        db = grow(db, gh);
+        Arrays.fill(db, 0, gh, 0f);
         for (int t = T - 1; t >= 0; t--) {
             int z = t * N * gh;
             int s = t * N * H;
@@ -98,7 +105,8 @@ public final class LstmLayer extends RecurrentLayer {
                 int r = z + n * gh;
                 int q = n * H;
                 int j0 = VECTOR
-                        ? VectorLstmBackward.row(H, gates, r, tc, cAll, s + q, dy, dyOff + s + q, dhNext, dcNext, q, dz) : 0;
+                        ? VectorLstm.backwardRow(H, gates, r, tc, cAll, s + q, dy, dyOff + s + q, dhNext, dcNext, q, dz, db)
+                        : 0;
                 for (int j = j0; j < H; j++) {
                     float i = gates[r + j];
                     float f = gates[r + H + j];
@@ -109,10 +117,19 @@ public final class LstmLayer extends RecurrentLayer {
                     // h = o tanh(c): dc += dh o (1 - tanh^2 c)
                     float dc = dcNext[q + j] + dh * o * (1f - tcv * tcv);
                     // c = f c_prev + i g
-                    dz[r + j] = dc * g * i * (1f - i);                              // d zi
-                    dz[r + H + j] = dc * cAll[s + q + j] * f * (1f - f);             // d zf
-                    dz[r + 2 * H + j] = dc * i * (1f - g * g);                        // d zg
-                    dz[r + 3 * H + j] = dh * tcv * o * (1f - o);                      // d zo
+                    float dzi = dc * g * i * (1f - i);
+                    float dzf = dc * cAll[s + q + j] * f * (1f - f);
+                    float dzg = dc * i * (1f - g * g);
+                    float dzo = dh * tcv * o * (1f - o);
+                    dz[r + j] = dzi;
+                    dz[r + H + j] = dzf;
+                    dz[r + 2 * H + j] = dzg;
+                    dz[r + 3 * H + j] = dzo;
+                    // db = the column sums of dz, in the order the rows are made
+                    db[j] += dzi;
+                    db[H + j] += dzf;
+                    db[2 * H + j] += dzg;
+                    db[3 * H + j] += dzo;
                     dcNext[q + j] = dc * f;
                 }
             }
@@ -123,8 +140,7 @@ public final class LstmLayer extends RecurrentLayer {
         dc0 = grow(dc0, N * H);
         System.arraycopy(dhNext, 0, dh0, 0, N * H);
         System.arraycopy(dcNext, 0, dc0, 0, N * H);
-        recurrentGradients(dz, T * N);
-        inputGradients(dz, T * N, dx, dxOff);
+        sharedBiasGradients(dz, T * N, db, dx, dxOff);
     }
 
     @Override

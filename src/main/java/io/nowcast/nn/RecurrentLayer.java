@@ -39,6 +39,7 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
     protected float[] hAll = new float[0];  // ((T+1)*N, H): block 0 is h_0, block t+1 is h_{t+1}
     // ---- gradients of the last backward w.r.t. the initial state ----
     protected float[] dh0 = new float[0];   // (N, H)
+    private float[] biasGrad = new float[0]; // (GH): the column sums of dz, for sharedBiasGradients
     // ---- inference step ----
     private float[] biasStep = new float[0]; // (stepRows): the step's biases, summed on every step
     protected final float[][] gateStep = new float[4][0]; // per gate block (N, H): the step's activated gates
@@ -307,9 +308,14 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
 
     /** Accumulates dW_ih, db_ih from dz (TN, GH) and writes dx = dz W_ih. */
     protected void inputGradients(float[] dz, int rows, float[] dx, int dxOff) {
+        Kernels.addColumnSums(dz, 0, rows, gh, biasIh.g());
+        inputWeightGradients(dz, rows, dx, dxOff);
+    }
+
+    /** Accumulates dW_ih from dz (TN, GH) and writes dx = dz W_ih. */
+    private void inputWeightGradients(float[] dz, int rows, float[] dx, int dxOff) {
         // dW_ih (GH, D) += dz^T (GH, TN) * x (TN, D)
         gemm.gemm(true, false, gh, inputSize, rows, 1f, dz, 0, gh, x, xOff, inputSize, 1f, weightIh.g(), 0, inputSize);
-        Kernels.addColumnSums(dz, 0, rows, gh, biasIh.g());
         if (dx != null) {
             // dx (TN, D) = dz (TN, GH) * W_ih (GH, D)
             gemm.gemm(false, false, rows, inputSize, gh, 1f, dz, 0, gh, weightIh.w(), 0, inputSize, 0f, dx, dxOff, inputSize);
@@ -318,9 +324,36 @@ public abstract sealed class RecurrentLayer permits RnnLayer, LstmLayer, GruLaye
 
     /** Accumulates dW_hh, db_hh from dz (TN, GH) and the previous hidden states hAll[0..TN). */
     protected void recurrentGradients(float[] dz, int rows) {
+        recurrentWeightGradients(dz, rows);
+        Kernels.addColumnSums(dz, 0, rows, gh, biasHh.g());
+    }
+
+    private void recurrentWeightGradients(float[] dz, int rows) {
         // dW_hh (GH, H) += dz^T (GH, TN) * h_prev (TN, H)
         gemm.gemm(true, false, gh, hiddenSize, rows, 1f, dz, 0, gh, hAll, 0, hiddenSize, 1f, weightHh.g(), 0, hiddenSize);
-        Kernels.addColumnSums(dz, 0, rows, gh, biasHh.g());
+    }
+
+    /**
+     * Every parameter's gradient for a cell whose two biases see the same dz (TN, GH), as RNN's
+     * and LSTM's do (z = W_ih x + b_ih + W_hh h + b_hh): dW_hh, dW_ih, and both bias gradients
+     * from db (GH), the column sums of dz, which the caller may have summed on its way (null:
+     * summed here, once for the two); writes dx = dz W_ih.
+     */
+    protected void sharedBiasGradients(float[] dz, int rows, float[] db, float[] dx, int dxOff) {
+        if (db == null) {
+            biasGrad = grow(biasGrad, gh);
+            java.util.Arrays.fill(biasGrad, 0, gh, 0f);
+            Kernels.addColumnSums(dz, 0, rows, gh, biasGrad);
+            db = biasGrad;
+        }
+        float[] gi = biasIh.g();
+        float[] gb = biasHh.g();
+        for (int j = 0; j < gh; j++) {
+            gi[j] += db[j];
+            gb[j] += db[j];
+        }
+        recurrentWeightGradients(dz, rows);
+        inputWeightGradients(dz, rows, dx, dxOff);
     }
 
     protected float[] summedBias() {

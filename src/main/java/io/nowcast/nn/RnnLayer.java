@@ -72,8 +72,7 @@ public final class RnnLayer extends RecurrentLayer {
         }
         dh0 = grow(dh0, N * H);
         System.arraycopy(dhNext, 0, dh0, 0, N * H);
-        recurrentGradients(dz, T * N);
-        inputGradients(dz, T * N, dx, dxOff);
+        sharedBiasGradients(dz, T * N, null, dx, dxOff);
     }
 
     @Override

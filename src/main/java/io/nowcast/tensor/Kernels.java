@@ -39,6 +39,14 @@ public final class Kernels {
     private Kernels() {
     }
 
+    /**
+     * Whether the array kernels run on the Vector API ({@link VectorKernels}, {@link VectorLstm}):
+     * the module is in the boot layer and multiply-adds are fused in hardware.
+     */
+    public static boolean vectorised() {
+        return VECTOR;
+    }
+
     /** {@code a * b + c}, fused when the hardware does it (see {@link #FMA}). */
     private static float madd(float a, float b, float c) {
         return FMA ? Math.fma(a, b, c) : a * b + c;

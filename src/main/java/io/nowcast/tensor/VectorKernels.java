@@ -25,7 +25,7 @@ final class VectorKernels {
     }
 
     /** The rational tanh of {@link Kernels} on clamped v (see its constants). */
-    private static FloatVector tanhClamped(FloatVector v) {
+    static FloatVector tanhClamped(FloatVector v) {
         FloatVector x2 = v.mul(v);
         FloatVector p = x2.fma(Kernels.A13, Kernels.A11);
         p = p.fma(x2, FloatVector.broadcast(S, Kernels.A9));
@@ -40,7 +40,7 @@ final class VectorKernels {
         return p.div(q);
     }
 
-    private static FloatVector clamp(FloatVector x) {
+    static FloatVector clamp(FloatVector x) {
         return x.lanewise(VectorOperators.MIN, Kernels.CLAMP).lanewise(VectorOperators.MAX, -Kernels.CLAMP);
     }
 
