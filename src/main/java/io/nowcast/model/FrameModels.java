@@ -85,7 +85,7 @@ public final class FrameModels {
     public static boolean isFrameModel(Path file) {
         try {
             String json = SafeTensors.read(file).metadata().get(ModelFiles.METADATA_KEY);
-            ModelKind k = json == null ? null : FrameSpec.sniffKind(json);
+            ModelKind k = json == null ? null : MetadataReader.sniffKind(json);
             return k != null && k.isFrame();
         } catch (ModelFileException e) {
             return false;

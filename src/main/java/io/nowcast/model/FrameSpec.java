@@ -220,24 +220,8 @@ public final class FrameSpec {
 
     /** Parses and checks the {@code nowcast} metadata of a frame model file; errors name the file and the field. */
     public static FrameSpec parse(String json, String file) throws ModelFileException {
-        JsonNode o;
-        try {
-            o = JSON.readTree(json);
-        } catch (Exception e) {
-            throw new ModelFileException(file + ": metadata 'nowcast' is not valid JSON: " + e.getMessage());
-        }
-        if (o == null || !o.isObject()) {
-            throw new ModelFileException(file + ": metadata 'nowcast': expected a JSON object");
-        }
-        F f = new F(file);
-        String format = f.text(o, "format");
-        if (!ModelSpec.FORMAT.equals(format)) {
-            throw f.error("format", "expected \"" + ModelSpec.FORMAT + "\", found \"" + format + "\"");
-        }
-        int fv = f.integer(o, "format_version", 1, Integer.MAX_VALUE);
-        if (fv > ModelSpec.FORMAT_VERSION) {
-            throw f.error("format_version", "this Nowcast reads version " + ModelSpec.FORMAT_VERSION + " and older, found " + fv);
-        }
+        MetadataReader f = MetadataReader.read(json, file);
+        JsonNode o = f.root();
         FrameSpec s = new FrameSpec();
         String kind = f.text(o, "kind");
         s.kind = ModelKind.parse(kind);
@@ -275,92 +259,16 @@ public final class FrameSpec {
         s.noiseModel = f.text(z, "noise.model");
         s.noiseSigma = f.number(z, "noise.sigma", 0, 1e6);
         s.noiseAmount = f.number(z, "noise.amount", 0, 1);
-        JsonNode clip = z.get("clip");
-        if (clip != null && !clip.isNull()) {
-            if (!clip.isBoolean()) {
-                throw f.error("noise.clip", "expected true or false, found " + clip);
-            }
-            s.noiseClip = clip.asBoolean();
-        }
+        s.noiseClip = f.optBoolean(z, "noise.clip", s.noiseClip);
         String p = s.problem();
         if (p != null) {
             int colon = p.indexOf(": ");
             throw f.error(p.substring(0, colon), p.substring(colon + 2));
         }
-        JsonNode pv = o.get("provenance");
-        if (pv != null && !pv.isNull()) {
-            if (!pv.isObject()) {
-                throw f.error("provenance", "expected an object, found " + pv);
-            }
-            @SuppressWarnings("unchecked")
-            Map<String, Object> m = JSON.convertValue(pv, LinkedHashMap.class);
-            s.provenance = m;
+        JsonNode pv = f.optObject(o, "provenance");
+        if (pv != null) {
+            s.provenance = MetadataReader.toMap(pv);
         }
         return s;
-    }
-
-    /** The kind named by a metadata document, or null when it has none (no exception: for sniffing). */
-    static ModelKind sniffKind(String json) {
-        try {
-            JsonNode o = JSON.readTree(json);
-            JsonNode k = o == null ? null : o.get("kind");
-            return k == null || !k.isTextual() ? null : ModelKind.parse(k.asText());
-        } catch (Exception e) {
-            return null;
-        }
-    }
-
-    /** Field access that names the file and the field in every complaint. */
-    private record F(String file) {
-        ModelFileException error(String field, String what) {
-            return new ModelFileException(file + ": metadata field '" + field + "': " + what);
-        }
-
-        private static String leaf(String path) {
-            return path.substring(path.lastIndexOf('.') + 1);
-        }
-
-        String text(JsonNode o, String path) throws ModelFileException {
-            JsonNode v = o.get(leaf(path));
-            if (v == null || !v.isTextual()) {
-                throw error(path, v == null ? "missing (expected a string)" : "expected a string, found " + v);
-            }
-            return v.asText();
-        }
-
-        String optText(JsonNode o, String path, String dflt) throws ModelFileException {
-            JsonNode v = o.get(leaf(path));
-            if (v == null || v.isNull()) {
-                return dflt;
-            }
-            if (!v.isTextual()) {
-                throw error(path, "expected a string, found " + v);
-            }
-            return v.asText();
-        }
-
-        JsonNode object(JsonNode o, String path) throws ModelFileException {
-            JsonNode v = o.get(leaf(path));
-            if (v == null || !v.isObject()) {
-                throw error(path, v == null ? "missing (expected an object)" : "expected an object, found " + v);
-            }
-            return v;
-        }
-
-        int integer(JsonNode o, String path, int min, int max) throws ModelFileException {
-            JsonNode v = o.get(leaf(path));
-            if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < min || v.asInt() > max) {
-                throw error(path, "expected an integer in [" + min + ", " + max + "], found " + (v == null ? "nothing" : v));
-            }
-            return v.asInt();
-        }
-
-        float number(JsonNode o, String path, double min, double max) throws ModelFileException {
-            JsonNode v = o.get(leaf(path));
-            if (v == null || !v.isNumber() || !(v.doubleValue() >= min && v.doubleValue() <= max)) {
-                throw error(path, "expected a number in [" + min + ", " + max + "], found " + (v == null ? "nothing" : v));
-            }
-            return v.floatValue();
-        }
     }
 }

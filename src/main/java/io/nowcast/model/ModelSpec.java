@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.nowcast.nn.CellType;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -177,26 +176,10 @@ public final class ModelSpec {
 
     /** Parses and checks the {@code nowcast} metadata document of {@code file}. */
     public static ModelSpec parse(String json, String file) throws ModelFileException {
-        JsonNode o;
-        try {
-            o = JSON.readTree(json);
-        } catch (Exception e) {
-            throw new ModelFileException(file + ": metadata 'nowcast' is not valid JSON: " + e.getMessage());
-        }
-        if (o == null || !o.isObject()) {
-            throw new ModelFileException(file + ": metadata 'nowcast': expected a JSON object");
-        }
-        Fields f = new Fields(file, o);
-        String format = f.text("format");
-        if (!FORMAT.equals(format)) {
-            throw f.error("format", "expected \"" + FORMAT + "\", found \"" + format + "\"");
-        }
-        int fv = f.integer(o, "format_version", 1, Integer.MAX_VALUE);
-        if (fv > FORMAT_VERSION) {
-            throw f.error("format_version", "this Nowcast reads version " + FORMAT_VERSION + " and older, found " + fv);
-        }
+        MetadataReader f = MetadataReader.read(json, file);
+        JsonNode o = f.root();
         ModelSpec s = new ModelSpec();
-        String kind = f.text("kind");
+        String kind = f.text(o, "kind");
         s.kind = ModelKind.parse(kind);
         if (s.kind == null) {
             throw f.error("kind", "expected one of " + ModelKind.ids() + ", found \"" + kind + "\"");
@@ -246,22 +229,16 @@ public final class ModelSpec {
             throw f.error("horizon", "architecture.output_size " + s.outputSize + " is not a multiple of the horizon "
                     + s.horizon);
         }
-        JsonNode rel = o.get("relative_to_input");
-        if (rel != null && !rel.isNull()) {
-            if (!rel.isBoolean()) {
-                throw f.error("relative_to_input", "expected true or false, found " + rel);
+        s.relativeToInput = f.optBoolean(o, "relative_to_input", false);
+        if (s.relativeToInput) {
+            if (s.kind != ModelKind.FORECASTER || s.head == Head.NONE || s.targets.isEmpty()) {
+                throw f.error("relative_to_input", "only a forecaster with a head and named targets predicts"
+                        + " relative to its inputs");
             }
-            s.relativeToInput = rel.asBoolean();
-            if (s.relativeToInput) {
-                if (s.kind != ModelKind.FORECASTER || s.head == Head.NONE || s.targets.isEmpty()) {
-                    throw f.error("relative_to_input", "only a forecaster with a head and named targets predicts"
-                            + " relative to its inputs");
-                }
-                for (String t : s.targets) {
-                    if (!s.inputFeatures.contains(t)) {
-                        throw f.error("relative_to_input", "the target \"" + t + "\" is not an input feature "
-                                + s.inputFeatures + ", so it has no current value to be relative to");
-                    }
+            for (String t : s.targets) {
+                if (!s.inputFeatures.contains(t)) {
+                    throw f.error("relative_to_input", "the target \"" + t + "\" is not an input feature "
+                            + s.inputFeatures + ", so it has no current value to be relative to");
                 }
             }
         }
@@ -302,9 +279,7 @@ public final class ModelSpec {
         }
         JsonNode p = o.get("provenance");
         if (p != null && p.isObject()) {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> m = JSON.convertValue(p, LinkedHashMap.class);
-            s.provenance = m;
+            s.provenance = MetadataReader.toMap(p);
         }
         return s;
     }
@@ -313,7 +288,7 @@ public final class ModelSpec {
      * A series denoiser cleans every column it reads: a linear head with one output per input,
      * named columns, the standardisation (the noise level is in its units) and the noise model.
      */
-    private static void checkSeriesDenoiser(Fields f, JsonNode o, ModelSpec s) throws ModelFileException {
+    private static void checkSeriesDenoiser(MetadataReader f, JsonNode o, ModelSpec s) throws ModelFileException {
         if (s.head != Head.LINEAR) {
             throw f.error("architecture.head", "a series denoiser has a linear head, found " + s.head.id());
         }
@@ -336,18 +311,11 @@ public final class ModelSpec {
         if (!io.nowcast.data.SeriesNoise.MODELS.contains(s.noiseModel)) {
             throw f.error("noise.model", "expected one of " + io.nowcast.data.SeriesNoise.MODELS + ", found \"" + s.noiseModel + "\"");
         }
-        s.noiseSigma = number(f, z, "noise.sigma", 0, 1e6);
-        s.noiseAmount = number(f, z, "noise.amount", 0, 1);
-        JsonNode res = o.get("residual");
-        if (res != null && !res.isNull()) {
-            if (!res.isBoolean()) {
-                throw f.error("residual", "expected true or false, found " + res);
-            }
-            s.residual = res.asBoolean();
-        }
-        JsonNode base = o.get("smoothing_base");
-        if (base != null && !base.isNull()) {
-            JsonNode b = f.object(o, "smoothing_base");
+        s.noiseSigma = f.number(z, "noise.sigma", 0, 1e6);
+        s.noiseAmount = f.number(z, "noise.amount", 0, 1);
+        s.residual = f.optBoolean(o, "residual", s.residual);
+        JsonNode b = f.optObject(o, "smoothing_base");
+        if (b != null) {
             if (!s.residual) {
                 throw f.error("smoothing_base", "a smoothing base is the base of a residual output; residual is false");
             }
@@ -356,7 +324,7 @@ public final class ModelSpec {
                 throw f.error("smoothing_base.alphas", "expected an array of 1 to 64 smoothing factors, found " + a);
             }
             float[] alphas = f.floats(b, "smoothing_base.alphas", a.size());
-            float timeConstant = number(f, b, "smoothing_base.time_constant", 1, 1e6);
+            float timeConstant = f.number(b, "smoothing_base.time_constant", 1, 1e6);
             try {
                 s.smoothingBase = new SmoothingBase(alphas, timeConstant);
             } catch (IllegalArgumentException e) {
@@ -370,121 +338,13 @@ public final class ModelSpec {
         }
     }
 
-    private static float number(Fields f, JsonNode o, String path, double min, double max) throws ModelFileException {
-        JsonNode v = o.get(path.substring(path.lastIndexOf('.') + 1));
-        if (v == null || !v.isNumber() || !(v.doubleValue() >= min && v.doubleValue() <= max)) {
-            throw f.error(path, "expected a number in [" + min + ", " + max + "], found " + (v == null ? "nothing" : v));
-        }
-        return v.floatValue();
-    }
-
-    private static void checkPositive(Fields f, String field, float[] v) throws ModelFileException {
+    private static void checkPositive(MetadataReader f, String field, float[] v) throws ModelFileException {
         if (v != null) {
             for (int i = 0; i < v.length; i++) {
                 if (!(v[i] > 0f) || !Float.isFinite(v[i])) {
                     throw f.error(field, "expected positive finite values, found " + v[i] + " at index " + i);
                 }
             }
-        }
-    }
-
-    /** Field access that names the file and the field in every complaint. */
-    private static final class Fields {
-        private final String file;
-        private final JsonNode root;
-
-        Fields(String file, JsonNode root) {
-            this.file = file;
-            this.root = root;
-        }
-
-        ModelFileException error(String field, String what) {
-            return new ModelFileException(file + ": metadata field '" + field + "': " + what);
-        }
-
-        String text(String key) throws ModelFileException {
-            return text(root, key);
-        }
-
-        String text(JsonNode o, String path) throws ModelFileException {
-            JsonNode v = o.get(leaf(path));
-            if (v == null || !v.isTextual()) {
-                throw error(path, v == null ? "missing (expected a string)" : "expected a string, found " + v);
-            }
-            return v.asText();
-        }
-
-        String optText(JsonNode o, String path, String dflt) throws ModelFileException {
-            JsonNode v = o.get(leaf(path));
-            if (v == null || v.isNull()) {
-                return dflt;
-            }
-            if (!v.isTextual()) {
-                throw error(path, "expected a string, found " + v);
-            }
-            return v.asText();
-        }
-
-        JsonNode object(JsonNode o, String path) throws ModelFileException {
-            JsonNode v = o.get(leaf(path));
-            if (v == null || !v.isObject()) {
-                throw error(path, v == null ? "missing (expected an object)" : "expected an object, found " + v);
-            }
-            return v;
-        }
-
-        int integer(JsonNode o, String path, int min, int max) throws ModelFileException {
-            JsonNode v = o.get(leaf(path));
-            if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < min || v.asInt() > max) {
-                throw error(path, "expected an integer in [" + min + ", " + max + "], found " + (v == null ? "nothing" : v.toString()));
-            }
-            return v.asInt();
-        }
-
-        List<String> stringList(JsonNode o, String path) throws ModelFileException {
-            JsonNode v = o.get(leaf(path));
-            List<String> out = new ArrayList<>();
-            if (v == null || v.isNull()) {
-                return out;
-            }
-            if (!v.isArray()) {
-                throw error(path, "expected an array of strings, found " + v);
-            }
-            for (Iterator<JsonNode> it = v.elements(); it.hasNext(); ) {
-                JsonNode e = it.next();
-                if (!e.isTextual()) {
-                    throw error(path, "expected an array of strings, found element " + e);
-                }
-                out.add(e.asText());
-            }
-            return out;
-        }
-
-        float[] floats(JsonNode o, String path, int size) throws ModelFileException {
-            JsonNode v = o.get(leaf(path));
-            if (v == null || v.isNull()) {
-                return null;
-            }
-            if (!v.isArray() || v.size() != size) {
-                throw error(path, "expected an array of " + size + " numbers, found " + v);
-            }
-            float[] out = new float[size];
-            for (int i = 0; i < size; i++) {
-                JsonNode e = v.get(i);
-                if (!e.isNumber()) {
-                    throw error(path, "expected numbers, found " + e + " at index " + i);
-                }
-                out[i] = e.floatValue();
-                if (!Float.isFinite(out[i])) {
-                    throw error(path, "expected finite numbers, found " + e + " at index " + i);
-                }
-            }
-            return out;
-        }
-
-        private static String leaf(String path) {
-            int dot = path.lastIndexOf('.');
-            return dot < 0 ? path : path.substring(dot + 1);
         }
     }
 }
