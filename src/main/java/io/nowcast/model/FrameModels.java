@@ -1,19 +1,11 @@
 package io.nowcast.model;
 
-import io.nowcast.nn.Param;
 import io.nowcast.nn.Sequential;
 import io.nowcast.tensor.Gemm;
 import io.nowcast.tensor.Gemms;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * Frame model files: safetensors with PyTorch-like tensor names ({@code body.0.weight} (C, in, 3, 3),
@@ -41,44 +33,12 @@ public final class FrameModels {
         FrameSpec spec = FrameSpec.parse(json, name);
         Sequential body = spec.kind == ModelKind.FRAME_DENOISER
                 ? FrameDenoiser.network(spec, gemm) : SuperResolver.network(spec, gemm);
-        Map<String, SafeTensors.Tensor> tensors = new LinkedHashMap<>(c.tensors());
-        Set<String> unused = new LinkedHashSet<>(tensors.keySet());
-        String arch = describe(spec);
-        for (Param p : body.params()) {
-            SafeTensors.Tensor t = tensors.get(p.name);
-            if (t == null) {
-                throw new ModelFileException(name + ": tensor " + p.name + ": missing (expected shape "
-                        + Arrays.toString(p.shape()) + " for " + arch + ")");
-            }
-            if (!Arrays.equals(t.shape(), p.shape())) {
-                throw new ModelFileException(name + ": tensor " + p.name + ": expected shape " + Arrays.toString(p.shape())
-                        + " for " + arch + ", found " + Arrays.toString(t.shape()));
-            }
-            float[] d = t.data();
-            for (int i = 0; i < d.length; i++) {
-                if (!Float.isFinite(d[i])) {
-                    throw new ModelFileException(name + ": tensor " + p.name + ": expected finite values, found "
-                            + d[i] + " at index " + i);
-                }
-            }
-            p.set(d);
-            unused.remove(p.name);
-        }
-        if (!unused.isEmpty()) {
-            throw new ModelFileException(name + ": tensor " + unused.iterator().next() + ": not part of " + arch
-                    + " (unexpected tensors: " + unused + ")");
-        }
+        TensorBinder.bind(name, c.tensors(), body.params(), describe(spec), p -> false);
         return spec.kind == ModelKind.FRAME_DENOISER ? new FrameDenoiser(spec, body) : new SuperResolver(spec, body);
     }
 
     public static void save(FrameModel m, Path file) throws IOException {
-        List<SafeTensors.Tensor> tensors = new ArrayList<>();
-        for (Param p : m.body().params()) {
-            tensors.add(new SafeTensors.Tensor(p.name, p.shape(), Arrays.copyOf(p.w(), p.size())));
-        }
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put(ModelFiles.METADATA_KEY, m.spec().toJson());
-        SafeTensors.write(file, meta, tensors);
+        TensorBinder.write(file, m.spec().toJson(), m.body().params());
     }
 
     /** True when the file is a readable safetensors file whose metadata names a frame kind. */

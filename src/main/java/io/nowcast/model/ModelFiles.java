@@ -1,20 +1,15 @@
 package io.nowcast.model;
 
 import io.nowcast.nn.CellType;
-import io.nowcast.nn.Param;
 import io.nowcast.nn.RecurrentNet;
 import io.nowcast.tensor.Gemm;
 import io.nowcast.tensor.Gemms;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Model files: safetensors with PyTorch tensor names, Nowcast's {@link ModelSpec} as JSON under the
@@ -38,13 +33,7 @@ public final class ModelFiles {
     }
 
     public static void save(Path file, ModelSpec spec, RecurrentNet net) throws IOException {
-        List<SafeTensors.Tensor> tensors = new ArrayList<>();
-        for (Param p : net.params()) {
-            tensors.add(new SafeTensors.Tensor(p.name, p.shape(), Arrays.copyOf(p.w(), p.size())));
-        }
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put(METADATA_KEY, spec.toJson());
-        SafeTensors.write(file, meta, tensors);
+        TensorBinder.write(file, spec.toJson(), net.params());
     }
 
     public static Model load(Path file) throws ModelFileException {
@@ -72,34 +61,8 @@ public final class ModelFiles {
             spec = inferSpec(name, tensors);
         }
         RecurrentNet net = new RecurrentNet(spec.cell, spec.inputSize, spec.hiddenSize, spec.numLayers, spec.headOutputs(), gemm);
-        Set<String> unused = new LinkedHashSet<>(tensors.keySet());
-        for (Param p : net.params()) {
-            SafeTensors.Tensor t = tensors.get(p.name);
-            if (t == null) {
-                if (json == null && p.name.contains(".bias")) {
-                    continue; // PyTorch bias=False: zeros
-                }
-                throw new ModelFileException(name + ": tensor " + p.name + ": missing (expected shape "
-                        + Arrays.toString(p.shape()) + " for " + describe(spec) + ")");
-            }
-            if (!Arrays.equals(t.shape(), p.shape())) {
-                throw new ModelFileException(name + ": tensor " + p.name + ": expected shape " + Arrays.toString(p.shape())
-                        + " for " + describe(spec) + ", found " + Arrays.toString(t.shape()));
-            }
-            float[] d = t.data();
-            for (int i = 0; i < d.length; i++) {
-                if (!Float.isFinite(d[i])) {
-                    throw new ModelFileException(name + ": tensor " + p.name + ": expected finite values, found "
-                            + d[i] + " at index " + i);
-                }
-            }
-            p.set(d);
-            unused.remove(p.name);
-        }
-        if (!unused.isEmpty()) {
-            throw new ModelFileException(name + ": tensor " + unused.iterator().next() + ": not part of "
-                    + describe(spec) + " (unexpected tensors: " + unused + ")");
-        }
+        // a PyTorch state_dict saved with bias=False has no biases: they stay zeros
+        TensorBinder.bind(name, tensors, net.params(), describe(spec), p -> json == null && p.name.contains(".bias"));
         try {
             return Model.of(spec, net);
         } catch (IllegalArgumentException e) {
