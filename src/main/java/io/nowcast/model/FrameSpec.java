@@ -1,7 +1,6 @@
 package io.nowcast.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.nowcast.data.ImageNoise;
 
@@ -59,8 +58,6 @@ public final class FrameSpec {
     /** Whether the training noisy input was clipped to [0, 1] (camera-like data). */
     public boolean noiseClip = false;
     public Map<String, Object> provenance = new LinkedHashMap<>();
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A denoiser description (recurrent: two input channels). */
     public static FrameSpec denoiser(int layers, int channels, boolean recurrent) {
@@ -186,12 +183,7 @@ public final class FrameSpec {
     }
 
     public String toJson() {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("format", ModelSpec.FORMAT);
-        o.put("format_version", ModelSpec.FORMAT_VERSION);
-        o.put("kind", kind.id);
-        o.put("name", name);
-        o.put("version", version);
+        ObjectNode o = MetadataWriter.begin(kind, name, version);
         ObjectNode a = o.putObject("architecture");
         a.put("layers", layers);
         a.put("channels", channels);
@@ -210,12 +202,7 @@ public final class FrameSpec {
         z.put("sigma", noiseSigma);
         z.put("amount", noiseAmount);
         z.put("clip", noiseClip);
-        o.set("provenance", JSON.valueToTree(provenance));
-        try {
-            return JSON.writeValueAsString(o);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return MetadataWriter.finish(o, provenance);
     }
 
     /** Parses and checks the {@code nowcast} metadata of a frame model file; errors name the file and the field. */

@@ -1,7 +1,6 @@
 package io.nowcast.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.nowcast.nn.CellType;
@@ -106,15 +105,8 @@ public final class ModelSpec {
         }
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     public String toJson() {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("format", FORMAT);
-        o.put("format_version", FORMAT_VERSION);
-        o.put("kind", kind.id);
-        o.put("name", name);
-        o.put("version", version);
+        ObjectNode o = MetadataWriter.begin(kind, name, version);
         ObjectNode a = o.putObject("architecture");
         a.put("cell", cell.id);
         a.put("input_size", inputSize);
@@ -153,12 +145,7 @@ public final class ModelSpec {
         if (vocabulary != null) {
             o.put("vocabulary", vocabulary);
         }
-        o.set("provenance", JSON.valueToTree(provenance));
-        try {
-            return JSON.writeValueAsString(o);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return MetadataWriter.finish(o, provenance);
     }
 
     private static void strings(ArrayNode a, List<String> s) {
