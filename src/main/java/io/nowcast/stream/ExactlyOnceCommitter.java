@@ -24,10 +24,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
- * Exactly-once: the outputs of the batches of one commit interval, the per-stream state records the
- * processor writes just before the commit ({@code beforeCommit}) and the input offsets of those
+ * Exactly-once: the outputs of the batches of one commit interval, the per-stream state records
+ * asked for just before the commit ({@code stateRecords}) and the input offsets of those
  * batches go to Kafka in one transaction of a transactional producer, the offsets with
  * {@code sendOffsetsToTransaction(offsets, consumer.groupMetadata())} (KIP-447: one producer per
  * instance, zombies fenced by the group generation). A reader with {@code read_committed} sees all
@@ -86,7 +87,7 @@ final class ExactlyOnceCommitter implements OutputCommitter {
     private final Producer<byte[], byte[]> producer;
     private final Consumer<byte[], byte[]> consumer;
     private final long intervalNanos;
-    private final Runnable beforeCommit;
+    private final Supplier<List<ProducerRecord<byte[], byte[]>>> stateRecords;
     private final LongSupplier nanoTime;
     private final int deadLetterLimit;
     private boolean open;
@@ -102,21 +103,22 @@ final class ExactlyOnceCommitter implements OutputCommitter {
 
     /**
      * @param producer       transactional, {@code initTransactions} already called
-     * @param beforeCommit   writes (through {@link #send}) what has to be in the transaction before it
-     *                       commits: the states of the streams it changed
+     * @param stateRecords   what has to be in the transaction before it commits: the states of the
+     *                       streams it changed (written with the transaction's other outputs)
      * @param maxRequestSize the producer's {@code max.request.size}
      */
     ExactlyOnceCommitter(Producer<byte[], byte[]> producer, Consumer<byte[], byte[]> consumer, long intervalMs,
-                         Runnable beforeCommit, int maxRequestSize) {
-        this(producer, consumer, intervalMs, beforeCommit, maxRequestSize, System::nanoTime);
+                         Supplier<List<ProducerRecord<byte[], byte[]>>> stateRecords, int maxRequestSize) {
+        this(producer, consumer, intervalMs, stateRecords, maxRequestSize, System::nanoTime);
     }
 
     ExactlyOnceCommitter(Producer<byte[], byte[]> producer, Consumer<byte[], byte[]> consumer, long intervalMs,
-                         Runnable beforeCommit, int maxRequestSize, LongSupplier nanoTime) {
+                         Supplier<List<ProducerRecord<byte[], byte[]>>> stateRecords, int maxRequestSize,
+                         LongSupplier nanoTime) {
         this.producer = producer;
         this.consumer = consumer;
         this.intervalNanos = intervalMs * 1_000_000L;
-        this.beforeCommit = beforeCommit;
+        this.stateRecords = stateRecords;
         this.nanoTime = nanoTime;
         this.deadLetterLimit = Math.max(1024, maxRequestSize - DEAD_LETTER_MARGIN);
     }
@@ -190,7 +192,9 @@ final class ExactlyOnceCommitter implements OutputCommitter {
 
     private void commitNow() {
         try {
-            beforeCommit.run();
+            for (ProducerRecord<byte[], byte[]> r : stateRecords.get()) {
+                send(r, false);
+            }
             if (!offsets.isEmpty()) {
                 producer.sendOffsetsToTransaction(new HashMap<>(offsets), consumer.groupMetadata());
             }

@@ -6,7 +6,6 @@ import io.nowcast.codec.RejectReason;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
@@ -49,22 +48,14 @@ import java.util.function.LongSupplier;
  * {@link RejectReason#MODEL_ERROR} and its stream restarts (no previous frame, step count 0), its
  * event time kept for the order checks. The other frames are unaffected.
  *
+ * <p>The grouping, rounds, event-time policy, retries and counts are those of {@link StreamBatcher};
+ * this class is what is particular to frames: the size checks, the calls by frame size, the
+ * previous frames and the encoding.
+ *
  * <p>Not thread-safe: one runner per pipeline, called from the processor's loop thread. It knows
- * nothing of Kafka: frames come in as a list, results leave through an {@link Output}.
+ * nothing of Kafka: frames come in as a list, results leave as a {@link BatchResult}.
  */
 public final class FrameRunner implements StreamRunner {
-    /** Where the results of a batch go, in the order they are made. */
-    public interface Output {
-        /**
-         * The output frame (a raw frame record value) for the frame at {@code index} of the batch,
-         * the {@code step}-th frame of its stream since its state was (re)started.
-         */
-        void frame(int index, String stream, long step, byte[] value);
-
-        /** The frame at {@code index} of the batch cannot be processed. */
-        void rejected(int index, RejectReason reason, String message);
-    }
-
     /**
      * A frame model as the runner calls it (the signature of {@code FrameModel.apply}): n frames of
      * h x w in, n frames of (h scale) x (w scale) out; {@code prev} holds the n previous output
@@ -89,8 +80,6 @@ public final class FrameRunner implements StreamRunner {
     private final boolean recurrent;
     private final Apply model;
     private final StreamStateStore store;
-    private final boolean dropLate;
-    private final long gapMs;
     private final int fixedWidth;   // 0: any size
     private final int fixedHeight;
     private final int maxBatch;
@@ -98,28 +87,14 @@ public final class FrameRunner implements StreamRunner {
     private long maxOutputPixels = Long.MAX_VALUE;
     private String outputLimit = "";
     private final LongSupplier clockMs;
-    private final Meters.PipelineMeters meters;
+    private final StreamBatcher<Frame> batcher;
 
-    // work space, grown to the largest batch seen and then reused
-    private int[] next = new int[0];                  // (frames) next pending frame of the same stream, -1: none
-    private StreamStateStore.Entry[] active = new StreamStateStore.Entry[0];
-    private StreamStateStore.Entry[] rowEntry = new StreamStateStore.Entry[16]; // (rows) stream of each row
-    private int[] rowFrame = new int[16];             // (rows) frame index of each row
-    private boolean[] rowDone = new boolean[16];      // (rows) grouped by size already
-    private int[] group = new int[16];                // rows of one size, in row order
-    private String[] groupError = new String[16];     // per group row: its error when run alone, or null
+    // work space of one call, grown to the largest call seen and then reused
     private float[] in = new float[0];                // (m, h, w)
     private float[] prev = new float[0];              // (m, h s, w s)
     private float[] out = new float[0];               // (m, h s, w s)
-
-    private long frames;
-    private long outputs;
-    private long outOfOrder;
-    private long lateDropped;
-    private long gapResets;
-    private long modelErrors;
-    private long calls;
-    private long rows;
+    private int h;                                    // the call's frame size
+    private int w;
 
     /**
      * @param name         the pipeline's name (for messages)
@@ -149,13 +124,11 @@ public final class FrameRunner implements StreamRunner {
         this.recurrent = recurrent;
         this.model = model;
         this.store = store;
-        this.dropLate = dropLate;
-        this.gapMs = gapMs;
         this.fixedWidth = fixedWidth;
         this.fixedHeight = fixedHeight;
         this.maxBatch = maxBatch;
         this.clockMs = clockMs;
-        this.meters = meters;
+        this.batcher = new StreamBatcher<>(new Calls(), store, dropLate, gapMs, clockMs, meters);
     }
 
     /** A runner of a served frame model, with the pipeline's settings. */
@@ -231,102 +204,122 @@ public final class FrameRunner implements StreamRunner {
         return 0; // a cleaned frame is never compared with a later observation
     }
 
-    /** {@link #process(List, int[], Output)} without sources. */
-    public void process(List<Frame> batch, Output output) {
-        process(batch, null, output);
+    /** {@link #process(List, int[], BatchResult)} without sources, into a result of its own. */
+    public BatchResult process(List<Frame> batch) {
+        return process(batch, null, new BatchResult());
     }
 
     /**
-     * Processes one batch: every frame ends as exactly one output frame, one rejection, or (late,
-     * with the drop policy) nothing.
+     * Processes one batch ({@link StreamBatcher}): every frame ends as exactly one output frame,
+     * one rejection, or (late, with the drop policy) nothing.
      *
      * @param batch   frames in poll order
      * @param sources per frame, a number for where it came from (the processor numbers its
      *                partitions), kept with the stream's state; null if not tracked
+     * @param result  where the output frames and rejections go, after what it holds already
+     * @return {@code result}
      */
-    public void process(List<Frame> batch, int[] sources, Output output) {
-        int n = batch.size();
-        if (n == 0) {
-            return;
+    public BatchResult process(List<Frame> batch, int[] sources, BatchResult result) {
+        return batcher.process(batch, sources, result);
+    }
+
+    /** The frames of one model call: one size, at most frame.batch.max of them. */
+    private final class Calls implements StreamBatcher.Stepper<Frame> {
+        @Override
+        public String stream(Frame f) {
+            return f.stream();
         }
-        if (next.length < n) {
-            next = new int[Math.max(n, 2 * next.length)];
+
+        @Override
+        public long eventTime(Frame f) {
+            return f.eventTime();
         }
-        long now = clockMs.getAsLong();
-        store.beginBatch();
-        frames += n;
-        int streams = 0;
-        try {
-            // group by stream, keeping each stream's order: a linked list of frame indexes per stream
-            for (int i = 0; i < n; i++) {
-                next[i] = -1;
-                Frame f = batch.get(i);
-                String problem = sizeProblem(f);
-                if (problem != null) {
-                    output.rejected(i, problem.startsWith("output") ? RejectReason.OVERSIZED : RejectReason.WRONG_DIMENSION,
-                            problem);
-                    continue;
-                }
-                StreamStateStore.Entry e = store.acquire(f.stream(), now);
-                if (sources != null) {
-                    e.source = sources[i];
-                }
-                if (e.head < 0) {
-                    e.head = i;
-                    if (streams == active.length) {
-                        active = Arrays.copyOf(active, Math.max(16, 2 * streams));
-                    }
-                    active[streams++] = e;
-                } else {
-                    next[e.tail] = i;
-                }
-                e.tail = i;
+
+        @Override
+        public String noun() {
+            return "frame";
+        }
+
+        @Override
+        public String restart() {
+            return "from its own input";
+        }
+
+        @Override
+        public boolean admit(int index, Frame f, BatchResult result) {
+            String problem = sizeProblem(f);
+            if (problem != null) {
+                result.rejected(index, problem.startsWith("output") ? RejectReason.OVERSIZED : RejectReason.WRONG_DIMENSION,
+                        problem);
+                return false;
             }
-            // rounds: each stream's next frame (every pending one for a model that is not recurrent)
-            while (streams > 0) {
-                int r = 0;
-                int kept = 0;
-                for (int a = 0; a < streams; a++) {
-                    StreamStateStore.Entry e = active[a];
-                    do {
-                        int idx = nextInOrder(e, batch, output);
-                        if (idx < 0) {
-                            break;
-                        }
-                        long t = batch.get(idx).eventTime();
-                        if (gapMs > 0 && e.lastEventTime != StreamStateStore.NO_TIME && t - e.lastEventTime > gapMs) {
-                            e.resetState();
-                            gapResets++;
-                            meters.gapResets.increment();
-                        }
-                        e.lastEventTime = t;
-                        if (r == rowEntry.length) {
-                            growRows(2 * r);
-                        }
-                        rowEntry[r] = e;
-                        rowFrame[r] = idx;
-                        r++;
-                    } while (!recurrent && e.head >= 0);
-                    if (e.head >= 0) {
-                        active[kept++] = e;
-                    }
-                }
-                for (int a = kept; a < streams; a++) {
-                    active[a] = null;
-                }
-                streams = kept;
-                if (r > 0) {
-                    runRound(r, batch, output);
-                }
+            return true;
+        }
+
+        @Override
+        public boolean allPending() {
+            return !recurrent;
+        }
+
+        @Override
+        public boolean sameCall(Frame a, Frame b) {
+            return a.width() == b.width() && a.height() == b.height();
+        }
+
+        @Override
+        public int maxCall() {
+            return maxBatch;
+        }
+
+        @Override
+        public void reserve(int m, Frame first) {
+            h = first.height();
+            w = first.width();
+            ensure(m, h * w, h * w * scale * scale);
+        }
+
+        @Override
+        public void load(int j, StreamStateStore.Entry e, Frame f) {
+            int hw = h * w;
+            int HW = hw * scale * scale;
+            // in (m, h, w): the frames; prev (m, h s, w s): each stream's previous output, or its own input
+            System.arraycopy(f.pixels(), 0, in, j * hw, hw);
+            if (recurrent) {
+                previous(e, f.pixels(), h, w, prev, j * HW);
             }
-        } finally {
-            for (int a = 0; a < streams; a++) {
-                active[a].head = -1;
-                active[a].tail = -1;
-                active[a] = null;
+        }
+
+        @Override
+        public void stepAll(int m) {
+            model.apply(in, m, h, w, recurrent ? prev : null, out);
+        }
+
+        @Override
+        public void stepAlone(int j, int m) {
+            int hw = h * w;
+            int HW = hw * scale * scale;
+            float[] oneIn = Arrays.copyOfRange(in, j * hw, (j + 1) * hw);
+            float[] onePrev = recurrent ? Arrays.copyOfRange(prev, j * HW, (j + 1) * HW) : null;
+            float[] oneOut = new float[HW];
+            model.apply(oneIn, 1, h, w, onePrev, oneOut);
+            System.arraycopy(oneOut, 0, out, j * HW, HW);
+        }
+
+        @Override
+        public String nonFinite(int j) {
+            int HW = h * w * scale * scale;
+            int i = StreamBatcher.firstNonFinite(out, j * HW, HW);
+            return i < 0 ? null : "output pixel " + i + " is " + out[j * HW + i];
+        }
+
+        @Override
+        public byte[] emit(int j, StreamStateStore.Entry e, Frame f) {
+            int W = w * scale;
+            int H = h * scale;
+            if (recurrent) {
+                e.keepFrame(out, j * W * H, W, H);
             }
-            Arrays.fill(rowEntry, null);
-            store.trim();
+            return FrameCodec.encodeRawU8(W, H, f.eventTime(), out, j * W * H);
         }
     }
 
@@ -346,126 +339,6 @@ public final class FrameRunner implements StreamRunner {
             return "output frame of " + W + "x" + H + ": " + outputLimit;
         }
         return null;
-    }
-
-    /** Pops the stream's next frame that is in event-time order; rejects or drops the ones that are not. */
-    private int nextInOrder(StreamStateStore.Entry e, List<Frame> batch, Output output) {
-        while (e.head >= 0) {
-            int idx = e.head;
-            e.head = next[idx];
-            if (e.head < 0) {
-                e.tail = -1;
-            }
-            long t = batch.get(idx).eventTime();
-            if (e.lastEventTime != StreamStateStore.NO_TIME && t < e.lastEventTime) {
-                if (dropLate) {
-                    lateDropped++;
-                    meters.dropped.increment();
-                } else {
-                    outOfOrder++;
-                    output.rejected(idx, RejectReason.OUT_OF_ORDER, "event time " + t + " is " + (e.lastEventTime - t)
-                            + " ms before the stream's last frame (" + e.lastEventTime + ")");
-                }
-                continue;
-            }
-            return idx;
-        }
-        return -1;
-    }
-
-    /** One round's rows [0, r): grouped by frame size, each group through one model call per chunk. */
-    private void runRound(int r, List<Frame> batch, Output output) {
-        Arrays.fill(rowDone, 0, r, false);
-        for (int first = 0; first < r; first++) {
-            if (rowDone[first]) {
-                continue;
-            }
-            Frame f0 = batch.get(rowFrame[first]);
-            int w = f0.width();
-            int h = f0.height();
-            int m = 0;
-            for (int k = first; k < r; k++) {
-                Frame f = batch.get(rowFrame[k]);
-                if (!rowDone[k] && f.width() == w && f.height() == h) {
-                    rowDone[k] = true;
-                    if (m == group.length) {
-                        group = Arrays.copyOf(group, 2 * m);
-                    }
-                    group[m++] = k;
-                }
-            }
-            for (int from = 0; from < m; from += maxBatch) {
-                call(from, Math.min(m, from + maxBatch), h, w, batch, output);
-            }
-        }
-    }
-
-    /** Runs the model on the group rows [from, to) (all h x w), then finishes each. */
-    private void call(int from, int to, int h, int w, List<Frame> batch, Output output) {
-        int m = to - from;
-        int hw = h * w;
-        int HW = hw * scale * scale;
-        ensure(m, hw, HW);
-        if (groupError.length < m) {
-            groupError = new String[Math.max(m, 2 * groupError.length)];
-        }
-        for (int j = 0; j < m; j++) {
-            int row = group[from + j];
-            float[] px = batch.get(rowFrame[row]).pixels();
-            // in (m, h, w): the frames; prev (m, h s, w s): each stream's previous output, or its own input
-            System.arraycopy(px, 0, in, j * hw, hw);
-            if (recurrent) {
-                previous(rowEntry[row], px, h, w, prev, j * HW);
-            }
-            groupError[j] = null;
-        }
-        calls++;
-        rows += m;
-        meters.stepRows.record(m);
-        try {
-            long t0 = System.nanoTime();
-            model.apply(in, m, h, w, recurrent ? prev : null, out);
-            meters.step.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
-        } catch (RuntimeException batchFailure) {
-            // nothing stored was changed: run each frame alone to find the ones that fail
-            float[] oneIn = new float[hw];
-            float[] onePrev = recurrent ? new float[HW] : null;
-            float[] oneOut = new float[HW];
-            for (int j = 0; j < m; j++) {
-                System.arraycopy(in, j * hw, oneIn, 0, hw);
-                if (recurrent) {
-                    System.arraycopy(prev, j * HW, onePrev, 0, HW);
-                }
-                try {
-                    model.apply(oneIn, 1, h, w, onePrev, oneOut);
-                    System.arraycopy(oneOut, 0, out, j * HW, HW);
-                } catch (RuntimeException e) {
-                    groupError[j] = e.toString();
-                }
-            }
-        }
-        int W = w * scale;
-        int H = h * scale;
-        for (int j = 0; j < m; j++) {
-            int row = group[from + j];
-            StreamStateStore.Entry e = rowEntry[row];
-            int idx = rowFrame[row];
-            String problem = groupError[j] != null ? "the model failed: " + groupError[j] : nonFinite(j * HW, HW);
-            if (problem != null) {
-                e.resetState();
-                modelErrors++;
-                output.rejected(idx, RejectReason.MODEL_ERROR, problem + " (the stream restarts from its own input)");
-                continue;
-            }
-            if (recurrent) {
-                e.keepFrame(out, j * HW, W, H);
-            }
-            e.steps++;
-            byte[] value = FrameCodec.encodeRawU8(W, H, batch.get(idx).eventTime(), out, j * HW);
-            outputs++;
-            meters.predictions.increment();
-            output.frame(idx, e.stream(), e.steps, value);
-        }
     }
 
     /**
@@ -493,23 +366,6 @@ public final class FrameRunner implements StreamRunner {
         }
     }
 
-    /** Null if out[off, off + n) is finite, else the first value that is not. */
-    private String nonFinite(int off, int n) {
-        float acc = 0f;
-        for (int i = off, end = off + n; i < end; i++) {
-            acc += out[i] * 0f;  // 0 for a finite value, NaN otherwise
-        }
-        if (acc == 0f) {
-            return null;
-        }
-        for (int i = off, end = off + n; i < end; i++) {
-            if (!Float.isFinite(out[i])) {
-                return "output pixel " + (i - off) + " is " + out[i];
-            }
-        }
-        return null;
-    }
-
     private void ensure(int m, int hw, int HW) {
         if (in.length < m * hw) {
             in = new float[m * hw];
@@ -525,69 +381,56 @@ public final class FrameRunner implements StreamRunner {
         }
     }
 
-    private void growRows(int c) {
-        rowEntry = Arrays.copyOf(rowEntry, c);
-        rowFrame = Arrays.copyOf(rowFrame, c);
-        rowDone = Arrays.copyOf(rowDone, c);
-    }
-
     @Override
     public long[] counts() {
-        return new long[] {frames, outputs, outOfOrder, lateDropped, gapResets, modelErrors, calls, rows};
+        return batcher.counts();
     }
 
     @Override
     public void restoreCounts(long[] c) {
-        frames = c[0];
-        outputs = c[1];
-        outOfOrder = c[2];
-        lateDropped = c[3];
-        gapResets = c[4];
-        modelErrors = c[5];
-        calls = c[6];
-        rows = c[7];
+        batcher.restoreCounts(c);
     }
 
     /** Frames given to {@link #process}. */
     public long frames() {
-        return frames;
+        return batcher.inputs();
     }
 
     /** Output frames made. */
     @Override
     public long predictions() {
-        return outputs;
+        return batcher.outputs();
     }
 
     /** Out-of-order frames dead-lettered. */
     public long outOfOrder() {
-        return outOfOrder;
+        return batcher.outOfOrder();
     }
 
     @Override
     public long lateDropped() {
-        return lateDropped;
+        return batcher.lateDropped();
     }
 
     @Override
     public long gapResets() {
-        return gapResets;
+        return batcher.gapResets();
     }
 
     /** Frames dead-lettered because the model failed or gave a non-finite output. */
     public long modelErrors() {
-        return modelErrors;
+        return batcher.modelErrors();
     }
 
     /** Model calls made. */
     @Override
     public long batchedSteps() {
-        return calls;
+        return batcher.calls();
     }
 
     /** Frames over all model calls: divided by {@link #batchedSteps()}, the mean frames per call. */
     @Override
     public long rowsStepped() {
-        return rows;
+        return batcher.rows();
     }
 }

@@ -57,19 +57,14 @@ import java.util.function.LongSupplier;
  * <p>{@link #passThrough} makes a runner without a model, whose predictions echo the samples: the
  * same path at no model cost, the ceiling a model's pipeline is measured against.
  *
+ * <p>The grouping, rounds, event-time policy, retries and counts are those of {@link StreamBatcher}
+ * (which this runner gives its samples); this class is what is particular to samples: the gathered
+ * states, the model step, the live error and the encoding.
+ *
  * <p>Not thread-safe: one runner per pipeline, called from the processor's loop thread. It knows
- * nothing of Kafka: samples come in as a list, results leave through an {@link Output}.
+ * nothing of Kafka: samples come in as a list, results leave as a {@link BatchResult}.
  */
 public final class PipelineRunner implements StreamRunner {
-    /** Where the results of a batch go, in the order they are made. */
-    public interface Output {
-        /** A prediction for the sample at {@code index} of the batch. */
-        void prediction(int index, String stream, byte[] value);
-
-        /** The sample at {@code index} of the batch cannot be processed. */
-        void rejected(int index, RejectReason reason, String message);
-    }
-
     /** One model step for the N rows of a state (the signature of {@link Forecaster#step}). */
     @FunctionalInterface
     interface Step {
@@ -97,29 +92,17 @@ public final class PipelineRunner implements StreamRunner {
     private final int[] errOut;
     private final int[] errIn;
     private PredictionTap tap = PredictionTap.NONE;
+    private final StreamBatcher<Sample> batcher;
 
-    // work space, grown to the largest batch seen and then reused
-    private int[] next = new int[0];                 // (samples) next pending sample of the same stream, -1: none
-    private StreamStateStore.Entry[] active = new StreamStateStore.Entry[0];  // streams with pending samples
-    private StreamStateStore.Entry[] rowEntry = new StreamStateStore.Entry[0]; // (N) stream of each row
-    private int[] rowSample = new int[0];            // (N) sample index of each row
-    private String[] rowError = new String[0];       // (N) error of a row stepped alone, or null
+    // work space of one call, grown to the largest call seen and then reused
     private RecurrentState state;                    // (capacity rows) gathered states
     private float[] input = new float[0];            // (N, D)
     private float[] out = new float[0];              // (N, W)
     private float[] scratch = new float[0];          // (N, D + W + H)
+    private StreamStateStore.Entry[] rowEntry;       // (N) stream of each row
     private final float[] rowIn;                     // (1, D)
     private final float[] rowOut;                    // (1, W)
     private int capacity;
-
-    private long samples;
-    private long predictions;
-    private long outOfOrder;
-    private long lateDropped;
-    private long gapResets;
-    private long modelErrors;
-    private long batchedSteps;
-    private long rowsStepped;
 
     /**
      * @param name     the pipeline's name (for messages)
@@ -185,6 +168,7 @@ public final class PipelineRunner implements StreamRunner {
         this.rowIn = new float[D];
         this.rowOut = new float[W];
         ensureCapacity(16);
+        this.batcher = new StreamBatcher<>(new Rows(), store, dropLate, gapMs, clockMs, meters);
     }
 
     /**
@@ -315,14 +299,7 @@ public final class PipelineRunner implements StreamRunner {
         if (keep && !(Arrays.equals(r.errOut, errOut) && Arrays.equals(r.errIn, errIn))) {
             st.clearPredictions();
         }
-        r.samples = samples;
-        r.predictions = predictions;
-        r.outOfOrder = outOfOrder;
-        r.lateDropped = lateDropped;
-        r.gapResets = gapResets;
-        r.modelErrors = modelErrors;
-        r.batchedSteps = batchedSteps;
-        r.rowsStepped = rowsStepped;
+        r.restoreCounts(counts());
         return new Swap(r, keep, reset);
     }
 
@@ -348,185 +325,103 @@ public final class PipelineRunner implements StreamRunner {
         return store.expire(clockMs.getAsLong());
     }
 
-    /** {@link #process(List, int[], Output)} without sources. */
-    public void process(List<Sample> batch, Output output) {
-        process(batch, null, output);
+    /** {@link #process(List, int[], BatchResult)} without sources, into a result of its own. */
+    public BatchResult process(List<Sample> batch) {
+        return process(batch, null, new BatchResult());
     }
 
     /**
-     * Processes one batch: every sample ends as exactly one prediction, one rejection, or (late,
-     * with the drop policy) nothing.
+     * Processes one batch ({@link StreamBatcher}): every sample ends as exactly one prediction, one
+     * rejection, or (late, with the drop policy) nothing.
      *
      * @param batch   samples in poll order
      * @param sources per sample, a number for where it came from (the processor numbers its
      *                partitions), kept with the stream's state; null if not tracked
+     * @param result  where the predictions and rejections go, after what it holds already
+     * @return {@code result}
      */
-    public void process(List<Sample> batch, int[] sources, Output output) {
-        int n = batch.size();
-        if (n == 0) {
-            return;
-        }
-        if (next.length < n) {
-            next = new int[Math.max(n, 2 * next.length)];
-        }
-        long now = clockMs.getAsLong();
-        store.beginBatch();
-        int streams = 0;
-        try {
-            // group by stream, keeping each stream's order: a linked list of sample indexes per stream
-            for (int i = 0; i < n; i++) {
-                Sample s = batch.get(i);
-                StreamStateStore.Entry e = store.acquire(s.stream(), now);
-                if (sources != null) {
-                    e.source = sources[i];
-                }
-                next[i] = -1;
-                if (e.head < 0) {
-                    e.head = i;
-                    if (streams == active.length) {
-                        active = Arrays.copyOf(active, Math.max(16, 2 * streams));
-                    }
-                    active[streams++] = e;
-                } else {
-                    next[e.tail] = i;
-                }
-                e.tail = i;
-            }
-            samples += n;
-            // rounds: one batched step for every stream with a pending sample
-            while (streams > 0) {
-                int rows = 0;
-                int kept = 0;
-                ensureCapacity(streams);
-                for (int a = 0; a < streams; a++) {
-                    StreamStateStore.Entry e = active[a];
-                    int idx = nextInOrder(e, batch, output);
-                    if (idx < 0) {
-                        continue;
-                    }
-                    if (e.head >= 0) {
-                        active[kept++] = e;
-                    }
-                    long t = batch.get(idx).eventTime();
-                    if (gapMs > 0 && e.lastEventTime != StreamStateStore.NO_TIME && t - e.lastEventTime > gapMs) {
-                        e.resetState();
-                        gapResets++;
-                        meters.gapResets.increment();
-                    }
-                    gather(e, rows);
-                    System.arraycopy(batch.get(idx).values(), 0, input, rows * D, D);
-                    rowEntry[rows] = e;
-                    rowSample[rows] = idx;
-                    rows++;
-                }
-                for (int a = kept; a < streams; a++) {
-                    active[a] = null;
-                }
-                streams = kept;
-                if (rows > 0) {
-                    step(rows);
-                    finish(rows, batch, output);
-                }
-            }
-        } finally {
-            for (int a = 0; a < streams; a++) {
-                active[a].head = -1;
-                active[a].tail = -1;
-                active[a] = null;
-            }
-            store.trim();
-        }
+    public BatchResult process(List<Sample> batch, int[] sources, BatchResult result) {
+        return batcher.process(batch, sources, result);
     }
 
-    /** Pops the stream's next sample that is in event-time order; rejects or drops the ones that are not. */
-    private int nextInOrder(StreamStateStore.Entry e, List<Sample> batch, Output output) {
-        while (e.head >= 0) {
-            int idx = e.head;
-            e.head = next[idx];
-            if (e.head < 0) {
-                e.tail = -1;
-            }
-            long t = batch.get(idx).eventTime();
-            if (e.lastEventTime != StreamStateStore.NO_TIME && t < e.lastEventTime) {
-                if (dropLate) {
-                    lateDropped++;
-                    meters.dropped.increment();
-                } else {
-                    outOfOrder++;
-                    output.rejected(idx, RejectReason.OUT_OF_ORDER, "event time " + t + " is " + (e.lastEventTime - t)
-                            + " ms before the stream's last sample (" + e.lastEventTime + ")");
-                }
-                continue;
-            }
-            return idx;
+    /** The rows of one batched step: N streams' states and samples, one model step. */
+    private final class Rows implements StreamBatcher.Stepper<Sample> {
+        @Override
+        public String stream(Sample s) {
+            return s.stream();
         }
-        return -1;
-    }
 
-    /** Steps rows [0, N) of the gathered state; if the batch fails, each row alone. */
-    private void step(int N) {
-        RecurrentState rows = state.firstRows(N);
-        batchedSteps++;
-        rowsStepped += N;
-        meters.stepRows.record(N);
-        try {
+        @Override
+        public long eventTime(Sample s) {
+            return s.eventTime();
+        }
+
+        @Override
+        public String noun() {
+            return "sample";
+        }
+
+        @Override
+        public String restart() {
+            return "from a fresh state";
+        }
+
+        @Override
+        public void reserve(int n, Sample first) {
+            ensureCapacity(n);
+        }
+
+        @Override
+        public void load(int r, StreamStateStore.Entry e, Sample s) {
+            gather(e, r);
+            System.arraycopy(s.values(), 0, input, r * D, D);
+            rowEntry[r] = e;
+        }
+
+        @Override
+        public void stepAll(int n) {
             // out (N, W) = model(input (N, D), state rows [0, N)), the states updated in place
-            long t0 = System.nanoTime();
-            model.step(input, rows, out, scratch);
-            meters.step.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
-            for (int r = 0; r < N; r++) {
-                rowError[r] = null;
-            }
-            return;
-        } catch (RuntimeException batchFailure) {
-            // the stored states are untouched: step every row alone to find the ones that fail
+            model.step(input, state.firstRows(n), out, scratch);
         }
-        // row 0 is the work row: from the last row down, each row is gathered there, stepped alone
-        // and moved to its own row; row 0 itself comes last and stays
-        RecurrentState one = state.firstRows(1);
-        for (int r = N - 1; r >= 0; r--) {
+
+        @Override
+        public void stepAlone(int r, int n) {
+            // row 0 is the work row: from the last row down, each row is gathered there, stepped
+            // alone and moved to its own row; row 0 itself comes last and stays
             gather(rowEntry[r], 0);
             System.arraycopy(input, r * D, rowIn, 0, D);
-            rowError[r] = null;
             try {
-                model.step(rowIn, one, rowOut, scratch);
+                model.step(rowIn, state.firstRows(1), rowOut, scratch);
                 System.arraycopy(rowOut, 0, out, r * W, W);
-            } catch (RuntimeException e) {
-                rowError[r] = e.toString();
-            }
-            if (r > 0) {
-                state.copyRow(state, 0, r);
+            } finally {
+                if (r > 0) {
+                    state.copyRow(state, 0, r);
+                }
             }
         }
-    }
 
-    /** After a step: a prediction per good row, states back to the store; a model error per bad row. */
-    private void finish(int N, List<Sample> batch, Output output) {
-        ModelSpec.Head head = spec.head;
-        for (int r = 0; r < N; r++) {
-            StreamStateStore.Entry e = rowEntry[r];
-            int idx = rowSample[r];
-            long t = batch.get(idx).eventTime();
-            String problem = rowError[r] != null ? "the model failed: " + rowError[r] : nonFinite(r);
-            e.lastEventTime = t;
+        @Override
+        public void observe(int r, StreamStateStore.Entry e, Sample s) {
             if (e.predicted != null && e.hasPrediction) {
                 // |sample - what the stream's last prediction said it would be|, per value
-                float[] v = batch.get(idx).values();
+                float[] v = s.values();
                 for (int k = 0; k < errIn.length; k++) {
                     meters.error.record(Math.abs(v[errIn[k]] - e.predicted[k]));
                 }
             }
             e.hasPrediction = false;
-            if (problem != null) {
-                e.resetState();
-                modelErrors++;
-                output.rejected(idx, RejectReason.MODEL_ERROR, problem + " (the stream restarts from a fresh state)");
-                continue;
-            }
+        }
+
+        @Override
+        public String nonFinite(int r) {
+            return PipelineRunner.this.nonFinite(r);
+        }
+
+        @Override
+        public byte[] emit(int r, StreamStateStore.Entry e, Sample s) {
             scatter(r, e);
-            e.steps++;
-            byte[] value = codec.encode(e.stream, t, e.steps, out, r * W,
-                    head == ModelSpec.Head.GAUSSIAN ? out : null, r * W + O, horizon, O / horizon, true);
+            byte[] value = codec.encode(e.stream, s.eventTime(), e.steps, out, r * W,
+                    spec.head == ModelSpec.Head.GAUSSIAN ? out : null, r * W + O, horizon, O / horizon, true);
             if (errIn.length > 0) {
                 if (e.predicted == null || e.predicted.length != errIn.length) {
                     e.predicted = new float[errIn.length];
@@ -536,34 +431,31 @@ public final class PipelineRunner implements StreamRunner {
                 }
                 e.hasPrediction = true;
             }
-            predictions++;
-            meters.predictions.increment();
-            tap.prediction(e.stream, t, batch.get(idx).values(), out, r * W);
-            output.prediction(idx, e.stream, value);
+            tap.prediction(e.stream, s.eventTime(), s.values(), out, r * W);
+            return value;
         }
     }
 
     /** Null if row r's output and new state are finite, else what is not. */
     private String nonFinite(int r) {
-        if (allFinite(out, r * W, W) && allFiniteState(r)) {
+        if (StreamBatcher.allFinite(out, r * W, W) && allFiniteState(r)) {
             return null;
         }
-        for (int j = 0; j < W; j++) {
-            if (!Float.isFinite(out[r * W + j])) {
-                return "output " + j + " is " + out[r * W + j];
-            }
+        int j = StreamBatcher.firstNonFinite(out, r * W, W);
+        if (j >= 0) {
+            return "output " + j + " is " + out[r * W + j];
         }
         for (int l = 0; l < layers; l++) {
-            for (int j = r * H, end = j + H; j < end; j++) {
-                if (!Float.isFinite(state.h[l][j])) {
+            for (int i = r * H, end = i + H; i < end; i++) {
+                if (!Float.isFinite(state.h[l][i])) {
                     return "hidden state of layer " + l + " is not finite";
                 }
-                if (cell && !Float.isFinite(state.c[l][j])) {
+                if (cell && !Float.isFinite(state.c[l][i])) {
                     return "cell state of layer " + l + " is not finite";
                 }
             }
         }
-        if (!allFinite(state.extra, r * extra, extra)) {
+        if (!StreamBatcher.allFinite(state.extra, r * extra, extra)) {
             return "the model's per-stream values (beside its layers) are not finite";
         }
         return null;
@@ -571,20 +463,11 @@ public final class PipelineRunner implements StreamRunner {
 
     private boolean allFiniteState(int r) {
         for (int l = 0; l < layers; l++) {
-            if (!allFinite(state.h[l], r * H, H) || (cell && !allFinite(state.c[l], r * H, H))) {
+            if (!StreamBatcher.allFinite(state.h[l], r * H, H) || (cell && !StreamBatcher.allFinite(state.c[l], r * H, H))) {
                 return false;
             }
         }
-        return allFinite(state.extra, r * extra, extra);
-    }
-
-    /** Whether a[off, off + n) are all finite: x * 0 is 0 for a finite x and NaN otherwise, without a branch per value. */
-    private static boolean allFinite(float[] a, int off, int n) {
-        float acc = 0f;
-        for (int i = off, end = off + n; i < end; i++) {
-            acc += a[i] * 0f;
-        }
-        return acc == 0f;
+        return StreamBatcher.allFinite(state.extra, r * extra, extra);
     }
 
     /** Copies a stream's vectors into row {@code row} of the gathered state. */
@@ -623,66 +506,61 @@ public final class PipelineRunner implements StreamRunner {
         out = new float[c * W];
         scratch = new float[c * (D + W + H)];
         rowEntry = new StreamStateStore.Entry[c];
-        rowSample = new int[c];
-        rowError = new String[c];
         capacity = c;
     }
 
-    /** The counts below, for {@link #restoreCounts} (the processor rolls them back with an aborted transaction). */
     @Override
     public long[] counts() {
-        return new long[] {samples, predictions, outOfOrder, lateDropped, gapResets, modelErrors, batchedSteps, rowsStepped};
+        return batcher.counts();
     }
 
     @Override
     public void restoreCounts(long[] c) {
-        samples = c[0];
-        predictions = c[1];
-        outOfOrder = c[2];
-        lateDropped = c[3];
-        gapResets = c[4];
-        modelErrors = c[5];
-        batchedSteps = c[6];
-        rowsStepped = c[7];
+        batcher.restoreCounts(c);
     }
 
     /** Samples given to {@link #process}. */
     public long samples() {
-        return samples;
+        return batcher.inputs();
     }
 
     /** Predictions made. */
+    @Override
     public long predictions() {
-        return predictions;
+        return batcher.outputs();
     }
 
     /** Out-of-order samples dead-lettered. */
     public long outOfOrder() {
-        return outOfOrder;
+        return batcher.outOfOrder();
     }
 
     /** Out-of-order samples dropped (late policy {@code drop}). */
+    @Override
     public long lateDropped() {
-        return lateDropped;
+        return batcher.lateDropped();
     }
 
     /** Streams restarted from a fresh state after an event-time gap. */
+    @Override
     public long gapResets() {
-        return gapResets;
+        return batcher.gapResets();
     }
 
     /** Samples dead-lettered because the model failed or gave a non-finite result. */
     public long modelErrors() {
-        return modelErrors;
+        return batcher.modelErrors();
     }
 
     /** Batched model steps run (one per round). */
+    @Override
     public long batchedSteps() {
-        return batchedSteps;
+        return batcher.calls();
     }
 
     /** Rows stepped over all batched steps: divided by {@link #batchedSteps()}, the mean batch size. */
+    @Override
     public long rowsStepped() {
-        return rowsStepped;
+        return batcher.rows();
     }
 }

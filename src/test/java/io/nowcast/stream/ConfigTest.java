@@ -107,19 +107,19 @@ class ConfigTest {
         assertEquals(Map.of("security.protocol", "PLAINTEXT"), c.kafkaCommon);
         assertEquals(Map.of("session.timeout.ms", "30000"), c.kafkaConsumer);
         assertEquals(Map.of("linger.ms", "10"), c.kafkaProducer);
-        Map<String, Object> consumer = Processor.consumerSettings(c);
+        Map<String, Object> consumer = ClientSettings.consumer(c);
         assertEquals("nc-test", consumer.get("group.id"));
         assertEquals("false", consumer.get("enable.auto.commit"));
         assertEquals("read_committed", consumer.get("isolation.level"));
         assertEquals("2000", consumer.get("max.poll.records"));
         assertEquals("30000", consumer.get("session.timeout.ms"));
         assertEquals("PLAINTEXT", consumer.get("security.protocol"));
-        Map<String, Object> producer = Processor.producerSettings(c);
+        Map<String, Object> producer = ClientSettings.producer(c);
         assertEquals("true", producer.get("enable.idempotence"));
         assertEquals("all", producer.get("acks"));
         assertEquals("10", producer.get("linger.ms"));
         assertEquals("262144", producer.get("batch.size"), "the processor's default");
-        assertEquals("65536", Processor.producerSettings(load(VALID + "producer.batch.size=65536\n")).get("batch.size"),
+        assertEquals("65536", ClientSettings.producer(load(VALID + "producer.batch.size=65536\n")).get("batch.size"),
                 "producer.batch.size wins");
         assertTrue(!producer.containsKey("session.timeout.ms"), "consumer.* stays on the consumer side");
     }

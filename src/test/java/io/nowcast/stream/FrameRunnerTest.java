@@ -28,7 +28,7 @@ class FrameRunnerTest {
     }
 
     /** What the runner sends out. */
-    static final class Collect implements FrameRunner.Output {
+    static final class Collect implements BatchResult.Reader {
         final Map<Integer, byte[]> frames = new HashMap<>();
         final Map<Integer, Long> steps = new HashMap<>();
         final Map<Integer, RejectReason> rejected = new HashMap<>();
@@ -36,7 +36,7 @@ class FrameRunnerTest {
         int base;
 
         @Override
-        public void frame(int index, String stream, long step, byte[] value) {
+        public void output(int index, String stream, long step, byte[] value) {
             frames.put(base + index, value);
             steps.put(base + index, step);
         }
@@ -104,7 +104,7 @@ class FrameRunnerTest {
             Collect c = new Collect();
             for (int from = 0; from < all.size(); from += poll) {
                 c.base = from;
-                r.process(all.subList(from, Math.min(all.size(), from + poll)), c);
+                r.process(all.subList(from, Math.min(all.size(), from + poll))).replay(c);
             }
             assertEquals(all.size(), c.frames.size(), "one output per frame, poll size " + poll);
             Map<String, Integer> k = new HashMap<>();
@@ -131,11 +131,11 @@ class FrameRunnerTest {
             poll.add(frame("cam-" + c, 5, 4, 4, c));
         }
         FrameRunner one = runner(0, 0, 0, 64);
-        one.process(poll, new Collect());
+        one.process(poll).replay(new Collect());
         assertEquals(1, calls[0], "ten cameras, one size: one call");
         FrameRunner chunked = runner(0, 0, 0, 4);
         Collect c = new Collect();
-        chunked.process(poll, c);
+        chunked.process(poll).replay(c);
         assertEquals(3, calls[0], "frame.batch.max 4: 4 + 4 + 2");
         assertEquals(10, c.frames.size());
     }
@@ -153,7 +153,7 @@ class FrameRunnerTest {
             poll.add(frame("cam-b", t, 4, 4, 10 + t));
         }
         Collect c = new Collect();
-        r.process(poll, c);
+        r.process(poll).replay(c);
         assertEquals(1, n[0]);
         assertEquals(12, c.frames.size());
         assertArrayEquals(FrameCodec.encodeRawU8(4, 4, 3, poll.get(6).pixels()), c.frames.get(6));
@@ -183,7 +183,7 @@ class FrameRunnerTest {
         thrower.pixels()[0] = 0.25f;
         Frame c1 = frame("c", 200, 4, 4, 8);
         Collect c = new Collect();
-        r.process(List.of(a0, big, nan, thrower, a1, late, b1, c1), c);
+        r.process(List.of(a0, big, nan, thrower, a1, late, b1, c1)).replay(c);
         assertEquals(RejectReason.WRONG_DIMENSION, c.rejected.get(1));
         assertTrue(c.messages.get(1).contains("5x4"), c.messages.get(1));
         assertEquals(RejectReason.MODEL_ERROR, c.rejected.get(2));
@@ -207,7 +207,7 @@ class FrameRunnerTest {
         Frame f1 = frame("a", 900, 3, 3, 2);
         Frame f2 = frame("a", 2000, 3, 3, 3); // 1100 ms after f1
         Collect c = new Collect();
-        r.process(List.of(f0, f1, f2), c);
+        r.process(List.of(f0, f1, f2)).replay(c);
         assertArrayEquals(alone(List.of(f0, f1)).get(1), c.frames.get(1), "within the gap: state carried");
         assertArrayEquals(alone(List.of(f2)).get(0), c.frames.get(2), "after the gap: its own input as previous");
         assertEquals(1L, c.steps.get(2));
@@ -226,7 +226,7 @@ class FrameRunnerTest {
             }
         }, FrameRunner.store(100, 0, null), false, 0, 0, 0, 64, () -> 0L);
         Collect c = new Collect();
-        r.process(List.of(frame("a", 1, 3, 2, 1), new Frame("b", 1, 3000, 1, new float[3000])), c);
+        r.process(List.of(frame("a", 1, 3, 2, 1), new Frame("b", 1, 3000, 1, new float[3000]))).replay(c);
         byte[] v = c.frames.get(0);
         assertEquals(FrameCodec.HEADER_BYTES + 6 * 4, v.length);
         assertEquals(RejectReason.OVERSIZED, c.rejected.get(1));
@@ -237,14 +237,14 @@ class FrameRunnerTest {
         FrameRunner r = runner(0, 0, 0, 64);
         r.limitOutput(4 * 32 * 32 + 2048, true); // room for the state of a 32x32 frame, 4 bytes a pixel
         Collect c = new Collect();
-        r.process(List.of(frame("a", 1, 32, 32, 1), frame("b", 1, 33, 32, 2)), c);
+        r.process(List.of(frame("a", 1, 32, 32, 1), frame("b", 1, 33, 32, 2))).replay(c);
         assertEquals(1, c.frames.size());
         assertEquals(RejectReason.OVERSIZED, c.rejected.get(1));
         assertTrue(c.messages.get(1).contains("max.request.size"), c.messages.get(1));
         FrameRunner atLeastOnce = runner(0, 0, 0, 64);
         atLeastOnce.limitOutput(4 * 32 * 32 + 2048, false); // no state records: the output's u8 pixels count
         Collect d = new Collect();
-        atLeastOnce.process(List.of(frame("b", 1, 33, 32, 2)), d);
+        atLeastOnce.process(List.of(frame("b", 1, 33, 32, 2))).replay(d);
         assertEquals(1, d.frames.size());
     }
 }

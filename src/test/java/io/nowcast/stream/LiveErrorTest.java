@@ -50,7 +50,7 @@ class LiveErrorTest {
             PipelineRunner r = new PipelineRunner("p", f, store, false, 1000, () -> 0L, m);
             assertEquals(2, r.errorValues());
             for (int from = 0; from < all.size(); from += batch) {
-                r.process(all.subList(from, Math.min(all.size(), from + batch)), new PipelineRunnerTest.Collected());
+                r.process(all.subList(from, Math.min(all.size(), from + batch))).replay(new PipelineRunnerTest.Collected());
             }
             DistributionSummary s = reg.get(Meters.ERROR.name()).tag("pipeline", "p").tag("horizon", "1").summary();
             assertEquals(expected.size(), s.count(), "batch " + batch);

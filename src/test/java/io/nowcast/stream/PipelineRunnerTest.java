@@ -23,14 +23,14 @@ class PipelineRunnerTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What a runner produced, per sample index. */
-    static final class Collected implements PipelineRunner.Output {
+    static final class Collected implements BatchResult.Reader {
         final Map<Integer, JsonNode> predictions = new HashMap<>();
         final Map<Integer, RejectReason> rejected = new HashMap<>();
         final Map<Integer, String> messages = new HashMap<>();
         int offset;
 
         @Override
-        public void prediction(int index, String stream, byte[] value) {
+        public void output(int index, String stream, long step, byte[] value) {
             try {
                 JsonNode n = JSON.readTree(value);
                 assertEquals(stream, n.get("stream").asText());
@@ -60,7 +60,7 @@ class PipelineRunnerTest {
         Collected c = new Collected();
         for (int from = 0; from < all.size(); from += batch) {
             c.offset = from;
-            r.process(all.subList(from, Math.min(all.size(), from + batch)), c);
+            r.process(all.subList(from, Math.min(all.size(), from + batch))).replay(c);
         }
         return c;
     }

@@ -105,9 +105,9 @@ class ProcessorFaultTest {
             for (ProducerRecord<byte[], byte[]> rec : round("x", r)) {
                 batch.add(codec.decode(rec.key(), rec.value(), 0));
             }
-            runner.process(batch, new PipelineRunner.Output() {
+            runner.process(batch).replay(new BatchResult.Reader() {
                 @Override
-                public void prediction(int index, String stream, byte[] value) {
+                public void output(int index, String stream, long step, byte[] value) {
                     out.computeIfAbsent(stream, k -> new ArrayList<>()).add(value);
                 }
 

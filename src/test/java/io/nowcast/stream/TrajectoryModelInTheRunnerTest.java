@@ -66,7 +66,7 @@ class TrajectoryModelInTheRunnerTest {
         PipelineRunnerTest.Collected c = new PipelineRunnerTest.Collected();
         for (int from = 0; from < all.size(); from += 2) {
             c.offset = from;
-            r.process(all.subList(from, Math.min(all.size(), from + 2)), c);
+            r.process(all.subList(from, Math.min(all.size(), from + 2))).replay(c);
         }
         for (int s = 0; s < streams; s++) {
             JsonNode last = c.predictions.get(6 * streams + s);

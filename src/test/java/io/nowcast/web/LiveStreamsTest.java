@@ -19,6 +19,7 @@ import io.nowcast.model.ModelSpec;
 import io.nowcast.nn.CellType;
 import io.nowcast.nn.RecurrentNet;
 import io.nowcast.stream.Meters;
+import io.nowcast.stream.BatchResult;
 import io.nowcast.stream.PipelineRunner;
 import io.nowcast.stream.StreamStateStore;
 import io.nowcast.tensor.Gemms;
@@ -58,11 +59,11 @@ class LiveStreamsTest {
     }
 
     /** Every prediction's JSON, by "stream@time". */
-    static final class Written implements PipelineRunner.Output {
+    static final class Written implements BatchResult.Reader {
         final Map<String, JsonNode> byKey = new HashMap<>();
 
         @Override
-        public void prediction(int index, String stream, byte[] value) {
+        public void output(int index, String stream, long step, byte[] value) {
             try {
                 JsonNode n = JSON.readTree(value);
                 byKey.put(stream + "@" + n.get("time").asLong(), n);
@@ -99,7 +100,7 @@ class LiveStreamsTest {
             for (int s = 0; s < 100; s++) {
                 batch.add(new Sample("s" + s, 1000L * step, new float[] {(float) rng.nextGaussian(), s}));
             }
-            runner.process(batch, out);
+            runner.process(batch).replay(out);
         }
         assertEquals(1, live.watchedCount(), "only the watched stream has a ring");
         assertEquals(5, w.size());
@@ -126,7 +127,7 @@ class LiveStreamsTest {
         assertEquals("s99", all.get(99));
         assertEquals(List.of("s1", "s10", "s11"), live.recent("walk", "s1", 3, false));
         assertEquals(11, live.recent("walk", "s1", 500, false).size());
-        runner.process(List.of(new Sample("s42", 90_000, new float[] {0f, 42f})), out);
+        runner.process(List.of(new Sample("s42", 90_000, new float[] {0f, 42f}))).replay(out);
         assertEquals(List.of("s42"), live.recent("walk", "", 500, true), "the others were seen over 60 s before");
         assertTrue(live.recent("nope", "", 10, false).isEmpty());
         assertNull(live.watch("nope", "s1"));

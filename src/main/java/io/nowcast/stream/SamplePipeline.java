@@ -1,0 +1,127 @@
+package io.nowcast.stream;
+
+import io.nowcast.codec.RejectedException;
+import io.nowcast.codec.Sample;
+import io.nowcast.codec.SampleCodec;
+import io.nowcast.model.Forecaster;
+import io.nowcast.model.Model;
+import io.nowcast.model.SeriesDenoiser;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+import java.util.List;
+import java.util.function.LongSupplier;
+
+/**
+ * A pipeline of samples: records decoded by a {@link SampleCodec} (dimension = the model's input
+ * size, at most {@code max.record.bytes}), run by a {@link PipelineRunner} of a forecaster, a series
+ * denoiser or none (pass-through), one prediction record per sample. A forecaster's pipeline with a
+ * {@code model.dir} swaps in new model versions between batches ({@link ModelWatcher}). The
+ * models are checked against the configuration beforehand ({@link PipelineModels#check}).
+ * Not thread-safe: the processor's loop thread only.
+ */
+final class SamplePipeline extends Pipeline<Sample> {
+    private final SampleCodec codec;
+    /** Replaced by a model swap between batches. */
+    private PipelineRunner runner;
+    /** Null if the pipeline has no model.dir. */
+    private final ModelWatcher watcher;
+
+    /**
+     * @param model null for a pass-through pipeline; else a forecaster or a series denoiser
+     */
+    SamplePipeline(ProcessorConfig processor, ProcessorConfig.Pipeline config, Model model, OutputCommitter out,
+                   Sources sources, LongSupplier clockMs, io.micrometer.core.instrument.MeterRegistry registry) {
+        super(processor, config, new Meters.PipelineMeters(registry, config.name(),
+                        model == null ? ProcessorConfig.PASS_THROUGH : model.spec().name,
+                        model == null ? "1" : model.spec().version), out, sources,
+                model == null ? ProcessorConfig.PASS_THROUGH : model.spec().name,
+                model == null ? "1" : String.valueOf(model.spec().version));
+        int maxStreams = processor.maxStreams;
+        long ttl = processor.idleTtlMs;
+        if (model == null) {
+            this.codec = new SampleCodec(config.inputSize(), config.maxRecordBytes());
+            this.runner = PipelineRunner.passThrough(config.name(), config.inputSize(),
+                    PipelineRunner.passThroughStore(maxStreams, ttl, result), config.dropLate(), config.gapMs(), clockMs,
+                    meters);
+            this.watcher = null;
+            return;
+        }
+        this.codec = new SampleCodec(model.spec().inputSize, config.maxRecordBytes());
+        StreamStateStore store = new StreamStateStore(model.net().numLayers(), model.net().hiddenSize,
+                model.net().cell.hasCell(), model instanceof SeriesDenoiser d ? d.extraWidth() : 0, maxStreams, ttl,
+                result);
+        if (model instanceof SeriesDenoiser d) {
+            this.runner = PipelineRunner.seriesDenoiser(config.name(), d, store, config.dropLate(), config.gapMs(),
+                    clockMs, meters);
+            this.watcher = null;
+        } else {
+            Forecaster f = (Forecaster) model;
+            this.runner = new PipelineRunner(config.name(), f, store, config.dropLate(), config.gapMs(), clockMs, meters);
+            this.watcher = config.modelDir() == null ? null : new ModelWatcher(config.name(), config.modelDir(),
+                    config.modelCheckMs(), model.spec().inputSize, config.model(), model.spec(), meters);
+        }
+    }
+
+    /** The runner serving the pipeline now. */
+    PipelineRunner sampleRunner() {
+        return runner;
+    }
+
+    @Override
+    StreamRunner runner() {
+        return runner;
+    }
+
+    @Override
+    Sample decode(ConsumerRecord<byte[], byte[]> r) throws RejectedException {
+        return codec.decode(r.key(), r.value(), r.timestamp());
+    }
+
+    @Override
+    String decoder() {
+        return "the decoder";
+    }
+
+    @Override
+    String stream(Sample s) {
+        return s.stream();
+    }
+
+    @Override
+    long eventTime(Sample s) {
+        return s.eventTime();
+    }
+
+    @Override
+    void run(List<Sample> samples, int[] sources, BatchResult into) {
+        runner.process(samples, sources, into);
+    }
+
+    @Override
+    ProducerRecord<byte[], byte[]> output(ConsumerRecord<byte[], byte[]> in, String stream, long step, byte[] value) {
+        return OutputRecords.prediction(config.outputTopic(), in, stream, value);
+    }
+
+    @Override
+    void swapModel(long nowMs, PredictionTap.Factory taps) {
+        if (watcher == null) {
+            return;
+        }
+        PipelineRunner before = runner;
+        runner = watcher.update(before, nowMs);
+        if (runner != before) {
+            modelName = OutputRecords.utf8(runner.spec().name);
+            modelVersion = OutputRecords.utf8(String.valueOf(runner.spec().version));
+            if (taps != null) {
+                // the new model's outputs may mean something else: its tap is made afresh
+                runner.tap(taps.forPipeline(config.name(), runner.spec()));
+            }
+        }
+    }
+
+    @Override
+    void tap(PredictionTap.Factory taps) {
+        runner.tap(taps.forPipeline(config.name(), runner.spec()));
+    }
+}
