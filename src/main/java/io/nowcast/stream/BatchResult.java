@@ -18,13 +18,14 @@ public final class BatchResult implements StreamStateStore.EvictionListener {
     /** Reads a result, entry by entry in the order they were made. */
     public interface Reader {
         /**
-         * The output (a prediction, or an output frame) for the input at {@code index} of the batch,
-         * the {@code step}-th of its stream since its state was (re)started.
+         * The output (a prediction, or an output frame) for the input at {@code index} of the batch
+         * (of event time {@code eventTime}), the {@code step}-th of its stream since its state was
+         * (re)started.
          */
-        void output(int index, String stream, long step, byte[] value);
+        void output(int index, String stream, long eventTime, long step, byte[] value);
 
-        /** The input at {@code index} of the batch cannot be processed. */
-        void rejected(int index, RejectReason reason, String message);
+        /** The input at {@code index} of the batch, of {@code stream}, cannot be processed. */
+        void rejected(int index, String stream, RejectReason reason, String message);
 
         /** A stream's state was evicted ({@link StreamStateStore.EvictionListener#evicted}). */
         default void evicted(String stream, StreamStateStore.Cause cause, long lastEventTime, long steps, int source) {
@@ -34,10 +35,10 @@ public final class BatchResult implements StreamStateStore.EvictionListener {
     private sealed interface Entry {
     }
 
-    private record Output(int index, String stream, long step, byte[] value) implements Entry {
+    private record Output(int index, String stream, long eventTime, long step, byte[] value) implements Entry {
     }
 
-    private record Rejected(int index, RejectReason reason, String message) implements Entry {
+    private record Rejected(int index, String stream, RejectReason reason, String message) implements Entry {
     }
 
     private record Evicted(String stream, StreamStateStore.Cause cause, long lastEventTime, long steps, int source)
@@ -46,12 +47,12 @@ public final class BatchResult implements StreamStateStore.EvictionListener {
 
     private final List<Entry> entries = new ArrayList<>();
 
-    void output(int index, String stream, long step, byte[] value) {
-        entries.add(new Output(index, stream, step, value));
+    void output(int index, String stream, long eventTime, long step, byte[] value) {
+        entries.add(new Output(index, stream, eventTime, step, value));
     }
 
-    void rejected(int index, RejectReason reason, String message) {
-        entries.add(new Rejected(index, reason, message));
+    void rejected(int index, String stream, RejectReason reason, String message) {
+        entries.add(new Rejected(index, stream, reason, message));
     }
 
     @Override
@@ -63,9 +64,9 @@ public final class BatchResult implements StreamStateStore.EvictionListener {
     public void replay(Reader reader) {
         for (Entry e : entries) {
             if (e instanceof Output o) {
-                reader.output(o.index(), o.stream(), o.step(), o.value());
+                reader.output(o.index(), o.stream(), o.eventTime(), o.step(), o.value());
             } else if (e instanceof Rejected r) {
-                reader.rejected(r.index(), r.reason(), r.message());
+                reader.rejected(r.index(), r.stream(), r.reason(), r.message());
             } else if (e instanceof Evicted v) {
                 reader.evicted(v.stream(), v.cause(), v.lastEventTime(), v.steps(), v.source());
             }

@@ -131,7 +131,7 @@ final class Changelog implements AutoCloseable {
             n = k;
             first = t;
         }
-        String topic = p.changelog;
+        String topic = p.outputs.changelog;
         try {
             admin.createTopics(List.of(new NewTopic(topic, Optional.of(n), Optional.empty())
                     .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)))).all().get();
@@ -190,7 +190,7 @@ final class Changelog implements AutoCloseable {
         long t0 = System.nanoTime();
         List<TopicPartition> parts = new ArrayList<>();
         for (int k : byPartition.keySet()) {
-            parts.add(new TopicPartition(p.changelog, k));
+            parts.add(new TopicPartition(p.outputs.changelog, k));
         }
         Map<TopicPartition, Long> end = awaitNoOpenTransactions(p, parts);
         restoreConsumer.assign(parts);
@@ -257,7 +257,7 @@ final class Changelog implements AutoCloseable {
         p.meters.modelResets.increment(misfits);
         double secs = nanos / 1e9;
         LOG.info("pipeline {}: restored {} streams of partitions {} from {} ({} records{}) in {} ms: {} streams/s",
-                p.config.name(), live.size(), new java.util.TreeSet<>(byPartition.keySet()), p.changelog, read,
+                p.config.name(), live.size(), new java.util.TreeSet<>(byPartition.keySet()), p.outputs.changelog, read,
                 misfits > 0 ? ", " + misfits + " states of another model shape dropped" : "",
                 String.format("%.1f", secs * 1e3), String.format("%.0f", live.size() / Math.max(secs, 1e-9)));
     }
@@ -296,13 +296,13 @@ final class Changelog implements AutoCloseable {
                 return stable;
             }
             if (System.nanoTime() > deadline) {
-                throw new FatalException("pipeline " + p.config.name() + ": a transaction on " + p.changelog
+                throw new FatalException("pipeline " + p.config.name() + ": a transaction on " + p.outputs.changelog
                         + " stayed open for " + TimeUnit.NANOSECONDS.toSeconds(RESTORE_WAIT_NANOS) + " s (stable offsets "
                         + stable + ", high watermarks " + high + ")", null);
             }
             if (!said) {
                 LOG.info("pipeline {}: waiting for an open transaction on {} to end before restoring (stable offsets {},"
-                        + " high watermarks {})", p.config.name(), p.changelog, stable, high);
+                        + " high watermarks {})", p.config.name(), p.outputs.changelog, stable, high);
                 said = true;
             }
             heartbeat.set(System.nanoTime());
@@ -314,22 +314,23 @@ final class Changelog implements AutoCloseable {
     List<ProducerRecord<byte[], byte[]>> flush() {
         List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
         for (Pipeline<?> p : pipelines) {
-            if (p.dirty.isEmpty()) {
+            OutputRecords o = p.outputs;
+            if (o.dirty.isEmpty()) {
                 continue;
             }
             StreamStateStore store = p.runner().store();
-            for (String stream : p.dirty) {
+            for (String stream : o.dirty) {
                 StreamStateStore.Entry e = store.peek(stream);
                 if (e == null || e.source() < 0) {
                     continue; // evicted meanwhile: its tombstone is in the transaction
                 }
                 int partition = sources.partition(e.source()).partition();
-                byte[] value = StateChangelog.encode(e, store.layers(), store.hiddenSize(), store.hasCell(), p.modelName,
-                        p.modelVersion);
-                out.add(OutputRecords.state(p.changelog, partition, stream, value));
+                byte[] value = StateChangelog.encode(e, store.layers(), store.hiddenSize(), store.hasCell(), o.modelName,
+                        o.modelVersion);
+                out.add(OutputRecords.state(o.changelog, partition, stream, value));
                 p.meters.stateRecords.increment();
             }
-            p.dirty.clear();
+            o.dirty.clear();
         }
         return out;
     }

@@ -3,11 +3,7 @@ package io.nowcast.stream;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.nowcast.codec.Frame;
 import io.nowcast.codec.FrameCodec;
-import io.nowcast.codec.RejectedException;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.ProducerRecord;
 
-import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
@@ -18,17 +14,22 @@ import java.util.function.LongSupplier;
  * processor's loop thread only.
  */
 final class FramePipeline extends Pipeline<Frame> {
-    private final FrameCodec codec;
     private final FrameRunner runner;
 
     FramePipeline(ProcessorConfig processor, ProcessorConfig.Pipeline config, FrameRunner.Served model,
                   OutputCommitter out, Sources sources, LongSupplier clockMs, MeterRegistry registry) {
-        super(processor, config, new Meters.PipelineMeters(registry, config.name(), model.name(), model.version()), out,
-                sources, model.name(), model.version());
-        this.codec = new FrameCodec(config.maxRecordBytes(), config.frameMaxPixels());
+        this(processor, config, model, new Meters.PipelineMeters(registry, config.name(), model.name(), model.version()),
+                out, sources, clockMs);
+    }
+
+    private FramePipeline(ProcessorConfig processor, ProcessorConfig.Pipeline config, FrameRunner.Served model,
+                          Meters.PipelineMeters meters, OutputCommitter out, Sources sources, LongSupplier clockMs) {
+        super(config, meters, new OutputRecords(processor, config, meters, out, sources, true, model.name(),
+                        model.version()), sources,
+                new FrameCodec(config.maxRecordBytes(), config.frameMaxPixels())::decode, "the frame decoder");
         this.runner = FrameRunner.of(config, model, FrameRunner.store(processor.maxStreams, processor.idleTtlMs, result),
                 clockMs, meters);
-        runner.limitOutput(ClientSettings.maxRequestSize(processor), changelog != null);
+        runner.limitOutput(ClientSettings.maxRequestSize(processor), outputs.changelog != null);
     }
 
     @Override
@@ -37,32 +38,7 @@ final class FramePipeline extends Pipeline<Frame> {
     }
 
     @Override
-    Frame decode(ConsumerRecord<byte[], byte[]> r) throws RejectedException {
-        return codec.decode(r.key(), r.value(), r.timestamp());
-    }
-
-    @Override
-    String decoder() {
-        return "the frame decoder";
-    }
-
-    @Override
-    String stream(Frame f) {
-        return f.stream();
-    }
-
-    @Override
-    long eventTime(Frame f) {
-        return f.eventTime();
-    }
-
-    @Override
-    void run(List<Frame> frames, int[] sources, BatchResult into) {
-        runner.process(frames, sources, into);
-    }
-
-    @Override
-    ProducerRecord<byte[], byte[]> output(ConsumerRecord<byte[], byte[]> in, String stream, long step, byte[] value) {
-        return OutputRecords.frame(config.outputTopic(), in, stream, step, value, modelName, modelVersion);
+    StreamBatcher<Frame> batcher() {
+        return runner.batcher();
     }
 }

@@ -204,23 +204,20 @@ public final class FrameRunner implements StreamRunner {
         return 0; // a cleaned frame is never compared with a later observation
     }
 
-    /** {@link #process(List, int[], BatchResult)} without sources, into a result of its own. */
+    /**
+     * Processes one batch on its own, without sources (the processor's pipelines run the batcher
+     * with theirs): every frame ends as exactly one output, one rejection, or (late, with the drop
+     * policy) nothing ({@link StreamBatcher}).
+     *
+     * @param batch frames in poll order
+     */
     public BatchResult process(List<Frame> batch) {
-        return process(batch, null, new BatchResult());
+        return batcher.process(batch, null, new BatchResult());
     }
 
-    /**
-     * Processes one batch ({@link StreamBatcher}): every frame ends as exactly one output frame,
-     * one rejection, or (late, with the drop policy) nothing.
-     *
-     * @param batch   frames in poll order
-     * @param sources per frame, a number for where it came from (the processor numbers its
-     *                partitions), kept with the stream's state; null if not tracked
-     * @param result  where the output frames and rejections go, after what it holds already
-     * @return {@code result}
-     */
-    public BatchResult process(List<Frame> batch, int[] sources, BatchResult result) {
-        return batcher.process(batch, sources, result);
+    /** The batching of this runner's frames. */
+    StreamBatcher<Frame> batcher() {
+        return batcher;
     }
 
     /** The frames of one model call: one size, at most frame.batch.max of them. */
@@ -249,7 +246,7 @@ public final class FrameRunner implements StreamRunner {
         public boolean admit(int index, Frame f, BatchResult result) {
             String problem = sizeProblem(f);
             if (problem != null) {
-                result.rejected(index, problem.startsWith("output") ? RejectReason.OVERSIZED : RejectReason.WRONG_DIMENSION,
+                result.rejected(index, f.stream(), problem.startsWith("output") ? RejectReason.OVERSIZED : RejectReason.WRONG_DIMENSION,
                         problem);
                 return false;
             }

@@ -3,82 +3,65 @@ package io.nowcast.stream;
 import io.nowcast.codec.RejectReason;
 import io.nowcast.codec.RejectedException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
- * One pipeline of the processor: the records of its input topics decoded, given to its runner in
- * poll order, and what the runner returns written. {@link SamplePipeline} runs samples through a
- * {@link PipelineRunner}, {@link FramePipeline} frames through a {@link FrameRunner}; this class
- * holds what they share: the batch's inputs and records, the writing of outputs, dead letters and
- * eviction announcements ({@link OutputRecords}), and with exactly-once the streams whose state
- * the open transaction changed (written by {@link Changelog#flush} before it commits).
+ * One pipeline of the processor, the step of a record between the poll and the model: its input
+ * decoded and kept with its record and partition number, then, once the poll is spread over the
+ * pipelines, the batch given to the runner's {@link StreamBatcher} and what it returns written
+ * ({@link OutputRecords}). {@link SamplePipeline} serves samples through a {@link PipelineRunner},
+ * {@link FramePipeline} frames through a {@link FrameRunner}; each gives this class its decoder
+ * and its runner.
  *
- * <p>A batch: {@link #add} each record (a record that cannot be decoded is dead-lettered at once),
+ * <p>A batch: {@link #add} each record (one that cannot be decoded is dead-lettered at once),
  * {@link #process}, {@link #clear}. Not thread-safe: the processor's loop thread only.
  *
  * @param <T> what a record decodes to
  */
 abstract class Pipeline<T> {
+    /** A record's value decoded (the signature of the codecs' {@code decode}). */
+    @FunctionalInterface
+    interface Decoder<T> {
+        T decode(byte[] key, byte[] value, long timestamp) throws RejectedException;
+    }
+
     final ProcessorConfig.Pipeline config;
     final Meters.PipelineMeters meters;
-    /** exactly_once: the changelog topic, and the streams whose state changed in the open transaction; else null. */
-    final String changelog;
-    final Set<String> dirty = new HashSet<>();
-    /** The serving model's name and version, written into its outputs' headers and state records. */
-    byte[] modelName;
-    byte[] modelVersion;
+    /** Where the outputs, dead letters and evictions go; the changelog's dirty streams. */
+    final OutputRecords outputs;
     /** What the runner made of the batch; also the store's eviction listener, so evictions are in order. */
     final BatchResult result = new BatchResult();
 
-    private final ProcessorConfig processor;
-    private final OutputCommitter out;
     private final Sources sources;
-    private final byte[] name;
+    private final Decoder<T> decoder;
+    private final String decoderName;
     private final List<T> inputs = new ArrayList<>();
     private final List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
     private int[] sourceOf = new int[64];
-    private final long[] deadLetters = new long[RejectReason.values().length];
-    private final Writer writer = new Writer();
 
-    Pipeline(ProcessorConfig processor, ProcessorConfig.Pipeline config, Meters.PipelineMeters meters, OutputCommitter out,
-             Sources sources, String modelName, String modelVersion) {
-        this.processor = processor;
+    /**
+     * @param decoderName what the decoder is called in a dead letter's error when it fails
+     *                    unexpectedly ("the decoder failed: ...")
+     */
+    Pipeline(ProcessorConfig.Pipeline config, Meters.PipelineMeters meters, OutputRecords outputs, Sources sources,
+             Decoder<T> decoder, String decoderName) {
         this.config = config;
         this.meters = meters;
-        this.out = out;
+        this.outputs = outputs;
         this.sources = sources;
-        this.name = OutputRecords.utf8(config.name());
-        this.changelog = processor.exactlyOnce ? processor.changelogTopic(config) : null;
-        this.modelName = OutputRecords.utf8(modelName);
-        this.modelVersion = OutputRecords.utf8(modelVersion);
+        this.decoder = decoder;
+        this.decoderName = decoderName;
     }
 
-    /** What every runner has, whatever it runs. */
+    /** The runner serving the pipeline now. */
     abstract StreamRunner runner();
 
-    /** The record's input; throws if it cannot be read. */
-    abstract T decode(ConsumerRecord<byte[], byte[]> r) throws RejectedException;
-
-    /** What the decoder is called in a dead letter's error: "the decoder". */
-    abstract String decoder();
-
-    abstract String stream(T input);
-
-    abstract long eventTime(T input);
-
-    /** Runs the batch's inputs through the runner into {@code result}. */
-    abstract void run(List<T> inputs, int[] sources, BatchResult result);
-
-    /** The output record of the input {@code in}. */
-    abstract ProducerRecord<byte[], byte[]> output(ConsumerRecord<byte[], byte[]> in, String stream, long step, byte[] value);
+    /** The batching of {@link #runner()}. */
+    abstract StreamBatcher<T> batcher();
 
     /** Between batches: takes a new model version if one has arrived; none but for a sample pipeline with a model.dir. */
     void swapModel(long nowMs, PredictionTap.Factory taps) {
@@ -93,12 +76,12 @@ abstract class Pipeline<T> {
         meters.recordsIn.increment();
         T input;
         try {
-            input = decode(r);
+            input = decoder.decode(r.key(), r.value(), r.timestamp());
         } catch (RejectedException e) {
-            deadLetter(r, e.reason, e.getMessage());
+            outputs.deadLetter(r, e.reason, e.getMessage());
             return;
         } catch (RuntimeException e) {
-            deadLetter(r, RejectReason.UNDECODABLE, decoder() + " failed: " + e);
+            outputs.deadLetter(r, RejectReason.UNDECODABLE, decoderName + " failed: " + e);
             return;
         }
         if (records.size() == sourceOf.length) {
@@ -111,16 +94,13 @@ abstract class Pipeline<T> {
 
     /** Runs the inputs added since the last {@link #clear} and writes what came of them. */
     void process() {
-        if (!inputs.isEmpty()) {
-            run(inputs, sourceOf, result);
-        }
-        write();
+        outputs.write(batcher().process(inputs, sourceOf, result), records);
     }
 
     /** Evicts the streams idle for the store's time-to-live and writes their announcements; between batches. */
     int expireIdle() {
         int n = runner().expireIdle();
-        write();
+        outputs.write(result, records);
         return n;
     }
 
@@ -139,76 +119,22 @@ abstract class Pipeline<T> {
     /** After an aborted transaction: every state and every input of the batch forgotten. */
     void reset() {
         runner().store().removeIf(x -> true);
-        dirty.clear();
+        outputs.dirty.clear();
         clear();
-    }
-
-    /** Dead letters by {@link RejectReason} ordinal. */
-    long deadLetters(RejectReason reason) {
-        return deadLetters[reason.ordinal()];
     }
 
     /** The runner's counts and the dead letters, for {@link #restoreCounts}. */
     long[] counts() {
         long[] r = runner().counts();
-        long[] c = Arrays.copyOf(r, r.length + deadLetters.length);
-        System.arraycopy(deadLetters, 0, c, r.length, deadLetters.length);
+        long[] d = outputs.deadLetters();
+        long[] c = Arrays.copyOf(r, r.length + d.length);
+        System.arraycopy(d, 0, c, r.length, d.length);
         return c;
     }
 
     void restoreCounts(long[] c) {
-        int n = c.length - deadLetters.length;
+        int n = c.length - RejectReason.values().length;
         runner().restoreCounts(Arrays.copyOf(c, n));
-        System.arraycopy(c, n, deadLetters, 0, deadLetters.length);
-    }
-
-    private void write() {
-        result.replay(writer);
-        result.clear();
-    }
-
-    private void deadLetter(ConsumerRecord<byte[], byte[]> r, RejectReason reason, String message) {
-        deadLetters[reason.ordinal()]++;
-        meters.deadLetters[reason.ordinal()].increment();
-        out.send(OutputRecords.deadLetter(processor.deadLetterTopic, r, name, reason, message), true);
-    }
-
-    /** Writes what the runner returned, in its order. */
-    private final class Writer implements BatchResult.Reader {
-        @Override
-        public void output(int index, String stream, long step, byte[] value) {
-            ConsumerRecord<byte[], byte[]> in = records.get(index);
-            long ms = System.currentTimeMillis() - eventTime(inputs.get(index));
-            meters.latency.record(Math.max(0, ms), TimeUnit.MILLISECONDS);
-            out.send(Pipeline.this.output(in, stream, step, value), false);
-            if (changelog != null) {
-                dirty.add(stream);
-            }
-        }
-
-        @Override
-        public void rejected(int index, RejectReason reason, String message) {
-            deadLetter(records.get(index), reason, message);
-            if (changelog != null && reason == RejectReason.MODEL_ERROR) {
-                dirty.add(stream(inputs.get(index))); // its state was reset
-            }
-        }
-
-        @Override
-        public void evicted(String stream, StreamStateStore.Cause cause, long lastEventTime, long steps, int source) {
-            meters.evictions[cause.ordinal()].increment();
-            if (!processor.evictionsTopic.isEmpty()) {
-                out.send(OutputRecords.eviction(processor.evictionsTopic, stream, config.name(), cause, lastEventTime,
-                        steps), false);
-            }
-            if (changelog != null) {
-                dirty.remove(stream);
-                if (source >= 0) {
-                    // a tombstone: the stream starts afresh if it comes back, after a restart too
-                    out.send(OutputRecords.state(changelog, sources.partition(source).partition(), stream, null), false);
-                    meters.stateRecords.increment();
-                }
-            }
-        }
+        outputs.restoreDeadLetters(Arrays.copyOfRange(c, n, c.length));
     }
 }

@@ -325,23 +325,20 @@ public final class PipelineRunner implements StreamRunner {
         return store.expire(clockMs.getAsLong());
     }
 
-    /** {@link #process(List, int[], BatchResult)} without sources, into a result of its own. */
+    /**
+     * Processes one batch on its own, without sources (the processor's pipelines run the batcher
+     * with theirs): every sample ends as exactly one output, one rejection, or (late, with the drop
+     * policy) nothing ({@link StreamBatcher}).
+     *
+     * @param batch samples in poll order
+     */
     public BatchResult process(List<Sample> batch) {
-        return process(batch, null, new BatchResult());
+        return batcher.process(batch, null, new BatchResult());
     }
 
-    /**
-     * Processes one batch ({@link StreamBatcher}): every sample ends as exactly one prediction, one
-     * rejection, or (late, with the drop policy) nothing.
-     *
-     * @param batch   samples in poll order
-     * @param sources per sample, a number for where it came from (the processor numbers its
-     *                partitions), kept with the stream's state; null if not tracked
-     * @param result  where the predictions and rejections go, after what it holds already
-     * @return {@code result}
-     */
-    public BatchResult process(List<Sample> batch, int[] sources, BatchResult result) {
-        return batcher.process(batch, sources, result);
+    /** The batching of this runner's samples. */
+    StreamBatcher<Sample> batcher() {
+        return batcher;
     }
 
     /** The rows of one batched step: N streams' states and samples, one model step. */

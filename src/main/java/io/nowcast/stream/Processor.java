@@ -559,7 +559,7 @@ public final class Processor implements AutoCloseable {
             steps += r.batchedSteps();
             rows += r.rowsStepped();
             for (RejectReason reason : RejectReason.values()) {
-                dl.merge(reason, p.deadLetters(reason), Long::sum);
+                dl.merge(reason, p.outputs.deadLetters(reason), Long::sum);
             }
         }
         meters.partitions.set(partitions);

@@ -1,15 +1,12 @@
 package io.nowcast.stream;
 
-import io.nowcast.codec.RejectedException;
 import io.nowcast.codec.Sample;
 import io.nowcast.codec.SampleCodec;
 import io.nowcast.model.Forecaster;
 import io.nowcast.model.Model;
 import io.nowcast.model.SeriesDenoiser;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.ProducerRecord;
+import io.micrometer.core.instrument.MeterRegistry;
 
-import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
@@ -21,7 +18,6 @@ import java.util.function.LongSupplier;
  * Not thread-safe: the processor's loop thread only.
  */
 final class SamplePipeline extends Pipeline<Sample> {
-    private final SampleCodec codec;
     /** Replaced by a model swap between batches. */
     private PipelineRunner runner;
     /** Null if the pipeline has no model.dir. */
@@ -31,23 +27,26 @@ final class SamplePipeline extends Pipeline<Sample> {
      * @param model null for a pass-through pipeline; else a forecaster or a series denoiser
      */
     SamplePipeline(ProcessorConfig processor, ProcessorConfig.Pipeline config, Model model, OutputCommitter out,
-                   Sources sources, LongSupplier clockMs, io.micrometer.core.instrument.MeterRegistry registry) {
-        super(processor, config, new Meters.PipelineMeters(registry, config.name(),
-                        model == null ? ProcessorConfig.PASS_THROUGH : model.spec().name,
-                        model == null ? "1" : model.spec().version), out, sources,
-                model == null ? ProcessorConfig.PASS_THROUGH : model.spec().name,
-                model == null ? "1" : String.valueOf(model.spec().version));
+                   Sources sources, LongSupplier clockMs, MeterRegistry registry) {
+        this(processor, config, model, new Meters.PipelineMeters(registry, config.name(), modelName(model),
+                model == null ? "1" : model.spec().version), out, sources, clockMs);
+    }
+
+    private SamplePipeline(ProcessorConfig processor, ProcessorConfig.Pipeline config, Model model,
+                           Meters.PipelineMeters meters, OutputCommitter out, Sources sources, LongSupplier clockMs) {
+        super(config, meters, new OutputRecords(processor, config, meters, out, sources, false, modelName(model),
+                        model == null ? "1" : String.valueOf(model.spec().version)), sources,
+                new SampleCodec(model == null ? config.inputSize() : model.spec().inputSize, config.maxRecordBytes())::decode,
+                "the decoder");
         int maxStreams = processor.maxStreams;
         long ttl = processor.idleTtlMs;
         if (model == null) {
-            this.codec = new SampleCodec(config.inputSize(), config.maxRecordBytes());
             this.runner = PipelineRunner.passThrough(config.name(), config.inputSize(),
                     PipelineRunner.passThroughStore(maxStreams, ttl, result), config.dropLate(), config.gapMs(), clockMs,
                     meters);
             this.watcher = null;
             return;
         }
-        this.codec = new SampleCodec(model.spec().inputSize, config.maxRecordBytes());
         StreamStateStore store = new StreamStateStore(model.net().numLayers(), model.net().hiddenSize,
                 model.net().cell.hasCell(), model instanceof SeriesDenoiser d ? d.extraWidth() : 0, maxStreams, ttl,
                 result);
@@ -63,6 +62,10 @@ final class SamplePipeline extends Pipeline<Sample> {
         }
     }
 
+    private static String modelName(Model model) {
+        return model == null ? ProcessorConfig.PASS_THROUGH : model.spec().name;
+    }
+
     /** The runner serving the pipeline now. */
     PipelineRunner sampleRunner() {
         return runner;
@@ -74,33 +77,8 @@ final class SamplePipeline extends Pipeline<Sample> {
     }
 
     @Override
-    Sample decode(ConsumerRecord<byte[], byte[]> r) throws RejectedException {
-        return codec.decode(r.key(), r.value(), r.timestamp());
-    }
-
-    @Override
-    String decoder() {
-        return "the decoder";
-    }
-
-    @Override
-    String stream(Sample s) {
-        return s.stream();
-    }
-
-    @Override
-    long eventTime(Sample s) {
-        return s.eventTime();
-    }
-
-    @Override
-    void run(List<Sample> samples, int[] sources, BatchResult into) {
-        runner.process(samples, sources, into);
-    }
-
-    @Override
-    ProducerRecord<byte[], byte[]> output(ConsumerRecord<byte[], byte[]> in, String stream, long step, byte[] value) {
-        return OutputRecords.prediction(config.outputTopic(), in, stream, value);
+    StreamBatcher<Sample> batcher() {
+        return runner.batcher();
     }
 
     @Override
@@ -111,8 +89,7 @@ final class SamplePipeline extends Pipeline<Sample> {
         PipelineRunner before = runner;
         runner = watcher.update(before, nowMs);
         if (runner != before) {
-            modelName = OutputRecords.utf8(runner.spec().name);
-            modelVersion = OutputRecords.utf8(String.valueOf(runner.spec().version));
+            outputs.model(runner.spec().name, String.valueOf(runner.spec().version));
             if (taps != null) {
                 // the new model's outputs may mean something else: its tap is made afresh
                 runner.tap(taps.forPipeline(config.name(), runner.spec()));

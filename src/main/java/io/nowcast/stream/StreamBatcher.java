@@ -230,7 +230,7 @@ final class StreamBatcher<T> {
                     meters.dropped.increment();
                 } else {
                     outOfOrder++;
-                    result.rejected(idx, RejectReason.OUT_OF_ORDER, "event time " + t + " is " + (e.lastEventTime - t)
+                    result.rejected(idx, e.stream(), RejectReason.OUT_OF_ORDER, "event time " + t + " is " + (e.lastEventTime - t)
                             + " ms before the stream's last " + stepper.noun() + " (" + e.lastEventTime + ")");
                 }
                 continue;
@@ -304,14 +304,14 @@ final class StreamBatcher<T> {
             if (problem != null) {
                 e.resetState();
                 modelErrors++;
-                result.rejected(idx, RejectReason.MODEL_ERROR, problem + " (the stream restarts " + stepper.restart() + ")");
+                result.rejected(idx, e.stream(), RejectReason.MODEL_ERROR, problem + " (the stream restarts " + stepper.restart() + ")");
                 continue;
             }
             e.steps++;
             byte[] value = stepper.emit(j, e, input);
             outputs++;
             meters.predictions.increment();
-            result.output(idx, e.stream(), e.steps, value);
+            result.output(idx, e.stream(), stepper.eventTime(input), e.steps, value);
         }
     }
 

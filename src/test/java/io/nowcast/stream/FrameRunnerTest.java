@@ -36,13 +36,13 @@ class FrameRunnerTest {
         int base;
 
         @Override
-        public void output(int index, String stream, long step, byte[] value) {
+        public void output(int index, String stream, long eventTime, long step, byte[] value) {
             frames.put(base + index, value);
             steps.put(base + index, step);
         }
 
         @Override
-        public void rejected(int index, RejectReason reason, String message) {
+        public void rejected(int index, String stream, RejectReason reason, String message) {
             rejected.put(base + index, reason);
             messages.put(base + index, message);
         }

@@ -30,7 +30,7 @@ class PipelineRunnerTest {
         int offset;
 
         @Override
-        public void output(int index, String stream, long step, byte[] value) {
+        public void output(int index, String stream, long eventTime, long step, byte[] value) {
             try {
                 JsonNode n = JSON.readTree(value);
                 assertEquals(stream, n.get("stream").asText());
@@ -43,7 +43,7 @@ class PipelineRunnerTest {
         }
 
         @Override
-        public void rejected(int index, RejectReason reason, String message) {
+        public void rejected(int index, String stream, RejectReason reason, String message) {
             rejected.put(offset + index, reason);
             messages.put(offset + index, message);
         }

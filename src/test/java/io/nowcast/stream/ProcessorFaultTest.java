@@ -107,12 +107,12 @@ class ProcessorFaultTest {
             }
             runner.process(batch).replay(new BatchResult.Reader() {
                 @Override
-                public void output(int index, String stream, long step, byte[] value) {
+                public void output(int index, String stream, long eventTime, long step, byte[] value) {
                     out.computeIfAbsent(stream, k -> new ArrayList<>()).add(value);
                 }
 
                 @Override
-                public void rejected(int index, RejectReason reason, String message) {
+                public void rejected(int index, String stream, RejectReason reason, String message) {
                     throw new AssertionError(message);
                 }
             });

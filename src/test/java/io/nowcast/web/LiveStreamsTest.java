@@ -63,7 +63,7 @@ class LiveStreamsTest {
         final Map<String, JsonNode> byKey = new HashMap<>();
 
         @Override
-        public void output(int index, String stream, long step, byte[] value) {
+        public void output(int index, String stream, long eventTime, long step, byte[] value) {
             try {
                 JsonNode n = JSON.readTree(value);
                 byKey.put(stream + "@" + n.get("time").asLong(), n);
@@ -73,7 +73,7 @@ class LiveStreamsTest {
         }
 
         @Override
-        public void rejected(int index, RejectReason reason, String message) {
+        public void rejected(int index, String stream, RejectReason reason, String message) {
             throw new AssertionError(reason + ": " + message);
         }
     }
