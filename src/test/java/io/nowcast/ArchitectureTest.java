@@ -16,6 +16,9 @@ import org.junit.jupiter.api.Test;
  * HTTP or servlet libraries and none of the outer Nowcast packages (cli, stream, broker, web,
  * codec). Inside the core the layers only point down: tensor &lt; nn &lt; train &lt; model.
  *
+ * Outside the stream package, nothing uses its internals ({@code io.nowcast.stream.internal}): the
+ * commands and the dashboard see the processor's public surface only.
+ *
  * <p>The rules are built by functions of the package names so that the same rule, aimed at the
  * test-only package {@code io.nowcast.archfixture}, can be shown to fail on a class that breaks it.
  */
@@ -59,6 +62,13 @@ class ArchitectureTest {
         return noClasses().that().resideInAPackage(packages)
                 .should().dependOnClassesThat().resideInAnyPackage(above)
                 .because("layers only point down: tensor < nn < train < model")
+                .allowEmptyShould(true);
+    }
+
+    static ArchRule streamInternalsStayInside(String... packages) {
+        return noClasses().that().resideInAnyPackage(packages).and().resideOutsideOfPackage("io.nowcast.stream..")
+                .should().dependOnClassesThat().resideInAPackage("io.nowcast.stream.internal..")
+                .because("the stream package's internals are its own; the rest uses its public surface")
                 .allowEmptyShould(true);
     }
 
@@ -106,6 +116,11 @@ class ArchitectureTest {
                 .check(production);
     }
 
+    @Test
+    void onlyTheStreamPackageUsesItsInternals() {
+        streamInternalsStayInside("io.nowcast..").check(production);
+    }
+
     // ------------------------------------------------------------------------------------------
     // the rules can fail: the same rules on a fixture package holding one offending class
 
@@ -116,9 +131,13 @@ class ArchitectureTest {
     }
 
     private static void assertViolation(ArchRule rule, JavaClasses classes, String target) {
+        assertViolation(rule, classes, "BadModelUser", target);
+    }
+
+    private static void assertViolation(ArchRule rule, JavaClasses classes, String offender, String target) {
         AssertionError e = assertThrows(AssertionError.class, () -> rule.check(classes));
-        assertTrue(e.getMessage().contains("BadModelUser") && e.getMessage().contains(target),
-                "the violation names the class and " + target + ":\n" + e.getMessage());
+        assertTrue(e.getMessage().contains(offender) && e.getMessage().contains(target),
+                "the violation names " + offender + " and " + target + ":\n" + e.getMessage());
     }
 
     @Test
@@ -136,5 +155,11 @@ class ArchitectureTest {
         // as if the fixture were tensor: its use of nn.Param points up
         assertViolation(layer(FIXTURE, "io.nowcast.nn..", "io.nowcast.train..", "io.nowcast.model.."), fixture(),
                 "io.nowcast.nn.Param");
+    }
+
+    @Test
+    void streamInternalOutsideTheStreamPackageIsReported() {
+        assertViolation(streamInternalsStayInside(FIXTURE), fixture(), "BadInternalUser",
+                "io.nowcast.stream.internal.BatchResult");
     }
 }

@@ -4,6 +4,7 @@ import io.nowcast.model.Forecaster;
 import io.nowcast.model.FrameModel;
 import io.nowcast.model.Model;
 import io.nowcast.model.SeriesDenoiser;
+import io.nowcast.stream.internal.FrameRunner;
 
 import java.util.Map;
 

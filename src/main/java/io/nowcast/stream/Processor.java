@@ -8,6 +8,22 @@ import io.nowcast.codec.RejectReason;
 import io.nowcast.codec.SampleCodec;
 import io.nowcast.model.FrameModel;
 import io.nowcast.model.Model;
+import io.nowcast.stream.internal.AtLeastOnceCommitter;
+import io.nowcast.stream.internal.BatchResult;
+import io.nowcast.stream.internal.Changelog;
+import io.nowcast.stream.internal.ClientSettings;
+import io.nowcast.stream.internal.ExactlyOnceCommitter;
+import io.nowcast.stream.internal.FatalException;
+import io.nowcast.stream.internal.FramePipeline;
+import io.nowcast.stream.internal.FrameRunner;
+import io.nowcast.stream.internal.OutputCommitter;
+import io.nowcast.stream.internal.Pipeline;
+import io.nowcast.stream.internal.PipelineRunner;
+import io.nowcast.stream.internal.ProcessMeters;
+import io.nowcast.stream.internal.SamplePipeline;
+import io.nowcast.stream.internal.Sources;
+import io.nowcast.stream.internal.StreamRunner;
+import io.nowcast.stream.internal.StreamStateStore;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -51,7 +67,7 @@ import java.util.function.LongSupplier;
  * <ol>
  * <li>poll up to {@code poll.max.records} records;</li>
  * <li>swap in a new model version for each pipeline with a {@code model.dir} that has one
- *     ({@link ModelWatcher}), so that a batch is stepped by one model throughout: its predictions
+ *     ({@code internal.ModelWatcher}), so that a batch is stepped by one model throughout: its predictions
  *     name the model and version that made them, the streams' states are kept if they fit the new
  *     model and reset (counted) if not;</li>
  * <li>evict the streams idle for {@code state.idle.ttl.ms} (announced if
@@ -64,7 +80,7 @@ import java.util.function.LongSupplier;
  * <li>give each pipeline its samples in poll order ({@link PipelineRunner#process}), or its frames
  *     ({@link FrameRunner#process}), which return what they made ({@link BatchResult}): predictions
  *     or output frames to the pipeline's output topic (key = stream id), out-of-order inputs and
- *     model errors to the dead-letter topic ({@link OutputRecords});</li>
+ *     model errors to the dead-letter topic ({@code internal.OutputRecords});</li>
  * <li>commit ({@link OutputCommitter}). With exactly-once, the batch's offsets join the open
  *     transaction, which commits once it is {@code commit.interval.ms} old. With at-least-once,
  *     the batch's offsets are committed synchronously once
@@ -171,7 +187,7 @@ public final class Processor implements AutoCloseable {
     private final ProcessorConfig config;
     private final LongSupplier clockMs;
     private final MeterRegistry registry;
-    private final Meters.ProcessMeters meters;
+    private final ProcessMeters meters;
     private final KafkaClientMetrics consumerMetrics;
     private final KafkaClientMetrics producerMetrics;
     /** When the current turn of the loop started (System.nanoTime), for {@link #alive()}. */
@@ -241,7 +257,7 @@ public final class Processor implements AutoCloseable {
         this.config = config;
         this.clockMs = clockMs;
         this.registry = registry;
-        this.meters = new Meters.ProcessMeters(registry);
+        this.meters = new ProcessMeters(registry);
         PipelineModels.check(config, models);
         KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(ClientSettings.consumer(config), new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
@@ -363,7 +379,7 @@ public final class Processor implements AutoCloseable {
         }
     }
 
-    /** Between batches: each pipeline with a model.dir takes a new model version if one has arrived ({@link ModelWatcher}). */
+    /** Between batches: each pipeline with a model.dir takes a new model version if one has arrived ({@code internal.ModelWatcher}). */
     private void swapModels() {
         for (Pipeline<?> p : pipelines) {
             p.swapModel(clockMs.getAsLong(), taps);
@@ -427,7 +443,7 @@ public final class Processor implements AutoCloseable {
             }
         }
         for (int i = 0; i < lag.length; i++) {
-            pipelines.get(i).meters.lag.set(lag[i]);
+            pipelines.get(i).lag(lag[i]);
         }
     }
 
@@ -555,11 +571,11 @@ public final class Processor implements AutoCloseable {
             cap += r.store().evictions(StreamStateStore.Cause.CAPACITY);
             idle += r.store().evictions(StreamStateStore.Cause.IDLE);
             streams += r.store().size();
-            p.meters.activeStreams.set(r.store().size());
+            p.publishActiveStreams();
             steps += r.batchedSteps();
             rows += r.rowsStepped();
             for (RejectReason reason : RejectReason.values()) {
-                dl.merge(reason, p.outputs.deadLetters(reason), Long::sum);
+                dl.merge(reason, p.deadLetters(reason), Long::sum);
             }
         }
         meters.partitions.set(partitions);
@@ -675,7 +691,7 @@ public final class Processor implements AutoCloseable {
         Map<String, PipelineRunner> m = new LinkedHashMap<>();
         for (Pipeline<?> p : pipelines) {
             if (p instanceof SamplePipeline s) {
-                m.put(p.config.name(), s.sampleRunner());
+                m.put(p.name(), s.sampleRunner());
             }
         }
         return m;

@@ -1,5 +1,6 @@
 package io.nowcast.stream;
 
+import io.nowcast.stream.internal.ClientSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,6 @@
 package io.nowcast.stream;
 
+import io.nowcast.stream.internal.StateChangelog;
 import static io.nowcast.TestBytes.utf8;
 import static io.nowcast.TestBytes.header;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

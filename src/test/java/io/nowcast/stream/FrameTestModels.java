@@ -7,6 +7,7 @@ import io.nowcast.model.FrameModel;
 import io.nowcast.model.FrameModels;
 import io.nowcast.model.FrameSpec;
 import io.nowcast.nn.Param;
+import io.nowcast.stream.internal.FrameRunner;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

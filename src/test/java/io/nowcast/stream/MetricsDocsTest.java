@@ -1,5 +1,7 @@
 package io.nowcast.stream;
 
+import io.nowcast.stream.internal.PipelineMeters;
+import io.nowcast.stream.internal.ProcessMeters;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,8 +39,8 @@ class MetricsDocsTest {
     @Test
     void theRegisteredMetersAreTheCatalogue() {
         MeterRegistry r = new SimpleMeterRegistry();
-        new Meters.PipelineMeters(r, "p", "m", "1");
-        new Meters.ProcessMeters(r);
+        new PipelineMeters(r, "p", "m", "1");
+        new ProcessMeters(r);
         Set<String> registered = new TreeSet<>();
         for (Meter m : r.getMeters()) {
             Meter.Id id = m.getId();

@@ -1,5 +1,7 @@
 package io.nowcast.stream;
 
+import io.nowcast.stream.internal.StateChangelog;
+import io.nowcast.stream.internal.StreamStateStore;
 import static io.nowcast.TestBytes.utf8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

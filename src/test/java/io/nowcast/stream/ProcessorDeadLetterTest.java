@@ -1,5 +1,7 @@
 package io.nowcast.stream;
 
+import io.nowcast.stream.internal.AtLeastOnceCommitter;
+import io.nowcast.stream.internal.PipelineRunnerTest;
 import static io.nowcast.TestBytes.utf8;
 import static io.nowcast.TestBytes.header;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -242,7 +244,7 @@ class ProcessorDeadLetterTest {
         ConsumerRecord<byte[], byte[]> d = o.deadLetters().get(0);
         assertArrayEquals(KEY, d.key());
         assertNull(d.value(), "the value is left out");
-        assertEquals(Integer.toString(bad.length), header(d.headers(), AtLeastOnceCommitter.VALUE_OMITTED));
+        assertEquals(Integer.toString(bad.length), header(d.headers(), OutputHeaders.H_VALUE_OMITTED));
         assertEquals(RejectReason.OVERSIZED.id, header(d.headers(), OutputHeaders.H_REASON));
         assertEquals("1", header(d.headers(), OutputHeaders.H_OFFSET));
         assertEquals("t-42", header(d.headers(), "trace-id"));

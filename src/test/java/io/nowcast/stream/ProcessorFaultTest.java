@@ -1,5 +1,8 @@
 package io.nowcast.stream;
 
+import io.nowcast.stream.internal.BatchResult;
+import io.nowcast.stream.internal.PipelineRunner;
+import io.nowcast.stream.internal.StreamStateStore;
 import static io.nowcast.TestBytes.utf8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,6 @@
 package io.nowcast.stream;
 
+import io.nowcast.stream.internal.PipelineRunnerTest;
 import static io.nowcast.TestBytes.utf8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -18,7 +18,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /** Small seeded forecasters for the processor tests. */
-final class TestModels {
+public final class TestModels {
     private TestModels() {
     }
 
@@ -26,7 +26,7 @@ final class TestModels {
      * An LSTM 2 -> 16 with a linear head of 2, seeded weights, and standardisation of inputs and
      * outputs (positions of a random walk around the origin, predicted next positions).
      */
-    static Forecaster lstm2x16(long seed) {
+    public static Forecaster lstm2x16(long seed) {
         ModelSpec spec = new ModelSpec();
         spec.kind = ModelKind.FORECASTER;
         spec.name = "walk-lstm";
@@ -53,7 +53,7 @@ final class TestModels {
      * gate reads the two inputs with weights +1 and -1, so Inf - Inf = NaN reaches the state.
      * Ordinary values (|x| below about 1e8) stay finite, the gates merely saturate.
      */
-    static Forecaster overflowsOnHugeInput() {
+    public static Forecaster overflowsOnHugeInput() {
         ModelSpec spec = new ModelSpec();
         spec.kind = ModelKind.FORECASTER;
         spec.name = "fragile";
@@ -79,7 +79,7 @@ final class TestModels {
      * A GRU 2 -> 8 with a linear head of 2, named walk-gru, reading and predicting what
      * {@link #lstm2x16} does: the same pipeline can take it, but its state has another shape.
      */
-    static Forecaster gru2x8(long seed) {
+    public static Forecaster gru2x8(long seed) {
         Forecaster l = lstm2x16(seed);
         ModelSpec spec = l.spec();
         spec.name = "walk-gru";
@@ -91,12 +91,12 @@ final class TestModels {
     }
 
     /** The model with another version in its spec (the same weights). */
-    static Forecaster version(Forecaster f, String version) {
+    public static Forecaster version(Forecaster f, String version) {
         f.spec().version = version;
         return f;
     }
 
-    static Path save(Forecaster f, Path file) {
+    public static Path save(Forecaster f, Path file) {
         try {
             ModelFiles.save(file, f);
         } catch (IOException e) {
@@ -105,7 +105,7 @@ final class TestModels {
         return file;
     }
 
-    static float[] copy(float[] v) {
+    public static float[] copy(float[] v) {
         return Arrays.copyOf(v, v.length);
     }
 }

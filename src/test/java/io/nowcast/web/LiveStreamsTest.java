@@ -1,5 +1,8 @@
 package io.nowcast.web;
 
+import io.nowcast.stream.internal.BatchResult;
+import io.nowcast.stream.internal.PipelineRunner;
+import io.nowcast.stream.internal.StreamStateStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -19,9 +22,6 @@ import io.nowcast.model.ModelSpec;
 import io.nowcast.nn.CellType;
 import io.nowcast.nn.RecurrentNet;
 import io.nowcast.stream.Meters;
-import io.nowcast.stream.BatchResult;
-import io.nowcast.stream.PipelineRunner;
-import io.nowcast.stream.StreamStateStore;
 import io.nowcast.tensor.Gemms;
 import io.nowcast.tensor.Rng;
 import java.io.IOException;

@@ -1,7 +1,9 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
 import io.nowcast.codec.JsonText;
 import io.nowcast.codec.RejectReason;
+import io.nowcast.stream.OutputHeaders;
+import io.nowcast.stream.ProcessorConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -35,7 +37,7 @@ final class OutputRecords {
 
     private final ProcessorConfig processor;
     private final ProcessorConfig.Pipeline config;
-    private final Meters.PipelineMeters meters;
+    private final PipelineMeters meters;
     private final OutputCommitter out;
     private final Sources sources;
     private final boolean frames;
@@ -43,7 +45,7 @@ final class OutputRecords {
     private final long[] deadLetters = new long[RejectReason.values().length];
 
     /** @param frames whether the outputs are output frames (with their headers) rather than predictions */
-    OutputRecords(ProcessorConfig processor, ProcessorConfig.Pipeline config, Meters.PipelineMeters meters,
+    OutputRecords(ProcessorConfig processor, ProcessorConfig.Pipeline config, PipelineMeters meters,
                   OutputCommitter out, Sources sources, boolean frames, String modelName, String modelVersion) {
         this.processor = processor;
         this.config = config;

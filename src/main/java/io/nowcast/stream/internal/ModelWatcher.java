@@ -1,10 +1,11 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
 import io.nowcast.model.Forecaster;
 import io.nowcast.model.Model;
 import io.nowcast.model.ModelFileException;
 import io.nowcast.model.ModelFiles;
 import io.nowcast.model.ModelSpec;
+import io.nowcast.stream.Meters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,7 +94,7 @@ final class ModelWatcher {
     private final Path dir;
     private final long checkMs;
     private final int inputSize;
-    private final Meters.PipelineMeters meters;
+    private final PipelineMeters meters;
     private ModelSpec serving;
     private Path servingFile;
     private Seen examined;
@@ -117,13 +118,13 @@ final class ModelWatcher {
      * @param initial     the serving model's spec
      */
     ModelWatcher(String pipeline, Path dir, long checkMs, int inputSize, Path initialFile, ModelSpec initial,
-                 Meters.PipelineMeters meters) {
+                 PipelineMeters meters) {
         this(pipeline, dir, checkMs, inputSize, initialFile, initial, meters, LOADER);
     }
 
     /** With another executor for the loads (tests: one that runs them when told). */
     ModelWatcher(String pipeline, Path dir, long checkMs, int inputSize, Path initialFile, ModelSpec initial,
-                 Meters.PipelineMeters meters, Executor loader) {
+                 PipelineMeters meters, Executor loader) {
         this.loader = loader;
         this.pipeline = pipeline;
         this.dir = dir;

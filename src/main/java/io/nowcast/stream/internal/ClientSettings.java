@@ -1,5 +1,6 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
+import io.nowcast.stream.ProcessorConfig;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -15,7 +16,7 @@ import java.util.UUID;
  * {@code producer.*} settings go in first; what the processor's guarantees rest on (group,
  * isolation level, idempotence, acks, the transactional id) is set over them. Stateless.
  */
-final class ClientSettings {
+public final class ClientSettings {
     /** The transaction timeout of the exactly-once producer unless producer.transaction.timeout.ms says otherwise. */
     static final int DEFAULT_TRANSACTION_TIMEOUT_MS = 10_000;
 
@@ -31,7 +32,7 @@ final class ClientSettings {
     }
 
     /** The consumer of every pipeline's input topics (group {@code application.id}, auto-commit off, read_committed). */
-    static Map<String, Object> consumer(ProcessorConfig c) {
+    public static Map<String, Object> consumer(ProcessorConfig c) {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         s.put(ConsumerConfig.CLIENT_ID_CONFIG, c.applicationId + "-consumer");
@@ -49,7 +50,7 @@ final class ClientSettings {
     }
 
     /** The producer of every output (idempotent, acks=all; transactional with exactly-once). */
-    static Map<String, Object> producer(ProcessorConfig c) {
+    public static Map<String, Object> producer(ProcessorConfig c) {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put(ProducerConfig.CLIENT_ID_CONFIG, c.applicationId + "-producer");
         s.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(DEFAULT_BATCH_BYTES));
@@ -91,7 +92,7 @@ final class ClientSettings {
     }
 
     /** The producer's max.request.size: the largest record it writes (Kafka's default if unset or unreadable). */
-    static int maxRequestSize(ProcessorConfig c) {
+    public static int maxRequestSize(ProcessorConfig c) {
         Object v = producer(c).get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
         try {
             return v == null ? 1_048_576 : Integer.parseInt(v.toString().trim());

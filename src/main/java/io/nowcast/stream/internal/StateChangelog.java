@@ -1,4 +1,4 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -30,14 +30,14 @@ import java.nio.charset.StandardCharsets;
  * A null value (tombstone) says the stream's state was evicted. Decoding checks every length; a
  * record that does not follow this layout is refused with {@link BadRecordException}.
  */
-final class StateChangelog {
-    static final byte VERSION = 1;
+public final class StateChangelog {
+    public static final byte VERSION = 1;
     private static final int FLAG_CELL = 1;
     private static final int FLAG_FRAME = 2;
     private static final int FLAG_EXTRA = 4;
 
     /** A changelog record that is not a state of format version 1. */
-    static final class BadRecordException extends RuntimeException {
+    public static final class BadRecordException extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
         BadRecordException(String message) {
@@ -50,7 +50,7 @@ final class StateChangelog {
      * (the layout of {@link StreamStateStore.Entry}); {@code frame} is null (and the sizes 0) when
      * the record holds no previous frame.
      */
-    record State(int layers, int hidden, boolean cell, int extra, long lastEventTime, long steps, String model,
+    public record State(int layers, int hidden, boolean cell, int extra, long lastEventTime, long steps, String model,
                  String version, float[] vectors, float[] predicted, int frameWidth, int frameHeight, float[] frame) {
     }
 
@@ -58,7 +58,7 @@ final class StateChangelog {
     }
 
     /** The value of a stream's state record: the entry's vectors past the layers' are its extra values. */
-    static byte[] encode(StreamStateStore.Entry e, int layers, int hidden, boolean cell, byte[] model, byte[] version) {
+    public static byte[] encode(StreamStateStore.Entry e, int layers, int hidden, boolean cell, byte[] model, byte[] version) {
         float[] v = e.vectors;
         int extra = v.length - layers * hidden * (cell ? 2 : 1);
         if (extra < 0 || extra > 0xffff) {
@@ -98,7 +98,7 @@ final class StateChangelog {
     }
 
     /** Decodes a state record's value; {@link BadRecordException} says what is wrong. */
-    static State decode(byte[] value) {
+    public static State decode(byte[] value) {
         if (value.length < 1) {
             throw new BadRecordException("empty value (a tombstone is a null value)");
         }

@@ -1,5 +1,6 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
+import io.nowcast.stream.OutputHeaders;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
@@ -41,9 +42,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * its value, with header {@code nowcast.value.omitted} giving the value's size, so that a huge
  * poison record cannot stall its partition. Any other failed send is fatal.
  */
-final class AtLeastOnceCommitter implements OutputCommitter {
-    static final String VALUE_OMITTED = "nowcast.value.omitted";
-
+public final class AtLeastOnceCommitter implements OutputCommitter {
     private final Producer<byte[], byte[]> producer;
     private final Consumer<byte[], byte[]> consumer;
     /** The batch being written, between begin and commit. */
@@ -91,7 +90,7 @@ final class AtLeastOnceCommitter implements OutputCommitter {
         }
     }
 
-    AtLeastOnceCommitter(Producer<byte[], byte[]> producer, Consumer<byte[], byte[]> consumer) {
+    public AtLeastOnceCommitter(Producer<byte[], byte[]> producer, Consumer<byte[], byte[]> consumer) {
         this.producer = producer;
         this.consumer = consumer;
     }
@@ -211,7 +210,7 @@ final class AtLeastOnceCommitter implements OutputCommitter {
 
     private static ProducerRecord<byte[], byte[]> withoutValue(ProducerRecord<byte[], byte[]> r) {
         RecordHeaders h = new RecordHeaders(r.headers().toArray());
-        h.add(VALUE_OMITTED, Integer.toString(r.value().length).getBytes(StandardCharsets.UTF_8));
+        h.add(OutputHeaders.H_VALUE_OMITTED, Integer.toString(r.value().length).getBytes(StandardCharsets.UTF_8));
         return new ProducerRecord<>(r.topic(), null, r.timestamp(), r.key(), null, h);
     }
 

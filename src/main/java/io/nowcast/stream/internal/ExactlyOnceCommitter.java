@@ -1,5 +1,6 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
+import io.nowcast.stream.OutputHeaders;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
@@ -62,9 +63,9 @@ import java.util.function.Supplier;
  * without its value. So a huge poison record cannot abort every transaction. After
  * {@link #MAX_ABORTS} aborted transactions in a row the error is taken as fatal.
  */
-final class ExactlyOnceCommitter implements OutputCommitter {
+public final class ExactlyOnceCommitter implements OutputCommitter {
     /** The open transaction was aborted; nothing of it is visible. The processor rewinds. */
-    static final class AbortedException extends KafkaException {
+    public static final class AbortedException extends KafkaException {
         private static final long serialVersionUID = 1L;
 
         AbortedException(String message, Throwable cause) {
@@ -107,7 +108,7 @@ final class ExactlyOnceCommitter implements OutputCommitter {
      *                       streams it changed (written with the transaction's other outputs)
      * @param maxRequestSize the producer's {@code max.request.size}
      */
-    ExactlyOnceCommitter(Producer<byte[], byte[]> producer, Consumer<byte[], byte[]> consumer, long intervalMs,
+    public ExactlyOnceCommitter(Producer<byte[], byte[]> producer, Consumer<byte[], byte[]> consumer, long intervalMs,
                          Supplier<List<ProducerRecord<byte[], byte[]>>> stateRecords, int maxRequestSize) {
         this(producer, consumer, intervalMs, stateRecords, maxRequestSize, System::nanoTime);
     }
@@ -317,7 +318,7 @@ final class ExactlyOnceCommitter implements OutputCommitter {
 
     private static ProducerRecord<byte[], byte[]> withoutValue(ProducerRecord<byte[], byte[]> r) {
         RecordHeaders h = new RecordHeaders(r.headers().toArray());
-        h.add(AtLeastOnceCommitter.VALUE_OMITTED, Integer.toString(r.value().length).getBytes(StandardCharsets.UTF_8));
+        h.add(OutputHeaders.H_VALUE_OMITTED, Integer.toString(r.value().length).getBytes(StandardCharsets.UTF_8));
         return new ProducerRecord<>(r.topic(), null, r.timestamp(), r.key(), null, h);
     }
 

@@ -1,5 +1,6 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
+import io.nowcast.stream.TestModels;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,11 +20,11 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The batching loop without Kafka: batched results equal each stream stepped alone; event-time rules; model errors. */
-class PipelineRunnerTest {
+public class PipelineRunnerTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What a runner produced, per sample index. */
-    static final class Collected implements BatchResult.Reader {
+    public static final class Collected implements BatchResult.Reader {
         final Map<Integer, JsonNode> predictions = new HashMap<>();
         final Map<Integer, RejectReason> rejected = new HashMap<>();
         final Map<Integer, String> messages = new HashMap<>();
@@ -66,7 +67,7 @@ class PipelineRunnerTest {
     }
 
     /** Each stream alone, N = 1, fresh state: what {@code nowcast predict} does. */
-    static float[][] alone(Forecaster f, List<float[]> xs) {
+    public static float[][] alone(Forecaster f, List<float[]> xs) {
         RecurrentState s = f.net().newState(1);
         float[] out = new float[f.outputWidth()];
         float[] scratch = new float[64];

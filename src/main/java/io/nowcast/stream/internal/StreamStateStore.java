@@ -1,4 +1,4 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -71,9 +71,10 @@ public final class StreamStateStore {
      */
     public static final class Entry {
         String stream;
-        final float[] vectors;
-        long lastEventTime = NO_TIME;
-        long steps;
+        /** The state's values (read and written by the runners, the changelog and the tests that make states). */
+        public final float[] vectors;
+        public long lastEventTime = NO_TIME;
+        public long steps;
         long lastTouchedMs;
         /** The batch this stream was last acquired in (pins it against capacity eviction). */
         long batch = -1;

@@ -1,4 +1,4 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -16,7 +16,7 @@ import java.util.Map;
  * of a partition can be dropped when it is revoked and written to the same changelog partition.
  * A partition keeps its number for the processor's life. Not thread-safe: the loop thread only.
  */
-final class Sources {
+public final class Sources {
     private final Map<TopicPartition, Integer> ids = new HashMap<>();
     /** Source id to partition. */
     private final List<TopicPartition> partitions = new ArrayList<>();
@@ -52,7 +52,7 @@ final class Sources {
     }
 
     /** The numbers of those of the partitions that have one. */
-    BitSet of(Collection<TopicPartition> tps) {
+    public BitSet of(Collection<TopicPartition> tps) {
         BitSet set = new BitSet();
         for (TopicPartition tp : tps) {
             Integer id = ids.get(tp);

@@ -1,5 +1,7 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
+import io.nowcast.stream.Meters;
+import io.nowcast.stream.TestModels;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -45,7 +47,7 @@ class LiveErrorTest {
         }
         for (int batch : new int[] {1, 3, all.size()}) {
             SimpleMeterRegistry reg = new SimpleMeterRegistry();
-            Meters.PipelineMeters m = new Meters.PipelineMeters(reg, "p", "walk-lstm", "7");
+            PipelineMeters m = new PipelineMeters(reg, "p", "walk-lstm", "7");
             StreamStateStore store = new StreamStateStore(1, 16, true, 10, 0, null);
             PipelineRunner r = new PipelineRunner("p", f, store, false, 1000, () -> 0L, m);
             assertEquals(2, r.errorValues());

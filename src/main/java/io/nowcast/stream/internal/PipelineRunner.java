@@ -1,4 +1,4 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
 import io.nowcast.codec.PredictionCodec;
 import io.nowcast.codec.RejectReason;
@@ -8,6 +8,9 @@ import io.nowcast.model.ModelKind;
 import io.nowcast.model.ModelSpec;
 import io.nowcast.model.SeriesDenoiser;
 import io.nowcast.nn.RecurrentState;
+import io.nowcast.stream.Meters;
+import io.nowcast.stream.PredictionTap;
+import io.nowcast.stream.ProcessorConfig;
 
 import java.util.Arrays;
 import java.util.List;
@@ -87,7 +90,7 @@ public final class PipelineRunner implements StreamRunner {
     private final int layers;
     private final boolean cell;
     private final int extra;  // values per stream the model keeps beside its layers (RecurrentState.extra)
-    private final Meters.PipelineMeters meters;
+    private final PipelineMeters meters;
     // live prediction error: predicted value k is out[row * W + errOut[k]], compared with input errIn[k]
     private final int[] errOut;
     private final int[] errIn;
@@ -114,30 +117,30 @@ public final class PipelineRunner implements StreamRunner {
      */
     public PipelineRunner(String name, Forecaster model, StreamStateStore store, boolean dropLate, long gapMs,
                           LongSupplier clockMs) {
-        this(name, model, model::step, store, dropLate, gapMs, clockMs, Meters.PipelineMeters.none(name));
+        this(name, model, model::step, store, dropLate, gapMs, clockMs, PipelineMeters.none(name));
     }
 
     /** With its meters (the processor resolves them once per pipeline). */
     public PipelineRunner(String name, Forecaster model, StreamStateStore store, boolean dropLate, long gapMs,
-                          LongSupplier clockMs, Meters.PipelineMeters meters) {
+                          LongSupplier clockMs, PipelineMeters meters) {
         this(name, model, model::step, store, dropLate, gapMs, clockMs, meters);
     }
 
     /** With another step function in place of the model's (tests: a model that fails on chosen rows). */
     PipelineRunner(String name, Forecaster model, Step step, StreamStateStore store, boolean dropLate, long gapMs,
                    LongSupplier clockMs) {
-        this(name, model, step, store, dropLate, gapMs, clockMs, Meters.PipelineMeters.none(name));
+        this(name, model, step, store, dropLate, gapMs, clockMs, PipelineMeters.none(name));
     }
 
     private PipelineRunner(String name, Forecaster model, Step step, StreamStateStore store, boolean dropLate, long gapMs,
-                           LongSupplier clockMs, Meters.PipelineMeters meters) {
+                           LongSupplier clockMs, PipelineMeters meters) {
         this(name, model.spec(), model.outputWidth(), model.net().hiddenSize, model.net().numLayers(),
                 model.net().cell.hasCell(), 0, step, store, dropLate, gapMs, clockMs, meters);
     }
 
     private PipelineRunner(String name, ModelSpec spec, int width, int hidden, int layers, boolean cell, int extra,
                            Step step, StreamStateStore store, boolean dropLate, long gapMs, LongSupplier clockMs,
-                           Meters.PipelineMeters meters) {
+                           PipelineMeters meters) {
         this.name = name;
         this.spec = spec;
         this.model = step;
@@ -180,7 +183,7 @@ public final class PipelineRunner implements StreamRunner {
      * sample: the error of predicting "no change".
      */
     public static PipelineRunner passThrough(String name, int dimension, StreamStateStore store, boolean dropLate,
-                                             long gapMs, LongSupplier clockMs, Meters.PipelineMeters meters) {
+                                             long gapMs, LongSupplier clockMs, PipelineMeters meters) {
         if (dimension < 1) {
             throw new IllegalArgumentException("pipeline " + name + ": a pass-through needs at least one value per sample");
         }
@@ -205,7 +208,7 @@ public final class PipelineRunner implements StreamRunner {
      */
     public static PipelineRunner seriesDenoiser(String name, SeriesDenoiser model, StreamStateStore store,
                                                 boolean dropLate, long gapMs, LongSupplier clockMs,
-                                                Meters.PipelineMeters meters) {
+                                                PipelineMeters meters) {
         return new PipelineRunner(name, model.spec(), model.width(), model.net().hiddenSize, model.net().numLayers(),
                 model.net().cell.hasCell(), model.extraWidth(), model::step, store, dropLate, gapMs, clockMs, meters);
     }
@@ -213,13 +216,13 @@ public final class PipelineRunner implements StreamRunner {
     /** A series-denoiser runner without meters (tests). */
     public static PipelineRunner seriesDenoiser(String name, SeriesDenoiser model, StreamStateStore store,
                                                 boolean dropLate, long gapMs, LongSupplier clockMs) {
-        return seriesDenoiser(name, model, store, dropLate, gapMs, clockMs, Meters.PipelineMeters.none(name));
+        return seriesDenoiser(name, model, store, dropLate, gapMs, clockMs, PipelineMeters.none(name));
     }
 
     /** A pass-through runner without meters (tests). */
     public static PipelineRunner passThrough(String name, int dimension, StreamStateStore store, boolean dropLate,
                                              long gapMs, LongSupplier clockMs) {
-        return passThrough(name, dimension, store, dropLate, gapMs, clockMs, Meters.PipelineMeters.none(name));
+        return passThrough(name, dimension, store, dropLate, gapMs, clockMs, PipelineMeters.none(name));
     }
 
     /** The state store a {@link #passThrough} runner needs: one layer of one value, no cell. */
@@ -232,7 +235,7 @@ public final class PipelineRunner implements StreamRunner {
      * Which outputs are compared with which inputs for the live error: {out offsets, input indexes},
      * the one-step-ahead value of each target that is also an input.
      */
-    static int[][] errorPairs(ModelSpec spec, int D, int O) {
+    public static int[][] errorPairs(ModelSpec spec, int D, int O) {
         if (spec.kind == ModelKind.SERIES_DENOISER) {
             return new int[][] {new int[0], new int[0]}; // cleans the present: nothing ahead to compare
         }
@@ -382,7 +385,7 @@ public final class PipelineRunner implements StreamRunner {
         }
 
         @Override
-        public void stepAlone(int r, int n) {
+        public void stepAlone(int r) {
             // row 0 is the work row: from the last row down, each row is gathered there, stepped
             // alone and moved to its own row; row 0 itself comes last and stays
             gather(rowEntry[r], 0);

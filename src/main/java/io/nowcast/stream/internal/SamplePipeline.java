@@ -1,11 +1,14 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.nowcast.codec.Sample;
 import io.nowcast.codec.SampleCodec;
 import io.nowcast.model.Forecaster;
 import io.nowcast.model.Model;
 import io.nowcast.model.SeriesDenoiser;
-import io.micrometer.core.instrument.MeterRegistry;
+import io.nowcast.stream.PipelineModels;
+import io.nowcast.stream.PredictionTap;
+import io.nowcast.stream.ProcessorConfig;
 
 import java.util.function.LongSupplier;
 
@@ -17,7 +20,7 @@ import java.util.function.LongSupplier;
  * models are checked against the configuration beforehand ({@link PipelineModels#check}).
  * Not thread-safe: the processor's loop thread only.
  */
-final class SamplePipeline extends Pipeline<Sample> {
+public final class SamplePipeline extends Pipeline<Sample> {
     /** Replaced by a model swap between batches. */
     private PipelineRunner runner;
     /** Null if the pipeline has no model.dir. */
@@ -26,14 +29,14 @@ final class SamplePipeline extends Pipeline<Sample> {
     /**
      * @param model null for a pass-through pipeline; else a forecaster or a series denoiser
      */
-    SamplePipeline(ProcessorConfig processor, ProcessorConfig.Pipeline config, Model model, OutputCommitter out,
+    public SamplePipeline(ProcessorConfig processor, ProcessorConfig.Pipeline config, Model model, OutputCommitter out,
                    Sources sources, LongSupplier clockMs, MeterRegistry registry) {
-        this(processor, config, model, new Meters.PipelineMeters(registry, config.name(), modelName(model),
+        this(processor, config, model, new PipelineMeters(registry, config.name(), modelName(model),
                 model == null ? "1" : model.spec().version), out, sources, clockMs);
     }
 
     private SamplePipeline(ProcessorConfig processor, ProcessorConfig.Pipeline config, Model model,
-                           Meters.PipelineMeters meters, OutputCommitter out, Sources sources, LongSupplier clockMs) {
+                           PipelineMeters meters, OutputCommitter out, Sources sources, LongSupplier clockMs) {
         super(config, meters, new OutputRecords(processor, config, meters, out, sources, false, modelName(model),
                         model == null ? "1" : String.valueOf(model.spec().version)), sources,
                 new SampleCodec(model == null ? config.inputSize() : model.spec().inputSize, config.maxRecordBytes())::decode,
@@ -67,12 +70,12 @@ final class SamplePipeline extends Pipeline<Sample> {
     }
 
     /** The runner serving the pipeline now. */
-    PipelineRunner sampleRunner() {
+    public PipelineRunner sampleRunner() {
         return runner;
     }
 
     @Override
-    StreamRunner runner() {
+    public StreamRunner runner() {
         return runner;
     }
 
@@ -82,7 +85,7 @@ final class SamplePipeline extends Pipeline<Sample> {
     }
 
     @Override
-    void swapModel(long nowMs, PredictionTap.Factory taps) {
+    public void swapModel(long nowMs, PredictionTap.Factory taps) {
         if (watcher == null) {
             return;
         }
@@ -98,7 +101,7 @@ final class SamplePipeline extends Pipeline<Sample> {
     }
 
     @Override
-    void tap(PredictionTap.Factory taps) {
+    public void tap(PredictionTap.Factory taps) {
         runner.tap(taps.forPipeline(config.name(), runner.spec()));
     }
 }

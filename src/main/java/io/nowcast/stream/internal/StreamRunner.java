@@ -1,11 +1,11 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
 /**
  * What the processor asks of a pipeline's runner whatever it runs ({@link PipelineRunner} over
  * samples, {@link FrameRunner} over frames): its state store, idle expiry and its counts.
  * Not thread-safe, like the runners: the processor's loop thread only.
  */
-interface StreamRunner {
+public interface StreamRunner {
     /** The pipeline's state store. */
     StreamStateStore store();
 

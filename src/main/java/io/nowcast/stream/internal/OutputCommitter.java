@@ -1,4 +1,4 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -26,7 +26,7 @@ import java.util.Map;
  * outputs are acknowledged. {@link ExactlyOnceCommitter} writes the outputs of several batches and
  * their offsets in one transaction ({@code sendOffsetsToTransaction} + {@code commitTransaction}).
  */
-interface OutputCommitter extends AutoCloseable {
+public interface OutputCommitter extends AutoCloseable {
     void begin();
 
     /** Sends one output; {@code deadLetter} marks a record whose value may be dropped if it is too large to write. */

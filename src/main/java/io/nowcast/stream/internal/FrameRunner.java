@@ -1,8 +1,9 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
 import io.nowcast.codec.Frame;
 import io.nowcast.codec.FrameCodec;
 import io.nowcast.codec.RejectReason;
+import io.nowcast.stream.ProcessorConfig;
 
 import java.util.Arrays;
 import java.util.List;
@@ -112,7 +113,7 @@ public final class FrameRunner implements StreamRunner {
      */
     public FrameRunner(String name, String modelName, String modelVersion, int scale, boolean recurrent, Apply model,
                        StreamStateStore store, boolean dropLate, long gapMs, int fixedWidth, int fixedHeight, int maxBatch,
-                       LongSupplier clockMs, Meters.PipelineMeters meters) {
+                       LongSupplier clockMs, PipelineMeters meters) {
         if (scale < 1 || maxBatch < 1 || fixedWidth < 0 || fixedHeight < 0 || (fixedWidth == 0) != (fixedHeight == 0)) {
             throw new IllegalArgumentException("pipeline " + name + ": scale " + scale + ", frame.batch.max " + maxBatch
                     + ", frame.size " + fixedWidth + "x" + fixedHeight);
@@ -133,7 +134,7 @@ public final class FrameRunner implements StreamRunner {
 
     /** A runner of a served frame model, with the pipeline's settings. */
     public static FrameRunner of(ProcessorConfig.Pipeline p, Served m, StreamStateStore store, LongSupplier clockMs,
-                                 Meters.PipelineMeters meters) {
+                                 PipelineMeters meters) {
         return new FrameRunner(p.name(), m.name(), m.version(), m.scale(), m.recurrent(), m.apply(), store, p.dropLate(),
                 p.gapMs(), p.frameWidth(), p.frameHeight(), p.frameBatch(), clockMs, meters);
     }
@@ -158,7 +159,7 @@ public final class FrameRunner implements StreamRunner {
                        StreamStateStore store, boolean dropLate, long gapMs, int fixedWidth, int fixedHeight, int maxBatch,
                        LongSupplier clockMs) {
         this(name, modelName, modelVersion, scale, recurrent, model, store, dropLate, gapMs, fixedWidth, fixedHeight,
-                maxBatch, clockMs, Meters.PipelineMeters.none(name));
+                maxBatch, clockMs, PipelineMeters.none(name));
     }
 
     /**
@@ -292,7 +293,7 @@ public final class FrameRunner implements StreamRunner {
         }
 
         @Override
-        public void stepAlone(int j, int m) {
+        public void stepAlone(int j) {
             int hw = h * w;
             int HW = hw * scale * scale;
             float[] oneIn = Arrays.copyOfRange(in, j * hw, (j + 1) * hw);

@@ -1,5 +1,7 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
+import io.nowcast.stream.Meters;
+import io.nowcast.stream.TestModels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -23,14 +25,14 @@ class ModelWatcherTest {
     Path dir;
     private Path v7;
     private MeterRegistry registry;
-    private Meters.PipelineMeters meters;
+    private PipelineMeters meters;
     private ModelWatcher watcher;
 
     @BeforeEach
     void setUp() {
         v7 = TestModels.save(TestModels.lstm2x16(13), dir.resolve("walk-v7.safetensors"));
         registry = new SimpleMeterRegistry();
-        meters = new Meters.PipelineMeters(registry, "walk", "walk-lstm", "7");
+        meters = new PipelineMeters(registry, "walk", "walk-lstm", "7");
         // loads run at once in the polling thread here; theLoopGoesOnWhileAFileLoads has them wait
         watcher = new ModelWatcher("walk", dir, 100, 2, v7, TestModels.lstm2x16(13).spec(), meters, Runnable::run);
     }

@@ -1,11 +1,13 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
+
+import io.nowcast.stream.Processor;
 
 /**
  * An error the processor cannot go on from, raised below its loop (a changelog topic it cannot use,
- * a state record it cannot read); the loop ends with a {@link Processor.ProcessorException} of the
+ * a state record it cannot read); the loop ends with a {@link io.nowcast.stream.Processor.ProcessorException} of the
  * same message and cause.
  */
-final class FatalException extends RuntimeException {
+public final class FatalException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     FatalException(String message, Throwable cause) {

@@ -1,8 +1,10 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.nowcast.codec.Frame;
 import io.nowcast.codec.FrameCodec;
+import io.nowcast.stream.PipelineModels;
+import io.nowcast.stream.ProcessorConfig;
 
 import java.util.function.LongSupplier;
 
@@ -13,17 +15,17 @@ import java.util.function.LongSupplier;
  * checked against the configuration beforehand ({@link PipelineModels#check}). Not thread-safe: the
  * processor's loop thread only.
  */
-final class FramePipeline extends Pipeline<Frame> {
+public final class FramePipeline extends Pipeline<Frame> {
     private final FrameRunner runner;
 
-    FramePipeline(ProcessorConfig processor, ProcessorConfig.Pipeline config, FrameRunner.Served model,
+    public FramePipeline(ProcessorConfig processor, ProcessorConfig.Pipeline config, FrameRunner.Served model,
                   OutputCommitter out, Sources sources, LongSupplier clockMs, MeterRegistry registry) {
-        this(processor, config, model, new Meters.PipelineMeters(registry, config.name(), model.name(), model.version()),
+        this(processor, config, model, new PipelineMeters(registry, config.name(), model.name(), model.version()),
                 out, sources, clockMs);
     }
 
     private FramePipeline(ProcessorConfig processor, ProcessorConfig.Pipeline config, FrameRunner.Served model,
-                          Meters.PipelineMeters meters, OutputCommitter out, Sources sources, LongSupplier clockMs) {
+                          PipelineMeters meters, OutputCommitter out, Sources sources, LongSupplier clockMs) {
         super(config, meters, new OutputRecords(processor, config, meters, out, sources, true, model.name(),
                         model.version()), sources,
                 new FrameCodec(config.maxRecordBytes(), config.frameMaxPixels())::decode, "the frame decoder");
@@ -33,7 +35,7 @@ final class FramePipeline extends Pipeline<Frame> {
     }
 
     @Override
-    StreamRunner runner() {
+    public StreamRunner runner() {
         return runner;
     }
 

@@ -1,5 +1,6 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
+import io.nowcast.stream.OutputHeaders;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -112,7 +113,7 @@ class AtLeastOnceCommitterTest {
         assertEquals(2, h.size());
         assertNull(h.get(1).value());
         assertArrayEquals("4".getBytes(StandardCharsets.UTF_8),
-                h.get(1).headers().lastHeader(AtLeastOnceCommitter.VALUE_OMITTED).value());
+                h.get(1).headers().lastHeader(OutputHeaders.H_VALUE_OMITTED).value());
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
 import io.nowcast.codec.RejectReason;
 
@@ -76,8 +76,8 @@ final class StreamBatcher<T> {
         /** One model call for the call's inputs [0, m). */
         void stepAll(int m);
 
-        /** Input {@code j} of the call [0, m) stepped alone, its result where {@link #stepAll} puts it. */
-        void stepAlone(int j, int m);
+        /** Input {@code j} of the call stepped alone, its result where {@link #stepAll} puts it. */
+        void stepAlone(int j);
 
         /** After the call, before input {@code j}'s result is checked (the live error). */
         default void observe(int j, StreamStateStore.Entry e, T input) {
@@ -95,7 +95,7 @@ final class StreamBatcher<T> {
     private final boolean dropLate;
     private final long gapMs;
     private final LongSupplier clockMs;
-    private final Meters.PipelineMeters meters;
+    private final PipelineMeters meters;
 
     // work space, grown to the largest batch seen and then reused
     private int[] next = new int[0];                  // (inputs) next pending input of the same stream, -1: none
@@ -116,7 +116,7 @@ final class StreamBatcher<T> {
     private long rows;
 
     StreamBatcher(Stepper<T> stepper, StreamStateStore store, boolean dropLate, long gapMs, LongSupplier clockMs,
-                  Meters.PipelineMeters meters) {
+                  PipelineMeters meters) {
         this.stepper = stepper;
         this.store = store;
         this.dropLate = dropLate;
@@ -288,7 +288,7 @@ final class StreamBatcher<T> {
             // nothing stored was changed: step every row alone to find the ones that fail
             for (int j = m - 1; j >= 0; j--) {
                 try {
-                    stepper.stepAlone(j, m);
+                    stepper.stepAlone(j);
                 } catch (RuntimeException e) {
                     rowError[j] = e.toString();
                 }

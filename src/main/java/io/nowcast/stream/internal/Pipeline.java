@@ -1,7 +1,9 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
 import io.nowcast.codec.RejectReason;
 import io.nowcast.codec.RejectedException;
+import io.nowcast.stream.PredictionTap;
+import io.nowcast.stream.ProcessorConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import java.util.ArrayList;
@@ -22,7 +24,7 @@ import java.util.List;
  *
  * @param <T> what a record decodes to
  */
-abstract class Pipeline<T> {
+public abstract class Pipeline<T> {
     /** A record's value decoded (the signature of the codecs' {@code decode}). */
     @FunctionalInterface
     interface Decoder<T> {
@@ -30,7 +32,7 @@ abstract class Pipeline<T> {
     }
 
     final ProcessorConfig.Pipeline config;
-    final Meters.PipelineMeters meters;
+    final PipelineMeters meters;
     /** Where the outputs, dead letters and evictions go; the changelog's dirty streams. */
     final OutputRecords outputs;
     /** What the runner made of the batch; also the store's eviction listener, so evictions are in order. */
@@ -47,7 +49,7 @@ abstract class Pipeline<T> {
      * @param decoderName what the decoder is called in a dead letter's error when it fails
      *                    unexpectedly ("the decoder failed: ...")
      */
-    Pipeline(ProcessorConfig.Pipeline config, Meters.PipelineMeters meters, OutputRecords outputs, Sources sources,
+    Pipeline(ProcessorConfig.Pipeline config, PipelineMeters meters, OutputRecords outputs, Sources sources,
              Decoder<T> decoder, String decoderName) {
         this.config = config;
         this.meters = meters;
@@ -58,21 +60,41 @@ abstract class Pipeline<T> {
     }
 
     /** The runner serving the pipeline now. */
-    abstract StreamRunner runner();
+    public abstract StreamRunner runner();
+
+    /** The pipeline's name ({@code pipeline.<name>.*}). */
+    public String name() {
+        return config.name();
+    }
+
+    /** Sets the pipeline's input lag gauge ({@link io.nowcast.stream.Meters#LAG}). */
+    public void lag(long records) {
+        meters.lag.set(records);
+    }
+
+    /** Sets the pipeline's active-streams gauge to the streams its store holds now. */
+    public void publishActiveStreams() {
+        meters.activeStreams.set(runner().store().size());
+    }
+
+    /** Dead letters written of this reason. */
+    public long deadLetters(RejectReason reason) {
+        return outputs.deadLetters(reason);
+    }
 
     /** The batching of {@link #runner()}. */
     abstract StreamBatcher<T> batcher();
 
     /** Between batches: takes a new model version if one has arrived; none but for a sample pipeline with a model.dir. */
-    void swapModel(long nowMs, PredictionTap.Factory taps) {
+    public void swapModel(long nowMs, PredictionTap.Factory taps) {
     }
 
     /** Gives the pipeline's runner its tap ({@link PredictionTap}); frame pipelines have none. */
-    void tap(PredictionTap.Factory taps) {
+    public void tap(PredictionTap.Factory taps) {
     }
 
     /** Decodes the record and keeps it for {@link #process}; dead-letters it if it cannot be decoded. */
-    void add(ConsumerRecord<byte[], byte[]> r) {
+    public void add(ConsumerRecord<byte[], byte[]> r) {
         meters.recordsIn.increment();
         T input;
         try {
@@ -93,26 +115,26 @@ abstract class Pipeline<T> {
     }
 
     /** Runs the inputs added since the last {@link #clear} and writes what came of them. */
-    void process() {
+    public void process() {
         outputs.write(batcher().process(inputs, sourceOf, result), records);
     }
 
     /** Evicts the streams idle for the store's time-to-live and writes their announcements; between batches. */
-    int expireIdle() {
+    public int expireIdle() {
         int n = runner().expireIdle();
         outputs.write(result, records);
         return n;
     }
 
     /** Forgets the batch's inputs, records and result. */
-    void clear() {
+    public void clear() {
         inputs.clear();
         records.clear();
         result.clear();
     }
 
     /** Forgets the states of the streams last seen on these sources (not announced: another instance owns them now). */
-    void dropStates(BitSet gone) {
+    public void dropStates(BitSet gone) {
         runner().store().removeIf(e -> e.source() >= 0 && gone.get(e.source()));
     }
 
@@ -124,7 +146,7 @@ abstract class Pipeline<T> {
     }
 
     /** The runner's counts and the dead letters, for {@link #restoreCounts}. */
-    long[] counts() {
+    public long[] counts() {
         long[] r = runner().counts();
         long[] d = outputs.deadLetters();
         long[] c = Arrays.copyOf(r, r.length + d.length);
@@ -132,7 +154,7 @@ abstract class Pipeline<T> {
         return c;
     }
 
-    void restoreCounts(long[] c) {
+    public void restoreCounts(long[] c) {
         int n = c.length - RejectReason.values().length;
         runner().restoreCounts(Arrays.copyOf(c, n));
         outputs.restoreDeadLetters(Arrays.copyOfRange(c, n, c.length));

@@ -1,5 +1,7 @@
-package io.nowcast.stream;
+package io.nowcast.stream.internal;
 
+import io.nowcast.stream.Processor;
+import io.nowcast.stream.ProcessorConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -55,7 +57,7 @@ import java.util.function.LongSupplier;
  * Its clients (an admin client and a consumer of its own) are made by {@code prepare} and closed
  * by {@link #close}. Not thread-safe: the processor's loop thread only, but {@link #restoring()}.
  */
-final class Changelog implements AutoCloseable {
+public final class Changelog implements AutoCloseable {
     /** How long a restore waits for another instance's open transaction on the changelog to end. */
     static final long RESTORE_WAIT_NANOS = TimeUnit.MINUTES.toNanos(5);
     // the processor's own log lines, under its name
@@ -72,7 +74,7 @@ final class Changelog implements AutoCloseable {
     private KafkaConsumer<byte[], byte[]> restoreConsumer;
     private volatile boolean restoring;
 
-    Changelog(ProcessorConfig config, List<Pipeline<?>> pipelines, Map<String, Pipeline<?>> byTopic, Sources sources,
+    public Changelog(ProcessorConfig config, List<Pipeline<?>> pipelines, Map<String, Pipeline<?>> byTopic, Sources sources,
               LongSupplier clockMs, AtomicLong heartbeat) {
         this.config = config;
         this.pipelines = pipelines;
@@ -89,7 +91,7 @@ final class Changelog implements AutoCloseable {
      *
      * @param initTransactions the producer's {@code initTransactions}
      */
-    void prepare(Runnable initTransactions) {
+    public void prepare(Runnable initTransactions) {
         admin = Admin.create(ClientSettings.admin(config));
         restoreConsumer = new KafkaConsumer<>(ClientSettings.restoreConsumer(config), new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
@@ -157,12 +159,12 @@ final class Changelog implements AutoCloseable {
     }
 
     /** Whether a restore is under way (the readiness probe); any thread. */
-    boolean restoring() {
+    public boolean restoring() {
         return restoring;
     }
 
     /** Reads the states of the streams of these input partitions from the changelog. */
-    void restore(Collection<TopicPartition> fresh) {
+    public void restore(Collection<TopicPartition> fresh) {
         restoring = true;
         try {
             for (Pipeline<?> p : pipelines) {
@@ -311,7 +313,7 @@ final class Changelog implements AutoCloseable {
     }
 
     /** Just before a transaction commits: the state record of every stream it changed. */
-    List<ProducerRecord<byte[], byte[]>> flush() {
+    public List<ProducerRecord<byte[], byte[]>> flush() {
         List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
         for (Pipeline<?> p : pipelines) {
             OutputRecords o = p.outputs;
@@ -342,7 +344,7 @@ final class Changelog implements AutoCloseable {
      *
      * @return the partitions whose states are current again
      */
-    Set<TopicPartition> rewind(Consumer<byte[], byte[]> consumer) {
+    public Set<TopicPartition> rewind(Consumer<byte[], byte[]> consumer) {
         for (Pipeline<?> p : pipelines) {
             p.reset();
         }
