@@ -12,6 +12,7 @@ import io.nowcast.stream.internal.AtLeastOnceCommitter;
 import io.nowcast.stream.internal.BatchResult;
 import io.nowcast.stream.internal.Changelog;
 import io.nowcast.stream.internal.ClientSettings;
+import io.nowcast.stream.internal.Counts;
 import io.nowcast.stream.internal.ExactlyOnceCommitter;
 import io.nowcast.stream.internal.FatalException;
 import io.nowcast.stream.internal.FramePipeline;
@@ -22,8 +23,6 @@ import io.nowcast.stream.internal.PipelineRunner;
 import io.nowcast.stream.internal.ProcessMeters;
 import io.nowcast.stream.internal.SamplePipeline;
 import io.nowcast.stream.internal.Sources;
-import io.nowcast.stream.internal.StreamRunner;
-import io.nowcast.stream.internal.StreamStateStore;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -43,7 +42,6 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -77,10 +75,11 @@ import java.util.function.LongSupplier;
  *     {@link FrameModel}; {@link FramePipeline}), its {@link FrameCodec} (at most
  *     {@code max.record.bytes} and {@code frame.max.pixels}); a record that cannot be decoded goes
  *     to the dead-letter topic;</li>
- * <li>give each pipeline its samples in poll order ({@link PipelineRunner#process}), or its frames
- *     ({@link FrameRunner#process}), which return what they made ({@link BatchResult}): predictions
- *     or output frames to the pipeline's output topic (key = stream id), out-of-order inputs and
- *     model errors to the dead-letter topic ({@code internal.OutputRecords});</li>
+ * <li>give each pipeline's samples in poll order to its runner ({@link PipelineRunner}), or its
+ *     frames ({@link FrameRunner}), batched across streams ({@code internal.StreamBatcher}), which
+ *     returns what it made ({@link BatchResult}): predictions or output frames to the pipeline's
+ *     output topic (key = stream id), out-of-order inputs and model errors to the dead-letter topic
+ *     ({@code internal.OutputRecords});</li>
  * <li>commit ({@link OutputCommitter}). With exactly-once, the batch's offsets join the open
  *     transaction, which commits once it is {@code commit.interval.ms} old. With at-least-once,
  *     the batch's offsets are committed synchronously once
@@ -207,9 +206,9 @@ public final class Processor implements AutoCloseable {
     private volatile boolean started;
     private boolean closed;
     private volatile Stats stats;
-    private long polls;
-    private long records;
-    private long commits;
+    private final Counts counts = new Counts(pipelines);
+    /** exactly_once: the counts as of the last commit, to roll back to when a transaction is aborted. */
+    private Counts.Mark committedCounts;
     private volatile int partitions;
     // readiness: false from an assignment until the states of its partitions are restored
     private volatile boolean restored;
@@ -291,7 +290,7 @@ public final class Processor implements AutoCloseable {
             p.close(Duration.ZERO);
             throw e;
         }
-        this.committedCounts = counts();
+        this.committedCounts = counts.mark();
         this.consumerMetrics = new KafkaClientMetrics(c);
         this.producerMetrics = new KafkaClientMetrics(p);
         consumerMetrics.bindTo(registry);
@@ -346,7 +345,7 @@ public final class Processor implements AutoCloseable {
                 ConsumerRecords<byte[], byte[]> batch;
                 try {
                     batch = consumer.poll(timeout);
-                    polls++;
+                    counts.polled();
                     lastPollNanos.set(System.nanoTime());
                     meters.pollRecords.record(batch.count());
                     swapModels();
@@ -402,7 +401,7 @@ public final class Processor implements AutoCloseable {
             return;
         }
         for (ConsumerRecord<byte[], byte[]> r : batch) {
-            records++;
+            counts.record();
             byTopic.get(r.topic()).add(r);
         }
         try {
@@ -420,7 +419,7 @@ public final class Processor implements AutoCloseable {
             ConsumerRecord<byte[], byte[]> last = rs.get(rs.size() - 1);
             offsets.put(tp, new OffsetAndMetadata(last.offset() + 1, last.leaderEpoch(), ""));
         }
-        commits++;
+        counts.committed();
         commit(offsets);
         if (batch.count() < config.pollMaxRecords) {
             // caught up with the input: at-least-once sends the outputs now rather than after the
@@ -455,7 +454,7 @@ public final class Processor implements AutoCloseable {
     private void commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
         long t0 = System.nanoTime();
         Stats s = snapshot();
-        Counts c = config.exactlyOnce ? counts() : null;
+        Counts.Mark c = config.exactlyOnce ? counts.mark() : null;
         committer.commit(offsets, () -> {
             stats = s;
             if (c != null) {
@@ -505,33 +504,10 @@ public final class Processor implements AutoCloseable {
     private void rewind(ExactlyOnceCommitter.AbortedException e) {
         LOG.warn("{}; rewinding to the last committed offsets and states", e.getMessage());
         if (committedCounts != null) {
-            restoreCounts(committedCounts);
+            counts.rollBack(committedCounts);
         }
         held.clear();
         held.addAll(changelog.rewind(consumer));
-    }
-
-    /** The loop's counts as of a commit, to roll back to when a transaction is aborted. */
-    private record Counts(long polls, long records, long commits, long[][] pipelines) {
-    }
-
-    private Counts committedCounts;
-
-    private Counts counts() {
-        long[][] r = new long[pipelines.size()][];
-        for (int i = 0; i < r.length; i++) {
-            r[i] = pipelines.get(i).counts();
-        }
-        return new Counts(polls, records, commits, r);
-    }
-
-    private void restoreCounts(Counts c) {
-        polls = c.polls();
-        records = c.records();
-        commits = c.commits();
-        for (int i = 0; i < c.pipelines().length; i++) {
-            pipelines.get(i).restoreCounts(c.pipelines()[i]);
-        }
     }
 
     /** Forgets the states of the streams last seen on partitions this instance no longer owns. */
@@ -551,36 +527,8 @@ public final class Processor implements AutoCloseable {
 
     /** The counts as of now. */
     private Stats snapshot() {
-        long predictions = 0;
-        long late = 0;
-        long gaps = 0;
-        long cap = 0;
-        long idle = 0;
-        long streams = 0;
-        long steps = 0;
-        long rows = 0;
-        EnumMap<RejectReason, Long> dl = new EnumMap<>(RejectReason.class);
-        for (RejectReason reason : RejectReason.values()) {
-            dl.put(reason, 0L);
-        }
-        for (Pipeline<?> p : pipelines) {
-            StreamRunner r = p.runner();
-            predictions += r.predictions();
-            late += r.lateDropped();
-            gaps += r.gapResets();
-            cap += r.store().evictions(StreamStateStore.Cause.CAPACITY);
-            idle += r.store().evictions(StreamStateStore.Cause.IDLE);
-            streams += r.store().size();
-            p.publishActiveStreams();
-            steps += r.batchedSteps();
-            rows += r.rowsStepped();
-            for (RejectReason reason : RejectReason.values()) {
-                dl.merge(reason, p.deadLetters(reason), Long::sum);
-            }
-        }
         meters.partitions.set(partitions);
-        return new Stats(polls, records, predictions, Map.copyOf(dl), late, gaps, cap, idle, streams, steps, rows, commits,
-                partitions);
+        return counts.stats(partitions);
     }
 
     /** Counts as of the last commit; safe from any thread. */
