@@ -65,7 +65,8 @@ import java.util.concurrent.TimeUnit;
  * read. The watcher itself is not thread-safe: one caller.
  */
 final class ModelWatcher {
-    private static final Logger LOG = LoggerFactory.getLogger(ModelWatcher.class);
+    // the name it logged under before the internals had a package of their own: log lines stay the same
+    private static final Logger LOG = LoggerFactory.getLogger("io.nowcast.stream.ModelWatcher");
     static final String SUFFIX = ".safetensors";
 
     /** File names in version order: runs of digits compared as numbers, the rest as text. */
