@@ -10,6 +10,7 @@ import io.nowcast.tensor.FixedOrderGemm;
 import io.nowcast.tensor.Gemm;
 import io.nowcast.tensor.Gemms;
 import io.nowcast.tensor.Rng;
+import io.nowcast.run.BlasThreads;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -74,7 +75,7 @@ public final class BenchCommand implements Runnable {
             return -1;
         }
         List<String> args = spec.root().commandLine().getParseResult().originalArgs();
-        int rc = BlasThreads.relaunch(common.blasThreads, args);
+        int rc = BlasThreads.relaunch(common.blasThreads, Main.class, args);
         if (rc < 0) {
             spec.commandLine().getErr().printf("nowcast bench: could not re-run with %s=%d; measuring with %d BLAS threads%n",
                     BlasThreads.VAR, common.blasThreads, BlasThreads.fromEnvironment());

@@ -24,6 +24,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import io.nowcast.run.BlasThreads;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -184,7 +185,7 @@ final class KafkaBench implements Callable<Integer> {
             }
         }
         if (blasThreads > 0 && pipelines.contains(LSTM) && usesNativeBlas() && !BlasThreads.isPinned(blasThreads)) {
-            int rc = BlasThreads.relaunch(blasThreads, spec.root().commandLine().getParseResult().originalArgs());
+            int rc = BlasThreads.relaunch(blasThreads, Main.class, spec.root().commandLine().getParseResult().originalArgs());
             if (rc >= 0) {
                 return rc;
             }

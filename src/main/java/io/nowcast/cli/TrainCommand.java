@@ -1,42 +1,32 @@
 package io.nowcast.cli;
 
-import io.nowcast.data.CsvTable;
-import io.nowcast.data.SeriesSet;
-import io.nowcast.data.TextCorpus;
-import io.nowcast.data.TrajectoryFile;
-import io.nowcast.eval.Baselines;
-import io.nowcast.eval.EthUcy;
-import io.nowcast.eval.ForecasterTrajectories;
-import io.nowcast.eval.TrajectoryScore;
-import io.nowcast.eval.TrajectorySequences;
-import io.nowcast.eval.TrajectoryWindows;
-import io.nowcast.data.Vocabulary;
-import io.nowcast.model.CharModel;
-import io.nowcast.eval.ForecastScore;
-import io.nowcast.model.Forecaster;
-import io.nowcast.model.Model;
-import io.nowcast.model.ModelFiles;
 import io.nowcast.model.ModelKind;
-import io.nowcast.model.ModelSpec;
-import io.nowcast.nn.CellType;
-import io.nowcast.nn.Param;
-import io.nowcast.nn.RecurrentNet;
-import io.nowcast.tensor.Gemms;
-import io.nowcast.tensor.Rng;
-import io.nowcast.train.CharTrainer;
-import io.nowcast.train.Optimizer;
-import io.nowcast.train.SequenceTrainer;
-import io.nowcast.train.TrainingLog;
+import io.nowcast.run.Provenance;
+import io.nowcast.run.train.CharTraining;
+import io.nowcast.run.train.ForecasterTraining;
+import io.nowcast.run.train.FrameOptions;
+import io.nowcast.run.train.FrameTraining;
+import io.nowcast.run.train.SeriesDenoiserOptions;
+import io.nowcast.run.train.SeriesDenoiserTraining;
+import io.nowcast.run.train.TrainOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
+/**
+ * {@code nowcast train}: parses the options into {@link TrainOptions} (and the series denoiser's
+ * and frame kinds' own records) and hands them to the training run of the kind asked for, with
+ * the provenance of this command line; the runs' progress goes to standard error.
+ */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train a model and write it as a .safetensors file.",
                 "--kind char: a character-level language model on a UTF-8 text file (the last --val-fraction held out),",
@@ -60,13 +50,13 @@ final class TrainCommand implements Callable<Integer> {
     String kind;
 
     @Mixin
-    SeriesDenoiserTraining.Options seriesDenoiser = new SeriesDenoiserTraining.Options();
+    SeriesDenoiserMixin seriesDenoiser = new SeriesDenoiserMixin();
 
     @Mixin
-    FrameTraining.Options frames = new FrameTraining.Options();
+    FrameMixin frames = new FrameMixin();
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec commandSpec;
+    @Spec
+    CommandSpec commandSpec;
 
     @Option(names = "--data", required = true, description = "training data: a UTF-8 text file (char) or a CSV with a header (forecaster)")
     Path data;
@@ -237,721 +227,158 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        TrainOptions o = options();
+        SeriesDenoiserOptions series = seriesDenoiser.options();
+        Provenance provenance = new Provenance("nowcast " + Main.commandLine(), Main.version(), seed, dataOrigin, note);
+        PrintStream progress = System.err;
         if (FrameTraining.isFrameKind(kind)) {
-            SeriesDenoiserTraining.refuseSeriesOnly(seriesDenoiser, kind);
-            return FrameTraining.train(this, frames, parseResult());
+            series.refuseSeriesOnly(kind);
+            return FrameTraining.train(o, series, frames.options(), provenance, progress);
         }
-        FrameTraining.refuseOptions(parseResult(), kind);
+        FrameTraining.refuseOptions(o);
         if (ModelKind.SERIES_DENOISER.id.equals(kind)) {
-            return SeriesDenoiserTraining.train(this, seriesDenoiser);
+            return SeriesDenoiserTraining.train(o, series, provenance, progress);
         }
-        SeriesDenoiserTraining.refuseOptions(seriesDenoiser, kind);
+        series.refuse(kind);
         if (ModelKind.FORECASTER.id.equals(kind)) {
-            return trainForecaster();
+            return ForecasterTraining.train(o, provenance, progress);
         }
         if (!ModelKind.CHAR.id.equals(kind)) {
             throw new IllegalArgumentException("--kind " + kind + ": expected char, forecaster, series-denoiser,"
                     + " frame-denoiser or super-resolver");
         }
-        if (features != null || targets != null || group != null || horizon != 1 || !"linear".equals(head)) {
-            throw new IllegalArgumentException("--features, --targets, --group, --horizon and --head are for --kind forecaster;"
-                    + " a character model reads one-hot characters and predicts the next one");
-        }
-        boolean minChar = false;
-        if (recipe != null) {
-            if (!recipe.equals("min-char-rnn")) {
-                throw new IllegalArgumentException("--recipe " + recipe + ": the recipe known is min-char-rnn");
-            }
-            minChar = true;
-            cell = "rnn_tanh";
-            hidden = 100;
-            layers = 1;
-            streams = 1;
-            chunk = 25;
-            sumLoss = true;
-            clipValue = 5f;
-            clipNorm = 0;
-            optimizer = "adagrad";
-            lr = 0.1f;
-        }
-        checkArguments();
-        TextCorpus corpus = TextCorpus.read(data);
-        int n = corpus.length();
-        int split = (int) Math.round(n * (1 - valFraction));
-        Rng rng = new Rng(seed);
-
-        ModelSpec spec;
-        RecurrentNet net;
-        if (init != null) {
-            Model m = ModelFiles.load(init);
-            net = m.net();
-            spec = m.spec();
-            if (spec.kind == ModelKind.CHAR) {
-                Vocabulary v = new Vocabulary(spec.vocabulary);
-                corpus.encode(v, 0, n); // every character of the data must be in the model's vocabulary
-            } else {
-                String v = corpus.vocabulary();
-                int size = (int) v.codePoints().count();
-                if (net.inputSize != size || net.outputSize() != size) {
-                    throw new IllegalArgumentException(init + ": the model maps " + net.inputSize + " inputs to "
-                            + net.outputSize() + " outputs; the text has " + size + " distinct characters");
-                }
-                ModelSpec s = new ModelSpec();
-                s.kind = ModelKind.CHAR;
-                s.cell = spec.cell;
-                s.inputSize = size;
-                s.outputSize = size;
-                s.hiddenSize = net.hiddenSize;
-                s.numLayers = net.numLayers();
-                s.head = ModelSpec.Head.LINEAR;
-                s.vocabulary = v;
-                spec = s;
-            }
-        } else {
-            String v = corpus.vocabulary();
-            int size = (int) v.codePoints().count();
-            spec = new ModelSpec();
-            spec.kind = ModelKind.CHAR;
-            spec.cell = CellType.parse(cell);
-            spec.inputSize = size;
-            spec.hiddenSize = hidden;
-            spec.numLayers = layers;
-            spec.head = ModelSpec.Head.LINEAR;
-            spec.outputSize = size;
-            spec.vocabulary = v;
-            net = new RecurrentNet(spec.cell, size, hidden, layers, size, Gemms.create());
-            if (minChar) {
-                // min-char-rnn: Wxh, Whh, Why ~ N(0, 0.01^2), biases zero, one hidden bias
-                for (Param p : net.params()) {
-                    if (p.name.contains("weight")) {
-                        rng.normal(p.w(), 0.01f);
-                    }
-                }
-            } else {
-                net.initUniform(rng);
-                addForgetBias(spec.cell, net);
-            }
-        }
-        if (minChar) {
-            if (spec.cell != CellType.RNN_TANH || net.numLayers() != 1) {
-                throw new IllegalArgumentException("--recipe min-char-rnn trains a one-layer tanh RNN; --init "
-                        + init + " holds a " + net.numLayers() + "-layer " + spec.cell.id);
-            }
-            // min-char-rnn has a single hidden bias: b_hh stays at zero, b_ih plays bh
-            Param bhh = net.param("rnn.bias_hh_l0");
-            java.util.Arrays.fill(bhh.w(), 0f);
-            bhh.trainable = false;
-        }
-        Vocabulary vocab = new Vocabulary(spec.vocabulary);
-        int[] train = corpus.encode(vocab, 0, split);
-        int[] val = corpus.encode(vocab, split, n);
-
-        CharTrainer.Config cfg = new CharTrainer.Config();
-        cfg.streams = streams;
-        cfg.chunk = chunk;
-        cfg.maxIterations = iterations;
-        cfg.maxSeconds = minutes > 0 ? minutes * 60 : Double.POSITIVE_INFINITY;
-        cfg.sumLoss = sumLoss;
-        cfg.clipNorm = clipNorm;
-        cfg.clipValue = clipValue;
-        cfg.evalEvery = evalEvery;
-        cfg.evalChars = evalChars;
-        cfg.patience = patience;
-        cfg.smoothing = minChar ? 0.999 : 0.99;
-        Optimizer opt = Optimizer.create(optimizer, net.params(), lr, momentum, weightDecay);
-        String summary = String.format(Locale.ROOT,
-                "training a %d-layer %s of %d on %s: %d characters (%d held out), vocabulary %d, %d parameters, %s, gemm %s",
-                net.numLayers(), spec.cell.id, net.hiddenSize, data.getFileName(), split, n - split, vocab.size(),
-                net.parameterCount(), optimizer, net.gemm().name());
-        CharTrainer.Result r;
-        try (TrainingLog tl = new TrainingLog(quiet ? null : System.err, !quiet && System.console() != null, log)) {
-            tl.message(summary);
-            r = new CharTrainer(net, opt, vocab.size(), cfg, tl).train(train, val);
-            tl.message(String.format(Locale.ROOT,
-                    "done: %d iterations in %.1f s, %.0f chars/s, train loss %.4f nats/char, %s%s",
-                    r.iterations, r.seconds, r.charsPerSecond, r.trainLoss,
-                    Double.isNaN(r.finalValLoss) ? "no validation"
-                            : String.format(Locale.ROOT, "val loss %.4f nats/char", r.finalValLoss)
-                            + (Double.isNaN(r.valLoss) || r.valLoss == r.finalValLoss ? ""
-                            : String.format(Locale.ROOT, " (best at a validation: %.4f, iteration %d)", r.valLoss, r.bestIteration)),
-                    r.stoppedEarly ? " (stopped early at the best weights of iteration " + r.bestIteration + ")" : ""));
-        }
-        spec.provenance = provenance();
-        spec.provenance.put("iterations", r.iterations);
-        spec.provenance.put("train_loss", r.trainLoss);
-        if (!Double.isNaN(r.finalValLoss)) {
-            spec.provenance.put("val_loss", r.finalValLoss);
-        }
-        spec.provenance.put("seconds", Math.round(r.seconds * 10) / 10.0);
-        if (init != null) {
-            spec.provenance.put("init", init.getFileName().toString());
-        }
-        if (name != null) {
-            spec.name = name;
-        }
-        ModelFiles.save(out, new CharModel(spec, net));
-        System.err.println("wrote " + out);
-        return 0;
+        return CharTraining.train(o, provenance, progress);
     }
 
-    private int trainForecaster() throws Exception {
-        if ("trajectory".equals(task)) {
-            return trainTrajectory();
+    /** The options as given, with the long names of those given on the command line in their order. */
+    private TrainOptions options() {
+        Set<String> given = new LinkedHashSet<>();
+        if (commandSpec != null) {
+            commandSpec.commandLine().getParseResult().matchedOptions().forEach(m -> given.add(m.longestName()));
         }
-        if ("forecast".equals(task)) {
-            return trainLtsf();
-        }
-        if (task != null) {
-            throw new IllegalArgumentException("--task " + task + ": expected trajectory or forecast");
-        }
-        if (leaveOut != null || !"none".equals(augment) || relative || loss != null || levelShift != 0) {
-            throw new IllegalArgumentException("--leave-out, --augment, --loss, --relative and --level-shift are for"
-                    + " --task trajectory or forecast");
-        }
-        if (recipe != null || init != null || sumLoss || evalChars != 0) {
-            throw new IllegalArgumentException("--recipe, --init, --sum-loss and --eval-chars are for --kind char");
-        }
-        if (features == null || features.isEmpty() || targets == null || targets.isEmpty()) {
-            throw new IllegalArgumentException("--kind forecaster needs --features COL[,COL...] and --targets COL[,COL...]");
-        }
-        if (horizon < 1 || horizon > ModelSpec.MAX_HORIZON) {
-            throw new IllegalArgumentException("--horizon must be in [1, " + ModelSpec.MAX_HORIZON + "], got " + horizon);
-        }
-        SequenceTrainer.Objective objective;
-        ModelSpec.Head headKind;
-        switch (head) {
-            case "linear":
-                objective = SequenceTrainer.Objective.MSE;
-                headKind = ModelSpec.Head.LINEAR;
-                break;
-            case "gaussian":
-                objective = SequenceTrainer.Objective.GAUSSIAN_NLL;
-                headKind = ModelSpec.Head.GAUSSIAN;
-                break;
-            default:
-                throw new IllegalArgumentException("--head " + head + ": expected linear or gaussian");
-        }
-        checkArguments();
-        CsvTable table = CsvTable.read(data);
-        SeriesSet all = SeriesSet.of(table, features, targets, horizon, group);
-        SeriesSet[] parts = all.split(valFraction);
-        SeriesSet train = parts[0];
-        SeriesSet val = parts[1];
-        if (train.scoredSteps() == 0) {
-            throw new IllegalArgumentException(data + ": no training step has a target " + horizon + " step(s) ahead"
-                    + " (series too short for the horizon)");
-        }
-        if (valFraction > 0 && val.scoredSteps() == 0) {
-            throw new IllegalArgumentException(data + ": the held-out " + val.rows() + " rows have no step with a target "
-                    + horizon + " step(s) ahead; raise --val-fraction or lower --horizon");
-        }
-        int D = features.size();
-        int C = targets.size();
-        int O = C * horizon;
-        float[][] fs = train.featureStats();
-        float[][] ts = train.targetStats();
-
-        ModelSpec spec = new ModelSpec();
-        spec.kind = ModelKind.FORECASTER;
-        spec.name = name != null ? name : baseName(out);
-        spec.cell = CellType.parse(cell);
-        spec.inputSize = D;
-        spec.hiddenSize = hidden;
-        spec.numLayers = layers;
-        spec.head = headKind;
-        spec.outputSize = O;
-        spec.inputFeatures = new ArrayList<>(features);
-        spec.outputFeatures = new ArrayList<>(SeriesSet.outputNames(targets, horizon));
-        spec.targets = new ArrayList<>(targets);
-        spec.horizon = horizon;
-        spec.inputMean = fs[0];
-        spec.inputStd = fs[1];
-        spec.outputMean = new float[O];
-        spec.outputStd = new float[O];
-        for (int j = 0; j < C; j++) {
-            for (int k = 0; k < horizon; k++) {
-                spec.outputMean[j * horizon + k] = ts[0][j];
-                spec.outputStd[j * horizon + k] = ts[1][j];
-            }
-        }
-        Rng rng = new Rng(seed);
-        RecurrentNet net = new RecurrentNet(spec.cell, D, hidden, layers, spec.headOutputs(), Gemms.create()).initUniform(rng);
-        addForgetBias(spec.cell, net);
-        SequenceTrainer.Config cfg = new SequenceTrainer.Config();
-        cfg.objective = objective;
-        cfg.streams = streams;
-        cfg.chunk = chunk;
-        cfg.maxIterations = iterations;
-        cfg.maxSeconds = minutes > 0 ? minutes * 60 : Double.POSITIVE_INFINITY;
-        cfg.clipNorm = clipNorm;
-        cfg.clipValue = clipValue;
-        cfg.evalEvery = evalEvery;
-        cfg.patience = patience;
-        cfg.seed = rng.nextLong();
-        cfg.targetStd = spec.outputStd;
-        Optimizer opt = Optimizer.create(optimizer, net.params(), lr, momentum, weightDecay);
-        String summary = String.format(Locale.ROOT,
-                "training a %d-layer %s of %d on %s: %d series, %d rows (%d series, %d rows held out), %s -> %s,"
-                        + " %s head, %d parameters, %s, gemm %s",
-                net.numLayers(), spec.cell.id, net.hiddenSize, data.getFileName(), train.series.size(), train.rows(),
-                val.series.size(), val.rows(), features, spec.outputFeatures, headKind.id(), net.parameterCount(), optimizer,
-                net.gemm().name());
-        SequenceTrainer.Result r;
-        Forecaster model = new Forecaster(spec, net);
-        ForecastScore score = null;
-        try (TrainingLog tl = new TrainingLog(quiet ? null : System.err, !quiet && System.console() != null, log)) {
-            tl.message(summary);
-            r = new SequenceTrainer(net, opt, O, cfg, tl).train(sequences(train, spec), sequences(val, spec));
-            tl.message(String.format(Locale.ROOT, "done: %d iterations in %.1f s, %.0f steps/s, train loss %.4f, %s%s",
-                    r.iterations, r.seconds, r.stepsPerSecond, r.trainLoss,
-                    Double.isNaN(r.finalValLoss) ? "no validation"
-                            : String.format(Locale.ROOT, "val loss %.4f (best at an evaluation %.4f)", r.finalValLoss, r.valLoss),
-                    r.stoppedEarly ? " (stopped early at the best weights of iteration " + r.bestIteration + ")" : ""));
-            if (!val.series.isEmpty()) {
-                score = ForecastScore.of(model, val);
-                tl.message("held out (" + val.rows() + " rows, " + score.scored() + " steps scored), data units:\n"
-                        + score.table().stripTrailing());
-            }
-        }
-        spec.provenance = provenance();
-        spec.provenance.put("features", features);
-        spec.provenance.put("targets", targets);
-        spec.provenance.put("horizon", horizon);
-        if (group != null) {
-            spec.provenance.put("group", group);
-        }
-        spec.provenance.put("train_rows", train.rows());
-        spec.provenance.put("val_rows", val.rows());
-        spec.provenance.put("iterations", r.iterations);
-        if (r.stoppedEarly || patience > 0 && r.bestIteration > 0) {
-            spec.provenance.put("best_iteration", r.bestIteration);
-        }
-        spec.provenance.put("train_loss", r.trainLoss);
-        if (!Double.isNaN(r.finalValLoss)) {
-            spec.provenance.put("val_loss", r.finalValLoss);
-        }
-        if (score != null) {
-            spec.provenance.put("validation", Provenance.score(score));
-        }
-        spec.provenance.put("seconds", Math.round(r.seconds * 10) / 10.0);
-        ModelFiles.save(out, model);
-        System.err.println("wrote " + out);
-        return 0;
+        return new TrainOptions(kind, data, out, name, features, targets, horizon, head, group, task, inputLength,
+                levelShift, leaveOut, relative, augment, loss, inputNoise, inputNoiseShare, balance, scoreSteps, recipe, init,
+                cell, hidden, layers, streams, chunk, optimizer, lr, momentum, weightDecay, clipNorm, clipValue, sumLoss,
+                iterations, minutes, valFraction, evalEvery, evalChars, patience, forgetBias, seed, log, quiet, given);
     }
 
-    /**
-     * A trajectory forecaster on ETH/UCY, leaving one scene out: the windows of the other scenes'
-     * train/ files teach, those of their val/ files validate (early stopping, the figures recorded).
-     */
-    private int trainTrajectory() throws Exception {
-        if (recipe != null || init != null || sumLoss || evalChars != 0 || features != null || targets != null
-                || group != null) {
-            throw new IllegalArgumentException("--task trajectory reads dx,dy and predicts dx,dy: --features, --targets,"
-                    + " --group, --recipe, --init, --sum-loss and --eval-chars do not apply");
-        }
-        if (leaveOut == null) {
-            throw new IllegalArgumentException("--task trajectory needs --leave-out SCENE (one of "
-                    + EthUcy.SCENES.keySet() + ")");
-        }
-        if (horizon < 1 || horizon > TrajectoryWindows.PREDICTED) {
-            throw new IllegalArgumentException("--horizon must be in [1, " + TrajectoryWindows.PREDICTED + "] for"
-                    + " the protocol's windows, got " + horizon);
-        }
-        boolean everyStep = switch (scoreSteps) {
-            case "all" -> true;
-            case "last" -> false;
-            default -> throw new IllegalArgumentException("--score-steps " + scoreSteps + ": expected all or last");
-        };
-        SequenceTrainer.Augmentation turn = switch (augment) {
-            case "none" -> null;
-            case "rotate" -> TrajectorySequences.rotations(horizon, false);
-            case "rotate-mirror" -> TrajectorySequences.rotations(horizon, true);
-            default -> throw new IllegalArgumentException("--augment " + augment + ": expected none, rotate or rotate-mirror");
-        };
-        SequenceTrainer.Objective objective;
-        ModelSpec.Head headKind;
-        switch (head) {
-            case "linear" -> {
-                objective = SequenceTrainer.Objective.MSE;
-                headKind = ModelSpec.Head.LINEAR;
-            }
-            case "gaussian" -> {
-                objective = SequenceTrainer.Objective.GAUSSIAN_NLL;
-                headKind = ModelSpec.Head.GAUSSIAN;
-            }
-            default -> throw new IllegalArgumentException("--head " + head + ": expected linear or gaussian");
-        }
-        if (loss != null) {
-            if (!loss.equals("ade") || headKind != ModelSpec.Head.LINEAR) {
-                throw new IllegalArgumentException("--loss " + loss + ": the loss known is ade, with a linear head");
-            }
-            objective = SequenceTrainer.Objective.DISPLACEMENT;
-        }
-        checkArguments();
-        List<Path> trainFiles = EthUcy.files(data, "train", leaveOut);
-        List<Path> valFiles = EthUcy.files(data, "val", leaveOut);
-        List<List<TrajectoryWindows.Window>> perFile = new ArrayList<>();
-        List<TrajectoryWindows.Window> trainW = new ArrayList<>();
-        for (Path f : trainFiles) {
-            List<TrajectoryWindows.Window> w = TrajectoryWindows.of(TrajectoryFile.read(f));
-            perFile.add(w);
-            trainW.addAll(w);
-        }
-        List<TrajectoryWindows.Window> pool = switch (balance) {
-            case "none" -> trainW;
-            case "files" -> balanced(perFile);
-            default -> throw new IllegalArgumentException("--balance " + balance + ": expected none or files");
-        };
-        List<TrajectoryWindows.Window> valW = new ArrayList<>();
-        for (Path f : valFiles) {
-            valW.addAll(TrajectoryWindows.of(TrajectoryFile.read(f)));
-        }
-        int obs = TrajectoryWindows.OBSERVED;
-        float inScale = TrajectorySequences.inputScale(trainW, obs);
-        float outScale = TrajectorySequences.targetScale(trainW, obs, horizon, relative, everyStep);
-        List<String> xy = ForecasterTrajectories.FEATURES;
-        int O = 2 * horizon;
-        if (!(inputNoise >= 0 && inputNoise < 10)) {
-            throw new IllegalArgumentException("--input-noise must be in [0, 10) metres, got " + inputNoise);
-        }
-        if (!(inputNoiseShare >= 0 && inputNoiseShare <= 1)) {
-            throw new IllegalArgumentException("--input-noise-share must be in [0, 1], got " + inputNoiseShare);
-        }
-        SequenceTrainer.Augmentation aug = TrajectorySequences.then(inputNoise > 0
-                ? TrajectorySequences.noise(horizon, relative, inScale, outScale, inputNoise, inputNoiseShare) : null, turn);
+    /** The options only --kind series-denoiser reads (the frame kinds share --noise, --sigma and --amount). */
+    static final class SeriesDenoiserMixin {
+        @Option(names = "--columns", split = ",", paramLabel = "COL",
+                description = "series-denoiser: the CSV columns read and cleaned, in order")
+        List<String> columns;
 
-        ModelSpec spec = new ModelSpec();
-        spec.kind = ModelKind.FORECASTER;
-        spec.name = name != null ? name : baseName(out);
-        spec.cell = CellType.parse(cell);
-        spec.inputSize = 2;
-        spec.hiddenSize = hidden;
-        spec.numLayers = layers;
-        spec.head = headKind;
-        spec.outputSize = O;
-        spec.inputFeatures = new ArrayList<>(xy);
-        spec.outputFeatures = new ArrayList<>(SeriesSet.outputNames(xy, horizon));
-        spec.targets = new ArrayList<>(xy);
-        spec.horizon = horizon;
-        spec.relativeToInput = relative;
-        spec.inputMean = new float[2];
-        spec.inputStd = new float[] {inScale, inScale};
-        spec.outputMean = new float[O];
-        spec.outputStd = new float[O];
-        java.util.Arrays.fill(spec.outputStd, outScale);
-        Rng rng = new Rng(seed);
-        RecurrentNet net = new RecurrentNet(spec.cell, 2, hidden, layers, spec.headOutputs(), Gemms.create()).initUniform(rng);
-        addForgetBias(spec.cell, net);
-        SequenceTrainer.Config cfg = new SequenceTrainer.Config();
-        cfg.objective = objective;
-        cfg.streams = streams;
-        cfg.chunk = 0;
-        cfg.maxIterations = iterations;
-        cfg.maxSeconds = minutes > 0 ? minutes * 60 : Double.POSITIVE_INFINITY;
-        cfg.clipNorm = clipNorm;
-        cfg.clipValue = clipValue;
-        cfg.evalEvery = evalEvery;
-        cfg.patience = patience;
-        cfg.seed = rng.nextLong();
-        cfg.targetStd = spec.outputStd;
-        cfg.augmentation = aug;
-        cfg.evalStreams = 512;
-        Optimizer opt = Optimizer.create(optimizer, net.params(), lr, momentum, weightDecay);
-        Forecaster model = new Forecaster(spec, net);
-        String summary = String.format(Locale.ROOT,
-                "training a %d-layer %s of %d to predict %d steps of ETH/UCY without %s: %d training windows (%d files),"
-                        + " %d validation windows (%d files), %s head%s, augmentation %s%s, %d parameters, %s, gemm %s",
-                net.numLayers(), spec.cell.id, hidden, horizon, leaveOut, trainW.size(), trainFiles.size(), valW.size(),
-                valFiles.size(), headKind.id(), relative ? " relative to the last displacement" : "", augment,
-                inputNoise > 0 ? " with input noise up to " + inputNoise + " m" : "",
-                net.parameterCount(), optimizer, net.gemm().name());
-        SequenceTrainer.Result r;
-        TrajectoryScore valModel;
-        TrajectoryScore valCv;
-        try (TrainingLog tl = new TrainingLog(quiet ? null : System.err, !quiet && System.console() != null, log)) {
-            tl.message(summary);
-            r = new SequenceTrainer(net, opt, O, cfg, tl).train(
-                    TrajectorySequences.of(pool, obs, horizon, relative, everyStep, inScale, outScale),
-                    TrajectorySequences.of(valW, obs, horizon, relative, everyStep, inScale, outScale));
-            tl.message(String.format(Locale.ROOT, "done: %d iterations in %.1f s, %.0f steps/s, train loss %.4f, %s%s",
-                    r.iterations, r.seconds, r.stepsPerSecond, r.trainLoss,
-                    Double.isNaN(r.finalValLoss) ? "no validation"
-                            : String.format(Locale.ROOT, "val loss %.4f (best at an evaluation %.4f)", r.finalValLoss, r.valLoss),
-                    r.stoppedEarly ? " (stopped early at the best weights of iteration " + r.bestIteration + ")" : ""));
-            valModel = TrajectoryScore.of(valW, obs, new ForecasterTrajectories(model));
-            valCv = TrajectoryScore.of(valW, obs, Baselines.constantVelocity());
-            tl.message(String.format(Locale.ROOT, "validation windows (%d): model ADE %.4f FDE %.4f, constant velocity"
-                    + " ADE %.4f FDE %.4f", valW.size(), valModel.ade(), valModel.fde(), valCv.ade(), valCv.fde()));
-        }
-        spec.provenance = Provenance.of(null, seed);
-        java.util.Map<String, Object> d = new java.util.LinkedHashMap<>();
-        d.put("benchmark", "ETH/UCY, leave one scene out");
-        d.put("leave_out", leaveOut);
-        d.put("train_files", Provenance.files(trainFiles));
-        d.put("val_files", Provenance.files(valFiles));
-        if (dataOrigin != null) {
-            d.put("origin", dataOrigin);
-        }
-        spec.provenance.put("data", d);
-        if (note != null) {
-            spec.provenance.put("note", note);
-        }
-        spec.provenance.put("train_windows", trainW.size());
-        spec.provenance.put("val_windows", valW.size());
-        spec.provenance.put("augmentation", augment);
-        spec.provenance.put("balance", balance);
-        spec.provenance.put("input_noise", inputNoise);
-        spec.provenance.put("input_noise_share", inputNoiseShare);
-        spec.provenance.put("score_steps", scoreSteps);
-        spec.provenance.put("loss", loss != null ? loss : objective == SequenceTrainer.Objective.MSE ? "mse" : "nll");
-        spec.provenance.put("iterations", r.iterations);
-        if (r.stoppedEarly || patience > 0 && r.bestIteration > 0) {
-            spec.provenance.put("best_iteration", r.bestIteration);
-        }
-        spec.provenance.put("train_loss", r.trainLoss);
-        if (!Double.isNaN(r.finalValLoss)) {
-            spec.provenance.put("val_loss", r.finalValLoss);
-        }
-        java.util.Map<String, Object> v = new java.util.LinkedHashMap<>();
-        v.put("windows", valW.size());
-        v.put("ade", Math.round(valModel.ade() * 1e4) / 1e4);
-        v.put("fde", Math.round(valModel.fde() * 1e4) / 1e4);
-        v.put("constant_velocity_ade", Math.round(valCv.ade() * 1e4) / 1e4);
-        v.put("constant_velocity_fde", Math.round(valCv.fde() * 1e4) / 1e4);
-        spec.provenance.put("validation", v);
-        spec.provenance.put("seconds", Math.round(r.seconds * 10) / 10.0);
-        ModelFiles.save(out, model);
-        System.err.println("wrote " + out);
-        return 0;
-    }
+        @Option(names = "--noise", defaultValue = "gaussian", paramLabel = "MODEL",
+                description = "the noise trained on: gaussian, salt-pepper or mask; frame kinds also poisson (default: ${DEFAULT-VALUE})")
+        String noise;
 
-    /**
-     * A forecaster on one column of an hourly CSV cut as the LTSF benchmarks cut ETTh1 (12/4/4
-     * months): windows of --input-length values teach it to predict the next --horizon, the
-     * validation months stop it early, the test months are left alone (nowcast eval scores them).
-     */
-    private int trainLtsf() throws Exception {
-        if (recipe != null || init != null || sumLoss || evalChars != 0 || features != null || group != null
-                || leaveOut != null || loss != null || !"none".equals(augment) || inputNoise != 0 || !"none".equals(balance)) {
-            throw new IllegalArgumentException("--task forecast reads one column (--targets COL) and predicts it:"
-                    + " --features, --group, --leave-out, --loss, --augment, --input-noise, --balance, --recipe, --init,"
-                    + " --sum-loss and --eval-chars do not apply");
-        }
-        if (targets == null || targets.size() != 1) {
-            throw new IllegalArgumentException("--task forecast needs one column: --targets COL (e.g. OT)");
-        }
-        boolean everyStep = switch (scoreSteps) {
-            case "all" -> true;
-            case "last" -> false;
-            default -> throw new IllegalArgumentException("--score-steps " + scoreSteps + ": expected all or last");
-        };
-        SequenceTrainer.Objective objective;
-        ModelSpec.Head headKind;
-        switch (head) {
-            case "linear" -> {
-                objective = SequenceTrainer.Objective.MSE;
-                headKind = ModelSpec.Head.LINEAR;
-            }
-            case "gaussian" -> {
-                objective = SequenceTrainer.Objective.GAUSSIAN_NLL;
-                headKind = ModelSpec.Head.GAUSSIAN;
-            }
-            default -> throw new IllegalArgumentException("--head " + head + ": expected linear or gaussian");
-        }
-        checkArguments();
-        String col = targets.get(0);
-        io.nowcast.eval.LtsfSplit split = io.nowcast.eval.LtsfSplit.read(data, col, inputLength, horizon);
-        int H = horizon;
-        ModelSpec spec = new ModelSpec();
-        spec.kind = ModelKind.FORECASTER;
-        spec.name = name != null ? name : baseName(out);
-        spec.cell = CellType.parse(cell);
-        spec.inputSize = 1;
-        spec.hiddenSize = hidden;
-        spec.numLayers = layers;
-        spec.head = headKind;
-        spec.outputSize = H;
-        spec.inputFeatures = new ArrayList<>(List.of(col));
-        spec.outputFeatures = new ArrayList<>(SeriesSet.outputNames(List.of(col), H));
-        spec.targets = new ArrayList<>(List.of(col));
-        spec.horizon = H;
-        spec.relativeToInput = relative;
-        spec.inputMean = new float[] {(float) split.mean};
-        spec.inputStd = new float[] {(float) split.std};
-        spec.outputMean = new float[H];
-        spec.outputStd = new float[H];
-        java.util.Arrays.fill(spec.outputMean, relative ? 0f : (float) split.mean);
-        java.util.Arrays.fill(spec.outputStd, (float) split.std);
-        Rng rng = new Rng(seed);
-        RecurrentNet net = new RecurrentNet(spec.cell, 1, hidden, layers, spec.headOutputs(), Gemms.create()).initUniform(rng);
-        addForgetBias(spec.cell, net);
-        SequenceTrainer.Config cfg = new SequenceTrainer.Config();
-        cfg.objective = objective;
-        cfg.streams = streams;
-        cfg.chunk = 0;
-        cfg.maxIterations = iterations;
-        cfg.maxSeconds = minutes > 0 ? minutes * 60 : Double.POSITIVE_INFINITY;
-        cfg.clipNorm = clipNorm;
-        cfg.clipValue = clipValue;
-        cfg.evalEvery = evalEvery;
-        cfg.patience = patience;
-        cfg.seed = rng.nextLong();
-        cfg.evalStreams = 256;
-        if (!(levelShift >= 0 && levelShift < 100)) {
-            throw new IllegalArgumentException("--level-shift must be in [0, 100), got " + levelShift);
-        }
-        cfg.augmentation = levelShift > 0 ? io.nowcast.eval.LtsfSplit.levelShift(levelShift, relative) : null;
-        Optimizer opt = Optimizer.create(optimizer, net.params(), lr, momentum, weightDecay);
-        Forecaster model = new Forecaster(spec, net);
-        io.nowcast.eval.LtsfSplit.Part train = io.nowcast.eval.LtsfSplit.Part.TRAIN;
-        io.nowcast.eval.LtsfSplit.Part val = io.nowcast.eval.LtsfSplit.Part.VAL;
-        String summary = String.format(Locale.ROOT,
-                "training a %d-layer %s of %d to predict %s %d steps from %d on %s: %d training windows (rows [%d, %d)),"
-                        + " %d validation windows (rows [%d, %d)), %s head%s, %d parameters, %s, gemm %s",
-                net.numLayers(), spec.cell.id, hidden, col, H, inputLength, data.getFileName(), split.windows(train),
-                split.from(train), split.to(train), split.windows(val), split.from(val), split.to(val), headKind.id(),
-                relative ? " relative to the current value" : "", net.parameterCount(), optimizer, net.gemm().name());
-        SequenceTrainer.Result r;
-        io.nowcast.eval.WindowScore valModel;
-        io.nowcast.eval.WindowScore valLast;
-        try (TrainingLog tl = new TrainingLog(quiet ? null : System.err, !quiet && System.console() != null, log)) {
-            tl.message(summary);
-            r = new SequenceTrainer(net, opt, H, cfg, tl).train(split.sequences(train, relative, everyStep),
-                    split.sequences(val, relative, false));
-            tl.message(String.format(Locale.ROOT, "done: %d iterations in %.1f s, %.0f steps/s, train loss %.4f, %s%s",
-                    r.iterations, r.seconds, r.stepsPerSecond, r.trainLoss,
-                    Double.isNaN(r.finalValLoss) ? "no validation"
-                            : String.format(Locale.ROOT, "val loss %.4f (best at an evaluation %.4f)", r.finalValLoss, r.valLoss),
-                    r.stoppedEarly ? " (stopped early at the best weights of iteration " + r.bestIteration + ")" : ""));
-            valModel = io.nowcast.eval.WindowScore.of(split, val, new io.nowcast.eval.ForecasterWindows(model, col, H));
-            valLast = io.nowcast.eval.WindowScore.of(split, val, io.nowcast.eval.SeriesBaselines.lastValue());
-            tl.message(String.format(Locale.ROOT, "validation windows (%d): model MSE %.4f MAE %.4f, last value MSE %.4f"
-                    + " MAE %.4f", valModel.windows(), valModel.mse(), valModel.mae(), valLast.mse(), valLast.mae()));
-        }
-        spec.provenance = provenance();
-        java.util.Map<String, Object> b = new java.util.LinkedHashMap<>();
-        b.put("benchmark", "LTSF split 12/4/4 months of 30 days, univariate");
-        b.put("column", col);
-        b.put("input_length", inputLength);
-        b.put("horizon", H);
-        b.put("train_rows", List.of(split.from(train), split.to(train)));
-        b.put("val_rows", List.of(split.from(val), split.to(val)));
-        spec.provenance.put("split", b);
-        spec.provenance.put("level_shift", levelShift);
-        spec.provenance.put("score_steps", scoreSteps);
-        spec.provenance.put("iterations", r.iterations);
-        if (r.stoppedEarly || patience > 0 && r.bestIteration > 0) {
-            spec.provenance.put("best_iteration", r.bestIteration);
-        }
-        spec.provenance.put("train_loss", r.trainLoss);
-        if (!Double.isNaN(r.finalValLoss)) {
-            spec.provenance.put("val_loss", r.finalValLoss);
-        }
-        java.util.Map<String, Object> v = new java.util.LinkedHashMap<>();
-        v.put("windows", valModel.windows());
-        v.put("mse", Math.round(valModel.mse() * 1e5) / 1e5);
-        v.put("mae", Math.round(valModel.mae() * 1e5) / 1e5);
-        v.put("last_value_mse", Math.round(valLast.mse() * 1e5) / 1e5);
-        v.put("last_value_mae", Math.round(valLast.mae() * 1e5) / 1e5);
-        spec.provenance.put("validation", v);
-        spec.provenance.put("seconds", Math.round(r.seconds * 10) / 10.0);
-        ModelFiles.save(out, model);
-        System.err.println("wrote " + out);
-        return 0;
-    }
+        @Option(names = "--sigma", defaultValue = "0", paramLabel = "S",
+                description = "Gaussian noise sd: series-denoiser, as a multiple of each column's training-row std; frame kinds, on the"
+                        + " 0-255 scale (default 25 for them; Poisson: photons at white)")
+        float sigma;
 
-    /** Each file's windows repeated round(largest / its count) times, so that every file weighs about the same. */
-    private static List<TrajectoryWindows.Window> balanced(List<List<TrajectoryWindows.Window>> perFile) {
-        int largest = 0;
-        for (List<TrajectoryWindows.Window> w : perFile) {
-            largest = Math.max(largest, w.size());
-        }
-        List<TrajectoryWindows.Window> out = new ArrayList<>();
-        for (List<TrajectoryWindows.Window> w : perFile) {
-            if (!w.isEmpty()) {
-                long times = Math.max(1, Math.round(largest / (double) w.size()));
-                for (long i = 0; i < times; i++) {
-                    out.addAll(w);
-                }
-            }
-        }
-        return out;
-    }
+        @Option(names = "--amount", defaultValue = "0", paramLabel = "P",
+                description = "share of values (pixels) hit by salt-pepper or mask noise")
+        float amount;
 
-    /** Command, data file and hash (and origin), seed, versions, time, and the note. */
-    @SuppressWarnings("unchecked")
-    java.util.Map<String, Object> provenance() throws java.io.IOException {
-        java.util.Map<String, Object> p = Provenance.of(data, seed);
-        if (dataOrigin != null) {
-            ((java.util.Map<String, Object>) p.get("data")).put("origin", dataOrigin);
-        }
-        if (note != null) {
-            p.put("note", note);
-        }
-        return p;
-    }
+        @Option(names = "--window", defaultValue = "192", paramLabel = "ROWS",
+                description = "series-denoiser: training windows of this many rows, one starting every quarter window"
+                        + " (default: ${DEFAULT-VALUE})")
+        int window;
 
-    static String baseName(Path file) {
-        String n = file.getFileName().toString();
-        int dot = n.lastIndexOf('.');
-        return dot > 0 ? n.substring(0, dot) : n;
-    }
+        @Option(names = "--series-level-shift", defaultValue = "0", paramLabel = "STD",
+                description = "series-denoiser: move each column of a training window up or down by a level drawn up to"
+                        + " this many stds, so that the model cannot lean on the levels of the training rows"
+                        + " (default: ${DEFAULT-VALUE})")
+        float levelShift;
 
-    /** The series standardised with the model's statistics: inputs, and targets with NaN where unscored. */
-    static List<SequenceTrainer.Sequence> sequences(SeriesSet set, ModelSpec spec) {
-        int D = spec.inputSize;
-        int O = spec.outputSize;
-        List<SequenceTrainer.Sequence> out = new ArrayList<>();
-        for (SeriesSet.Series s : set.series) {
-            float[] x = new float[s.length * D];
-            for (int t = 0; t < s.length; t++) {
-                for (int j = 0; j < D; j++) {
-                    x[t * D + j] = (s.features[t * D + j] - spec.inputMean[j]) / spec.inputStd[j];
-                }
-            }
-            float[] y = s.targets(set.horizon);
-            for (int t = 0; t < s.length; t++) {
-                for (int o = 0; o < O; o++) {
-                    y[t * O + o] = (y[t * O + o] - spec.outputMean[o]) / spec.outputStd[o]; // NaN stays NaN
-                }
-            }
-            out.add(new SequenceTrainer.Sequence(x, y, s.length));
-        }
-        return out;
-    }
+        @Option(names = "--series-scale", defaultValue = "1", paramLabel = "FACTOR",
+                description = "series-denoiser: stretch each column of a training window about its mean by a factor"
+                        + " drawn log-uniformly in [1/FACTOR, FACTOR], so that the model meets quieter and livelier"
+                        + " signals than the training rows hold under the same noise (default: ${DEFAULT-VALUE})")
+        float scale;
 
-    /** The parse result of this command (null when built outside picocli). */
-    picocli.CommandLine.ParseResult parseResult() {
-        return commandSpec == null ? null : commandSpec.commandLine().getParseResult();
-    }
+        @Option(names = "--direct",
+                description = "series-denoiser: the head predicts the clean value itself instead of the correction"
+                        + " to the noisy input")
+        boolean direct;
 
-    boolean valFractionGiven() {
-        picocli.CommandLine.ParseResult pr = parseResult();
-        return pr != null && pr.hasMatchedOption("--val-fraction");
-    }
+        @Option(names = "--smoothing-base",
+                description = "series-denoiser, Gaussian noise: the output is a base kept per stream, of a bank of"
+                        + " exponential smoothings of the noisy input the one with the lowest estimated error (from the"
+                        + " known noise variance), plus the network's correction; the network reads the innovations,"
+                        + " never the level of a column")
+        boolean smoothingBase;
 
-    void checkArguments() {
-        if (hidden < 1 || layers < 1 || streams < 1 || chunk < 0) {
-            throw new IllegalArgumentException("--hidden, --layers and --streams must be >= 1 and --chunk >= 0");
-        }
-        if (!(valFraction >= 0 && valFraction < 1)) {
-            throw new IllegalArgumentException("--val-fraction must be in [0, 1), got " + valFraction);
-        }
-        if (iterations < 1) {
-            throw new IllegalArgumentException("--iterations must be >= 1");
+        @Option(names = "--smoothing-time-constant", defaultValue = "240", paramLabel = "SAMPLES",
+                description = "series-denoiser with --smoothing-base: samples over which the estimated errors of the"
+                        + " smoothings are averaged (default: ${DEFAULT-VALUE})")
+        float smoothingTimeConstant;
+
+        SeriesDenoiserOptions options() {
+            return new SeriesDenoiserOptions(columns, noise, sigma, amount, window, levelShift, scale, direct, smoothingBase,
+                    smoothingTimeConstant);
         }
     }
 
-    /** LSTM: adds --forget-bias to the forget-gate block of every layer's b_ih (rows hidden..2*hidden). */
-    void addForgetBias(CellType cell, RecurrentNet net) {
-        if (cell != CellType.LSTM || forgetBias == 0f) {
-            return;
-        }
-        for (int k = 0; k < net.numLayers(); k++) {
-            float[] b = net.param("rnn.bias_ih_l" + k).w();
-            for (int j = net.hiddenSize; j < 2 * net.hiddenSize; j++) {
-                b[j] += forgetBias;
-            }
+    /** The options only the frame kinds read. */
+    static final class FrameMixin {
+        @Option(names = "--channels", defaultValue = "32", paramLabel = "C",
+                description = "frame kinds: feature maps per hidden convolution (default: ${DEFAULT-VALUE})")
+        int channels;
+
+        @Option(names = "--patch", defaultValue = "40", paramLabel = "PIXELS",
+                description = "frame kinds: side of the training patches (high resolution for a super-resolver;"
+                        + " default: ${DEFAULT-VALUE})")
+        int patch;
+
+        @Option(names = "--batch", defaultValue = "16", paramLabel = "N",
+                description = "frame kinds: patches (or video streams) per iteration (default: ${DEFAULT-VALUE})")
+        int batch;
+
+        @Option(names = "--clip-noise",
+                description = "frame kinds: clip the noisy input to [0, 1] (camera-like data)")
+        boolean clipNoise;
+
+        @Option(names = "--scale", defaultValue = "2", paramLabel = "2|3|4",
+                description = "super-resolver: the factor (default: ${DEFAULT-VALUE})")
+        int scale;
+
+        @Option(names = "--upsampling", defaultValue = "bicubic", paramLabel = "bicubic|pixel-shuffle",
+                description = "super-resolver: a residual network over the bicubic upscale, or convolutions at low"
+                        + " resolution ending in a pixel shuffle (default: ${DEFAULT-VALUE})")
+        String upsampling;
+
+        @Option(names = "--recurrent",
+                description = "frame-denoiser: the stream's previous output frame is a second input (video data only)")
+        boolean recurrent;
+
+        @Option(names = "--sequence", defaultValue = "16", paramLabel = "FRAMES",
+                description = "frame-denoiser on video: frames per training stream before it restarts (default: ${DEFAULT-VALUE})")
+        int sequence;
+
+        @Option(names = "--lr-schedule", defaultValue = "cosine", paramLabel = "cosine|constant",
+                description = "frame kinds: cosine decay of --lr to 1e-5 over the --minutes/--iterations budget, or a"
+                        + " constant rate (default: ${DEFAULT-VALUE})")
+        String lrSchedule;
+
+        @Option(names = "--dilations", split = ",", paramLabel = "D1,D2,...",
+                description = "frame kinds: the dilation of each convolution, one per layer (default: 1 each;"
+                        + " e.g. 1,2,3,4,4,3,2,1 widens an 8-layer network's window from 17 to 41 pixels at the same cost)")
+        int[] dilations;
+
+        @Option(names = "--workers", defaultValue = "1", paramLabel = "N",
+                description = "frame kinds: threads the batch is split among, each with its own copy of the network"
+                        + " (data parallel; run with OPENBLAS_NUM_THREADS=1; default: ${DEFAULT-VALUE})")
+        int workers;
+
+        @Option(names = "--val", paramLabel = "FOLDER",
+                description = "frame kinds: validation images (default: a held-out --val-fraction of --data)")
+        Path val;
+
+        FrameOptions options() {
+            return new FrameOptions(channels, patch, batch, clipNoise, scale, upsampling, recurrent, sequence, lrSchedule,
+                    dilations, workers, val);
         }
     }
 }

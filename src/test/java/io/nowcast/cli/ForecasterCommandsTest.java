@@ -13,6 +13,7 @@ import io.nowcast.model.ModelFiles;
 import io.nowcast.model.ModelKind;
 import io.nowcast.model.ModelSpec;
 import io.nowcast.nn.RecurrentState;
+import io.nowcast.run.Provenance;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -11,6 +11,7 @@ import io.nowcast.data.SeriesNoise;
 import io.nowcast.data.synthetic.SyntheticSensors;
 import io.nowcast.model.ModelFiles;
 import io.nowcast.model.SeriesDenoiser;
+import io.nowcast.run.train.SeriesDenoiserTraining;
 import io.nowcast.tensor.Rng;
 import io.nowcast.train.SequenceTrainer;
 import java.io.ByteArrayOutputStream;

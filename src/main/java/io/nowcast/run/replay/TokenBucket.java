@@ -1,4 +1,4 @@
-package io.nowcast.cli;
+package io.nowcast.run.replay;
 
 import java.util.concurrent.locks.LockSupport;
 
@@ -13,15 +13,15 @@ import java.util.concurrent.locks.LockSupport;
  * the pace is steady again; the time lost in the stall beyond that is not made up. The first
  * event goes at once. Not thread-safe.
  */
-final class TokenBucket {
+public final class TokenBucket {
     /** Time and sleep, replaceable in tests. */
-    interface Clock {
+    public interface Clock {
         long nanoTime();
 
         void sleepNanos(long nanos) throws InterruptedException;
     }
 
-    static final Clock SYSTEM = new Clock() {
+    public static final Clock SYSTEM = new Clock() {
         @Override
         public long nanoTime() {
             return System.nanoTime();
@@ -48,7 +48,7 @@ final class TokenBucket {
      * @param rate     events per second, > 0
      * @param capacity most tokens kept, >= 1 (the largest burst after a stall)
      */
-    TokenBucket(double rate, double capacity, Clock clock) {
+    public TokenBucket(double rate, double capacity, Clock clock) {
         if (!(rate > 0) || Double.isInfinite(rate)) {
             throw new IllegalArgumentException("rate must be a positive number, got " + rate);
         }
@@ -62,12 +62,12 @@ final class TokenBucket {
     }
 
     /** A bucket for {@code rate} events per second that lets at most 50 ms of them (and 2 at least) go at once. */
-    static TokenBucket forRate(double rate) {
+    public static TokenBucket forRate(double rate) {
         return new TokenBucket(rate, Math.max(2, rate / 20), SYSTEM);
     }
 
     /** Takes one token, sleeping until there is one. */
-    void acquire() throws InterruptedException {
+    public void acquire() throws InterruptedException {
         refill();
         while (tokens < 1) {
             clock.sleepNanos(Math.max(1, (long) Math.ceil((1 - tokens) / perNano)));

@@ -1,4 +1,4 @@
-package io.nowcast.cli;
+package io.nowcast.run;
 
 import java.io.File;
 import java.lang.management.ManagementFactory;
@@ -14,8 +14,8 @@ import java.util.Map;
  * given thread count is to start the JVM with the variable set: {@link #relaunch} does that for
  * the benchmarks, re-running the same command in a child JVM with the variable set.
  */
-final class BlasThreads {
-    static final String VAR = "OPENBLAS_NUM_THREADS";
+public final class BlasThreads {
+    public static final String VAR = "OPENBLAS_NUM_THREADS";
     /** Set in the child JVM so that a relaunch happens at most once. */
     private static final String GUARD = "NOWCAST_BENCH_RELAUNCHED";
 
@@ -27,7 +27,7 @@ final class BlasThreads {
      * OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS, OMP_NUM_THREADS that is a positive integer, else the
      * number of processors (OpenBLAS's default).
      */
-    static int fromEnvironment() {
+    public static int fromEnvironment() {
         for (String v : new String[] {VAR, "GOTO_NUM_THREADS", "OMP_NUM_THREADS"}) {
             String s = System.getenv(v);
             if (s != null) {
@@ -45,18 +45,19 @@ final class BlasThreads {
     }
 
     /** True when this JVM's environment already asks OpenBLAS for exactly {@code threads}. */
-    static boolean isPinned(int threads) {
+    public static boolean isPinned(int threads) {
         String s = System.getenv(VAR);
         return s != null && s.trim().equals(Integer.toString(threads));
     }
 
     /**
-     * Re-runs this JVM's command line ({@code java [jvm options] -cp CP io.nowcast.cli.Main ARGS})
-     * with {@code OPENBLAS_NUM_THREADS=threads}, output inherited, and returns its exit code; or
+     * Re-runs this JVM's command line ({@code java [jvm options] -cp CP MAIN ARGS}, MAIN the class
+     * {@code main}, e.g. io.nowcast.cli.Main) with {@code OPENBLAS_NUM_THREADS=threads}, output
+     * inherited, and returns its exit code; or
      * returns -1 without doing anything when this JVM is already such a child or when the Java
      * executable cannot be found.
      */
-    static int relaunch(int threads, List<String> args) throws InterruptedException, java.io.IOException {
+    public static int relaunch(int threads, Class<?> main, List<String> args) throws InterruptedException, java.io.IOException {
         if (System.getenv(GUARD) != null) {
             return -1;
         }
@@ -70,7 +71,7 @@ final class BlasThreads {
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add(Main.class.getName());
+        cmd.add(main.getName());
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
         Map<String, String> env = pb.environment();

@@ -1,4 +1,4 @@
-package io.nowcast.cli;
+package io.nowcast.run.replay;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

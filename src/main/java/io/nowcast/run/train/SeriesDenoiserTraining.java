@@ -1,21 +1,18 @@
-package io.nowcast.cli;
+package io.nowcast.run.train;
 
 import io.nowcast.data.SeriesNoise;
 import io.nowcast.eval.SeriesDenoising;
-import io.nowcast.model.ModelFiles;
 import io.nowcast.model.ModelKind;
 import io.nowcast.model.ModelSpec;
 import io.nowcast.model.SeriesDenoiser;
 import io.nowcast.model.SmoothingBase;
-import io.nowcast.nn.CellType;
 import io.nowcast.nn.RecurrentNet;
-import io.nowcast.tensor.Gemms;
 import io.nowcast.tensor.Rng;
-import io.nowcast.train.Optimizer;
 import io.nowcast.train.SequenceTrainer;
 import io.nowcast.train.TrainingLog;
-import picocli.CommandLine.Option;
+import io.nowcast.run.Provenance;
 
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -31,63 +28,9 @@ import java.util.Map;
  * the clean one. The validation rows, noised once with a fixed seed, stop the run early; the test
  * rows are left to {@code nowcast eval --task series-denoise}.
  */
-final class SeriesDenoiserTraining {
-    /** The options only this kind reads. */
-    static final class Options {
-        @Option(names = "--columns", split = ",", paramLabel = "COL",
-                description = "series-denoiser: the CSV columns read and cleaned, in order")
-        List<String> columns;
-
-        @Option(names = "--noise", defaultValue = "gaussian", paramLabel = "MODEL",
-                description = "the noise trained on: gaussian, salt-pepper or mask; frame kinds also poisson (default: ${DEFAULT-VALUE})")
-        String noise;
-
-        @Option(names = "--sigma", defaultValue = "0", paramLabel = "S",
-                description = "Gaussian noise sd: series-denoiser, as a multiple of each column's training-row std; frame kinds, on the"
-                        + " 0-255 scale (default 25 for them; Poisson: photons at white)")
-        float sigma;
-
-        @Option(names = "--amount", defaultValue = "0", paramLabel = "P",
-                description = "share of values (pixels) hit by salt-pepper or mask noise")
-        float amount;
-
-        @Option(names = "--window", defaultValue = "192", paramLabel = "ROWS",
-                description = "series-denoiser: training windows of this many rows, one starting every quarter window"
-                        + " (default: ${DEFAULT-VALUE})")
-        int window;
-
-        @Option(names = "--series-level-shift", defaultValue = "0", paramLabel = "STD",
-                description = "series-denoiser: move each column of a training window up or down by a level drawn up to"
-                        + " this many stds, so that the model cannot lean on the levels of the training rows"
-                        + " (default: ${DEFAULT-VALUE})")
-        float levelShift;
-
-        @Option(names = "--series-scale", defaultValue = "1", paramLabel = "FACTOR",
-                description = "series-denoiser: stretch each column of a training window about its mean by a factor"
-                        + " drawn log-uniformly in [1/FACTOR, FACTOR], so that the model meets quieter and livelier"
-                        + " signals than the training rows hold under the same noise (default: ${DEFAULT-VALUE})")
-        float scale;
-
-        @Option(names = "--direct",
-                description = "series-denoiser: the head predicts the clean value itself instead of the correction"
-                        + " to the noisy input")
-        boolean direct;
-
-        @Option(names = "--smoothing-base",
-                description = "series-denoiser, Gaussian noise: the output is a base kept per stream, of a bank of"
-                        + " exponential smoothings of the noisy input the one with the lowest estimated error (from the"
-                        + " known noise variance), plus the network's correction; the network reads the innovations,"
-                        + " never the level of a column")
-        boolean smoothingBase;
-
-        @Option(names = "--smoothing-time-constant", defaultValue = "240", paramLabel = "SAMPLES",
-                description = "series-denoiser with --smoothing-base: samples over which the estimated errors of the"
-                        + " smoothings are averaged (default: ${DEFAULT-VALUE})")
-        float smoothingTimeConstant;
-    }
-
+public final class SeriesDenoiserTraining {
     /** The smoothing factors of the bank of a {@code --smoothing-base}: heavy to none. */
-    static final float[] SMOOTHING_FACTORS = {0.02f, 0.03f, 0.04f, 0.05f, 0.06f, 0.08f, 0.1f, 0.12f, 0.15f, 0.2f, 0.25f,
+    public static final float[] SMOOTHING_FACTORS = {0.02f, 0.03f, 0.04f, 0.05f, 0.06f, 0.08f, 0.1f, 0.12f, 0.15f, 0.2f, 0.25f,
         0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.85f, 1f};
 
     /** Rows of noisy input read before the validation rows are scored. */
@@ -96,151 +39,103 @@ final class SeriesDenoiserTraining {
     private SeriesDenoiserTraining() {
     }
 
-    /** Another kind was asked for: its options must not be silently ignored. */
-    static void refuseOptions(Options o, String kind) {
-        if (o.columns != null || !"gaussian".equals(o.noise) || o.sigma != 0 || o.amount != 0 || o.window != 192
-                || o.levelShift != 0 || o.scale != 1 || o.direct || o.smoothingBase) {
-            throw new IllegalArgumentException("--columns, --noise, --sigma, --amount, --window, --series-level-shift,"
-                    + " --series-scale, --direct and --smoothing-base are for --kind series-denoiser, not " + kind);
-        }
-    }
-
-    /** A frame kind was asked for: it shares --noise, --sigma and --amount, and refuses the rest of these. */
-    static void refuseSeriesOnly(Options o, String kind) {
-        if (o.columns != null || o.window != 192 || o.levelShift != 0 || o.scale != 1 || o.direct || o.smoothingBase) {
-            throw new IllegalArgumentException("--columns, --window, --series-level-shift, --series-scale, --direct and"
-                    + " --smoothing-base are for --kind series-denoiser, not " + kind);
-        }
-    }
-
-    static int train(TrainCommand c, Options o) throws Exception {
-        if (c.features != null || c.targets != null || c.group != null || c.task != null || c.recipe != null
-                || c.init != null || c.relative || c.horizon != 1 || !"linear".equals(c.head)) {
+    public static int train(TrainOptions c, SeriesDenoiserOptions o, Provenance provenance, PrintStream progress)
+            throws Exception {
+        if (c.features() != null || c.targets() != null || c.group() != null || c.task() != null || c.recipe() != null
+                || c.init() != null || c.relative() || c.horizon() != 1 || !"linear".equals(c.head())) {
             throw new IllegalArgumentException("--kind series-denoiser reads --columns and outputs them cleaned:"
                     + " --features, --targets, --group, --task, --recipe, --init, --relative, --horizon and --head"
                     + " do not apply");
         }
-        if (o.columns == null || o.columns.isEmpty()) {
+        if (o.columns() == null || o.columns().isEmpty()) {
             throw new IllegalArgumentException("--kind series-denoiser needs --columns COL[,COL...]");
         }
-        if (o.direct && o.smoothingBase) {
+        if (o.direct() && o.smoothingBase()) {
             throw new IllegalArgumentException("--direct (the head predicts the clean value) and --smoothing-base (the head"
                     + " predicts a correction to the smoothed input) exclude each other");
         }
-        if (o.window < 2) {
-            throw new IllegalArgumentException("--window must be >= 2, got " + o.window);
+        if (o.window() < 2) {
+            throw new IllegalArgumentException("--window must be >= 2, got " + o.window());
         }
-        SeriesNoise noise = new SeriesNoise(o.noise, o.sigma, o.amount);
-        c.checkArguments();
-        SeriesDenoising series = SeriesDenoising.read(c.data, o.columns);
+        SeriesNoise noise = new SeriesNoise(o.noise(), o.sigma(), o.amount());
+        c.check();
+        SeriesDenoising series = SeriesDenoising.read(c.data(), o.columns());
         int D = series.width;
         SeriesDenoising.Part trainPart = SeriesDenoising.Part.TRAIN;
         SeriesDenoising.Part valPart = SeriesDenoising.Part.VAL;
 
-        ModelSpec spec = new ModelSpec();
-        spec.kind = ModelKind.SERIES_DENOISER;
-        spec.name = c.name != null ? c.name : TrainCommand.baseName(c.out);
-        spec.cell = CellType.parse(c.cell);
-        spec.inputSize = D;
-        spec.hiddenSize = c.hidden;
-        spec.numLayers = c.layers;
-        spec.head = ModelSpec.Head.LINEAR;
-        spec.outputSize = D;
-        spec.inputFeatures = new ArrayList<>(o.columns);
-        spec.outputFeatures = new ArrayList<>(o.columns);
+        ModelSpec spec = Training.spec(c, ModelKind.SERIES_DENOISER, D, ModelSpec.Head.LINEAR, D);
+        spec.inputFeatures = new ArrayList<>(o.columns());
+        spec.outputFeatures = new ArrayList<>(o.columns());
         spec.inputMean = series.mean.clone();
         spec.inputStd = series.std.clone();
-        spec.residual = !o.direct;
+        spec.residual = !o.direct();
         spec.outputMean = spec.residual ? new float[D] : series.mean.clone();
         spec.outputStd = series.std.clone();
         spec.noiseModel = noise.model;
         spec.noiseSigma = noise.sigma;
         spec.noiseAmount = noise.amount;
-        if (o.smoothingBase) {
+        if (o.smoothingBase()) {
             if (!"gaussian".equals(noise.model)) {
                 throw new IllegalArgumentException("--smoothing-base estimates its error from the variance of Gaussian"
                         + " noise: it needs --noise gaussian, not " + noise.model);
             }
-            spec.smoothingBase = new SmoothingBase(SMOOTHING_FACTORS, o.smoothingTimeConstant);
-        } else if (o.smoothingTimeConstant != 240) {
+            spec.smoothingBase = new SmoothingBase(SMOOTHING_FACTORS, o.smoothingTimeConstant());
+        } else if (o.smoothingTimeConstant() != 240) {
             throw new IllegalArgumentException("--smoothing-time-constant sets the time constant of --smoothing-base");
         }
 
         // the validation noise depends on the seed only, not on the architecture
-        long valSeed = new Rng(c.seed ^ 0x7A11DA7EL).nextLong();
-        Rng rng = new Rng(c.seed);
-        RecurrentNet net = new RecurrentNet(spec.cell, D, c.hidden, c.layers, D, Gemms.create()).initUniform(rng);
-        c.addForgetBias(spec.cell, net);
-        SequenceTrainer.Config cfg = new SequenceTrainer.Config();
-        cfg.objective = SequenceTrainer.Objective.MSE;
-        cfg.streams = c.streams;
-        cfg.chunk = c.chunk;
-        cfg.maxIterations = c.iterations;
-        cfg.maxSeconds = c.minutes > 0 ? c.minutes * 60 : Double.POSITIVE_INFINITY;
-        cfg.clipNorm = c.clipNorm;
-        cfg.clipValue = c.clipValue;
-        cfg.evalEvery = c.evalEvery;
-        cfg.patience = c.patience;
-        cfg.seed = rng.nextLong();
+        long valSeed = new Rng(c.seed() ^ 0x7A11DA7EL).nextLong();
+        Rng rng = new Rng(c.seed());
+        RecurrentNet net = Training.net(c, spec, rng);
+        SequenceTrainer.Config cfg = Training.config(c, SequenceTrainer.Objective.MSE, c.chunk(), rng);
         cfg.targetStd = spec.outputStd;
-        if (!(o.levelShift >= 0 && o.levelShift < 100)) {
-            throw new IllegalArgumentException("--series-level-shift must be in [0, 100), got " + o.levelShift);
+        if (!(o.levelShift() >= 0 && o.levelShift() < 100)) {
+            throw new IllegalArgumentException("--series-level-shift must be in [0, 100), got " + o.levelShift());
         }
-        if (!(o.scale >= 1 && o.scale < 100)) {
-            throw new IllegalArgumentException("--series-scale must be in [1, 100), got " + o.scale);
+        if (!(o.scale() >= 1 && o.scale() < 100)) {
+            throw new IllegalArgumentException("--series-scale must be in [1, 100), got " + o.scale());
         }
-        cfg.augmentation = noisy(noise, D, o.levelShift, o.scale, spec.residual);
+        cfg.augmentation = noisy(noise, D, o.levelShift(), o.scale(), spec.residual);
         if (spec.smoothingBase != null) {
             cfg.augmentation = smoothed(cfg.augmentation, spec.smoothingBase, noise.sigma);
         }
 
-        List<SequenceTrainer.Sequence> train = windows(series, o.window);
+        List<SequenceTrainer.Sequence> train = windows(series, o.window());
         float[] valNoisy = series.noisy(noise, valSeed);
         SequenceTrainer.Sequence valSeq = validation(series, valNoisy, spec.residual);
         List<SequenceTrainer.Sequence> val = List.of(spec.smoothingBase == null ? valSeq
                 : smoothed(valSeq, spec.smoothingBase, noise.sigma));
-        Optimizer opt = Optimizer.create(c.optimizer, net.params(), c.lr, c.momentum, c.weightDecay);
         SeriesDenoiser model = new SeriesDenoiser(spec, net);
         String summary = String.format(Locale.ROOT,
                 "training a %d-layer %s of %d to denoise %s of %s (%s): %d training windows of %d rows (rows [%d, %d)),"
                         + " validation rows [%d, %d), %d parameters, %s, gemm %s",
-                net.numLayers(), spec.cell.id, c.hidden, o.columns, c.data.getFileName(), noise.describe(), train.size(),
-                o.window, series.from(trainPart), series.to(trainPart), series.from(valPart), series.to(valPart),
-                net.parameterCount(), c.optimizer, net.gemm().name());
+                net.numLayers(), spec.cell.id, c.hidden(), o.columns(), c.data().getFileName(), noise.describe(), train.size(),
+                o.window(), series.from(trainPart), series.to(trainPart), series.from(valPart), series.to(valPart),
+                net.parameterCount(), c.optimizer(), net.gemm().name());
         SequenceTrainer.Result r;
         SeriesDenoising.Comparison cmp;
-        try (TrainingLog tl = new TrainingLog(c.quiet ? null : System.err, !c.quiet && System.console() != null, c.log)) {
+        try (TrainingLog tl = Training.log(c, progress)) {
             tl.message(summary);
-            r = new SequenceTrainer(net, opt, D, cfg, tl).train(train, val);
-            tl.message(String.format(Locale.ROOT, "done: %d iterations in %.1f s, %.0f steps/s, train loss %.4f, %s%s",
-                    r.iterations, r.seconds, r.stepsPerSecond, r.trainLoss,
-                    Double.isNaN(r.finalValLoss) ? "no validation"
-                            : String.format(Locale.ROOT, "val loss %.4f (best at an evaluation %.4f)", r.finalValLoss, r.valLoss),
-                    r.stoppedEarly ? " (stopped early at the best weights of iteration " + r.bestIteration + ")" : ""));
+            r = new SequenceTrainer(net, Training.optimizer(c, net), D, cfg, tl).train(train, val);
+            tl.message(Training.done(r));
             cmp = series.compare(valNoisy, model, valPart);
             tl.message("validation rows, RMSE in units of each column's std: " + summaryLine(cmp));
         }
-        spec.provenance = c.provenance();
+        spec.provenance = provenance.of(c.data());
         Map<String, Object> split = new LinkedHashMap<>();
         split.put("cut", series.ltsf ? "LTSF 12/4/4 months of hourly rows" : "60/20/20% of the rows");
         split.put("train_rows", List.of(series.from(trainPart), series.to(trainPart)));
         split.put("val_rows", List.of(series.from(valPart), series.to(valPart)));
         split.put("test_rows", List.of(series.from(SeriesDenoising.Part.TEST), series.to(SeriesDenoising.Part.TEST)));
         spec.provenance.put("split", split);
-        spec.provenance.put("window", o.window);
-        spec.provenance.put("chunk", c.chunk);
-        spec.provenance.put("iterations", r.iterations);
-        if (r.stoppedEarly || c.patience > 0 && r.bestIteration > 0) {
-            spec.provenance.put("best_iteration", r.bestIteration);
-        }
-        spec.provenance.put("train_loss", r.trainLoss);
-        if (!Double.isNaN(r.finalValLoss)) {
-            spec.provenance.put("val_loss", r.finalValLoss);
-        }
-        spec.provenance.put("validation", comparison(cmp, o.columns));
-        spec.provenance.put("seconds", Math.round(r.seconds * 10) / 10.0);
-        ModelFiles.save(c.out, model);
-        System.err.println("wrote " + c.out);
+        spec.provenance.put("window", o.window());
+        spec.provenance.put("chunk", c.chunk());
+        Training.putResult(spec.provenance, r, c.patience());
+        spec.provenance.put("validation", comparison(cmp, o.columns()));
+        spec.provenance.put("seconds", Training.seconds(r.seconds));
+        Training.save(model, c.out(), progress);
         return 0;
     }
 
@@ -272,11 +167,11 @@ final class SeriesDenoiserTraining {
      * correction (clean - noisy) in units of each column's std, or with {@code residual} false
      * the clean values (moved by the same level).
      */
-    static SequenceTrainer.Augmentation noisy(SeriesNoise noise, int D, float levelShift, boolean residual) {
+    public static SequenceTrainer.Augmentation noisy(SeriesNoise noise, int D, float levelShift, boolean residual) {
         return noisy(noise, D, levelShift, 1f, residual);
     }
 
-    static SequenceTrainer.Augmentation noisy(SeriesNoise noise, int D, float levelShift, float scale,
+    public static SequenceTrainer.Augmentation noisy(SeriesNoise noise, int D, float levelShift, float scale,
                                               boolean residual) {
         float[] ones = new float[D];
         Arrays.fill(ones, 1f);
@@ -327,7 +222,7 @@ final class SeriesDenoiserTraining {
      * sequence from a fresh state as a stream would, on the standardised values, where the noise has
      * variance {@code sigma}^2 in every column. NaN targets (unscored rows) stay NaN.
      */
-    static SequenceTrainer.Sequence smoothed(SequenceTrainer.Sequence seq, SmoothingBase base, float sigma) {
+    public static SequenceTrainer.Sequence smoothed(SequenceTrainer.Sequence seq, SmoothingBase base, float sigma) {
         int T = seq.length();
         int D = seq.x().length / T;
         float[] noiseVariance = new float[D];
