@@ -1,28 +1,19 @@
 package io.nowcast.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import io.nowcast.eval.Baselines;
-import io.nowcast.eval.ForecasterTrajectories;
-import io.nowcast.eval.ForecasterWindows;
-import io.nowcast.eval.LtsfSplit;
-import io.nowcast.eval.SeriesBaselines;
-import io.nowcast.eval.WindowScore;
-import io.nowcast.eval.TrajectoryScore;
-import io.nowcast.eval.TrajectoryWindows;
-import io.nowcast.model.Forecaster;
-import io.nowcast.model.Model;
-import io.nowcast.model.ModelFiles;
+import io.nowcast.run.eval.ForecastEval;
+import io.nowcast.run.eval.FrameEval;
+import io.nowcast.run.eval.FrameEvalOptions;
+import io.nowcast.run.eval.SeriesDenoiseEval;
+import io.nowcast.run.eval.SeriesDenoiseEvalOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
@@ -82,27 +73,31 @@ final class EvalCommand implements Callable<Integer> {
     boolean json;
 
     @Mixin
-    SeriesDenoiseEval.Options seriesDenoise = new SeriesDenoiseEval.Options();
+    SeriesDenoiseMixin seriesDenoise = new SeriesDenoiseMixin();
 
     @Mixin
-    FrameEval.Options frames = new FrameEval.Options();
+    FrameMixin frames = new FrameMixin();
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        SeriesDenoiseEvalOptions series = seriesDenoise.options();
+        FrameEvalOptions frame = frames.options();
         switch (task) {
             case "trajectory":
-                SeriesDenoiseEval.refuseOptions(seriesDenoise, task);
-                FrameEval.refuseOptions(frames, task);
-                return trajectory();
+                series.refuse(task);
+                frame.refuse(task);
+                return ForecastEval.trajectory(model, data, json, out);
             case "forecast":
-                SeriesDenoiseEval.refuseOptions(seriesDenoise, task);
-                FrameEval.refuseOptions(frames, task);
-                return forecast();
+                series.refuse(task);
+                frame.refuse(task);
+                return ForecastEval.forecast(model, data, column, inputLength, horizon, part, json, out);
             case "series-denoise":
-                FrameEval.refuseOptions(frames, task);
-                return SeriesDenoiseEval.run(model, data, part, json, seriesDenoise);
+                frame.refuse(task);
+                return SeriesDenoiseEval.run(model, data, part, json, series, out);
             case "denoise":
             case "superres":
             case "video-denoise":
@@ -110,136 +105,82 @@ final class EvalCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("--column, --input-length, --horizon and --part are for --task"
                             + " forecast (and --part for series-denoise), not " + task);
                 }
-                return FrameEval.run(task, model, data, json, seriesDenoise, frames);
+                return FrameEval.run(task, model, data, json, series, frame, out);
             default:
                 throw new IllegalArgumentException("--task " + task + ": expected trajectory, forecast, series-denoise,"
                         + " denoise, superres or video-denoise");
         }
     }
 
-    private int forecast() throws Exception {
-        if (data.size() != 1) {
-            throw new IllegalArgumentException("--task forecast reads one CSV file; --data names " + data.size());
+    /** The options only --task series-denoise reads (--sigma is shared with the frame tasks). */
+    static final class SeriesDenoiseMixin {
+        @Option(names = "--columns", split = ",", paramLabel = "COL",
+                description = "series-denoise: the columns scored (default: the model's input features)")
+        List<String> columns;
+
+        @Option(names = "--noise", paramLabel = "MODEL",
+                description = "series-denoise: gaussian, salt-pepper or mask (default: the model's, or gaussian with --sigma)")
+        String noise;
+
+        @Option(names = "--sigma", paramLabel = "S",
+                description = "series-denoise: Gaussian noise sd as a multiple of each column's training-row std"
+                        + " (default: the model's); denoise, video-denoise: the noise sd on the 0-255 scale (default: 25)")
+        Float sigma;
+
+        @Option(names = "--amount", paramLabel = "P",
+                description = "series-denoise: share of values hit by salt-pepper or mask noise (default: the model's)")
+        Float amount;
+
+        @Option(names = "--noise-seed", defaultValue = "20261126", paramLabel = "SEED",
+                description = "series-denoise: seed of the noise added to the series (default: ${DEFAULT-VALUE})")
+        long noiseSeed;
+
+        @Option(names = "--noise-draws", defaultValue = "1", paramLabel = "N",
+                description = "series-denoise: score N draws of the noise (seeds SEED, SEED+1, ...): the mean errors"
+                        + " over the draws, and per column in how many the model beats each baseline"
+                        + " (default: ${DEFAULT-VALUE})")
+        int noiseDraws;
+
+        SeriesDenoiseEvalOptions options() {
+            return new SeriesDenoiseEvalOptions(columns, noise, sigma, amount, noiseSeed, noiseDraws);
         }
-        Path csv = data.get(0);
-        LtsfSplit split = LtsfSplit.read(csv, column, inputLength, horizon);
-        LtsfSplit.Part part = switch (this.part) {
-            case "test" -> LtsfSplit.Part.TEST;
-            case "val" -> LtsfSplit.Part.VAL;
-            default -> throw new IllegalArgumentException("--part " + this.part + ": expected val or test");
-        };
-        Map<String, WindowScore> rows = new LinkedHashMap<>();
-        String modelName = null;
-        if (model != null) {
-            Model m = ModelFiles.load(model);
-            if (!(m instanceof Forecaster f)) {
-                throw new IllegalArgumentException(model + ": a forecast model is a forecaster; this file holds a "
-                        + m.spec().kind.id + " model");
-            }
-            modelName = m.spec().name;
-            rows.put("model", WindowScore.of(split, part, new ForecasterWindows(f, column, horizon)));
-        }
-        rows.put("last_value", WindowScore.of(split, part, SeriesBaselines.lastValue()));
-        rows.put("least_squares", WindowScore.of(split, part, SeriesBaselines.leastSquares(split)));
-        int windows = split.windows(part);
-        if (json) {
-            Map<String, Object> o = new LinkedHashMap<>();
-            o.put("task", task);
-            o.put("data", csv.toString());
-            o.put("column", column);
-            o.put("input_length", inputLength);
-            o.put("horizon", horizon);
-            o.put("part", this.part);
-            o.put("rows", List.of(split.from(part), split.to(part)));
-            o.put("windows", windows);
-            o.put("train_mean", split.mean);
-            o.put("train_std", split.std);
-            if (model != null) {
-                o.put("model", Map.of("file", model.toString(), "name", modelName));
-            }
-            Map<String, Object> r = new LinkedHashMap<>();
-            rows.forEach((k, v) -> r.put(k, Map.of("mse", round(v.mse()), "mae", round(v.mae()))));
-            o.put("results", r);
-            System.out.println(JSON.writeValueAsString(o));
-            return 0;
-        }
-        System.out.printf(Locale.ROOT, "%s, column %s: %s rows [%d, %d), %d windows of %d input + %d predicted values;"
-                        + " standardised with the training rows' mean %.4f and std %.4f%n", csv, column,
-                part == LtsfSplit.Part.TEST ? "test" : "validation", split.from(part),
-                split.to(part), windows, inputLength, horizon, split.mean, split.std);
-        System.out.printf(Locale.ROOT, "%-34s %8s %8s%n", "method", "MSE", "MAE");
-        for (Map.Entry<String, WindowScore> e : rows.entrySet()) {
-            String label = switch (e.getKey()) {
-                case "model" -> "model " + modelName;
-                case "last_value" -> "last value";
-                default -> "least-squares linear " + inputLength + "->" + horizon;
-            };
-            System.out.printf(Locale.ROOT, "%-34s %8.4f %8.4f%n", label, e.getValue().mse(), e.getValue().mae());
-        }
-        return 0;
     }
 
-    private int trajectory() throws Exception {
-        List<TrajectoryWindows.Window> windows = new ArrayList<>();
-        List<String> files = new ArrayList<>();
-        for (Path p : data) {
-            for (Path f : TrajectoryWindows.files(p)) {
-                files.add(f.toString());
-                windows.addAll(TrajectoryWindows.of(io.nowcast.data.TrajectoryFile.read(f)));
-            }
-        }
-        if (windows.isEmpty()) {
-            throw new IllegalArgumentException(data + ": no window of " + (TrajectoryWindows.OBSERVED
-                    + TrajectoryWindows.PREDICTED) + " steps with at least " + TrajectoryWindows.MIN_PEOPLE
-                    + " people tracked throughout");
-        }
-        int obs = TrajectoryWindows.OBSERVED;
-        Map<String, TrajectoryScore> rows = new LinkedHashMap<>();
-        String modelName = null;
-        if (model != null) {
-            Model m = ModelFiles.load(model);
-            if (!(m instanceof Forecaster f)) {
-                throw new IllegalArgumentException(model + ": a trajectory model is a forecaster; this file holds a "
-                        + m.spec().kind.id + " model");
-            }
-            modelName = m.spec().name;
-            rows.put("model", TrajectoryScore.of(windows, obs, new ForecasterTrajectories(f)));
-        }
-        rows.put("constant_velocity", TrajectoryScore.of(windows, obs, Baselines.constantVelocity()));
-        rows.put("linear", TrajectoryScore.of(windows, obs, Baselines.linear()));
-        if (json) {
-            Map<String, Object> o = new LinkedHashMap<>();
-            o.put("task", task);
-            o.put("data", files);
-            o.put("windows", windows.size());
-            o.put("observed", obs);
-            o.put("predicted", TrajectoryWindows.PREDICTED);
-            o.put("min_people", TrajectoryWindows.MIN_PEOPLE);
-            if (model != null) {
-                o.put("model", Map.of("file", model.toString(), "name", modelName));
-            }
-            Map<String, Object> r = new LinkedHashMap<>();
-            rows.forEach((k, s) -> r.put(k, Map.of("ade", round(s.ade()), "fde", round(s.fde()))));
-            o.put("results", r);
-            System.out.println(JSON.writeValueAsString(o));
-            return 0;
-        }
-        System.out.printf(Locale.ROOT, "%s: %d file(s), %d windows (%d observed + %d predicted steps, >= %d people"
-                        + " tracked through each)%n", String.join(" ", data.stream().map(Path::toString).toList()),
-                files.size(), windows.size(), obs, TrajectoryWindows.PREDICTED, TrajectoryWindows.MIN_PEOPLE);
-        System.out.printf(Locale.ROOT, "%-34s %8s %8s%n", "method", "ADE (m)", "FDE (m)");
-        for (Map.Entry<String, TrajectoryScore> e : rows.entrySet()) {
-            String label = switch (e.getKey()) {
-                case "model" -> "model " + modelName;
-                case "constant_velocity" -> "constant velocity";
-                default -> "linear (least squares, 8 obs.)";
-            };
-            System.out.printf(Locale.ROOT, "%-34s %8.3f %8.3f%n", label, e.getValue().ade(), e.getValue().fde());
-        }
-        return 0;
-    }
+    /** The options only the frame tasks read (--sigma is shared with series-denoise). */
+    static final class FrameMixin {
+        @Option(names = "--scale", paramLabel = "K",
+                description = "superres: the upscaling factor, 2, 3 or 4 (default: the model's, else 2)")
+        Integer scale;
 
-    private static double round(double v) {
-        return Math.round(v * 1e5) / 1e5;
+        @Option(names = "--clip-noise",
+                description = "denoise, video-denoise: clip the noisy input to [0,1] before the methods see it"
+                        + " (default: unclipped, as in the literature)")
+        boolean clipNoise;
+
+        @Option(names = "--self-ensemble",
+                description = "denoise, superres: also score the model averaged over the 8 flips and rotations of each"
+                        + " image, as its own row")
+        boolean selfEnsemble;
+
+        @Option(names = "--seed", paramLabel = "SEED",
+                description = "denoise, video-denoise: seed of the noise (and of the synthetic video) (default: "
+                        + FrameEval.DEFAULT_SEED + ")")
+        Long seed;
+
+        @Option(names = "--baseline-model", paramLabel = "FILE",
+                description = "video-denoise: a second model scored beside --model, e.g. the same network without state")
+        Path baselineModel;
+
+        @Option(names = "--frames", paramLabel = "N",
+                description = "video-denoise with --data " + FrameEval.SYNTHETIC + ": frames generated (default: 60)")
+        Integer frames;
+
+        @Option(names = "--side", paramLabel = "S",
+                description = "video-denoise with --data " + FrameEval.SYNTHETIC + ": frame side in pixels (default: 64)")
+        Integer side;
+
+        FrameEvalOptions options() {
+            return new FrameEvalOptions(scale, clipNoise, selfEnsemble, seed, baselineModel, frames, side);
+        }
     }
 }

@@ -8,8 +8,11 @@ import io.nowcast.model.Model;
 import io.nowcast.model.ModelFiles;
 import io.nowcast.model.ModelSpec;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -19,6 +22,9 @@ import java.util.concurrent.Callable;
                 "RMSE and MAE against column c k steps later, next to the last-value",
                 "baseline (c+k predicted by c now) on the same steps."})
 final class EvaluateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec commandSpec;
+
     @Option(names = "--model", required = true, description = "forecaster model file (.safetensors) with named targets")
     Path model;
 
@@ -40,10 +46,12 @@ final class EvaluateCommand implements Callable<Integer> {
         ModelSpec spec = f.spec();
         SeriesSet set = SeriesSet.of(CsvTable.read(data), spec.inputFeatures, spec.targets, spec.horizon, group);
         ForecastScore s = ForecastScore.of(f, set);
-        System.out.println(data.getFileName() + ": " + set.series.size() + " series, " + set.rows() + " rows, "
+        PrintWriter out = commandSpec.commandLine().getOut();
+        out.println(data.getFileName() + ": " + set.series.size() + " series, " + set.rows() + " rows, "
                 + s.scored() + " steps scored; model " + spec.name + " (" + spec.cell.id + " " + spec.hiddenSize + ", "
                 + spec.head.id() + " head)");
-        System.out.print(s.table());
+        out.print(s.table());
+        out.flush();
         return 0;
     }
 }

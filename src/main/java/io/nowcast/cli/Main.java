@@ -22,8 +22,15 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code (for tests: no System.exit). */
     public static int run(String... args) {
+        return run(newCommandLine(), args);
+    }
+
+    /**
+     * Runs the command line on {@code cl} (a {@link #newCommandLine}, whose writers a test may have
+     * set) and returns the exit code.
+     */
+    static int run(CommandLine cl, String... args) {
         commandLine = shellWords(args);
-        CommandLine cl = newCommandLine();
         try {
             io.nowcast.tensor.FixedOrderGemm.checkSetting();
         } catch (IllegalArgumentException e) {

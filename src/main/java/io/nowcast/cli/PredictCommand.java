@@ -7,7 +7,9 @@ import io.nowcast.model.ModelFiles;
 import io.nowcast.model.ModelSpec;
 import io.nowcast.nn.RecurrentState;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.BufferedWriter;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +23,9 @@ import java.util.concurrent.Callable;
         description = {"Run one stream through a model offline, one row per step with the state carried,",
                 "and write one output row per input row (the head's outputs, or the top hidden state without a head)."})
 final class PredictCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec commandSpec;
+
     @Option(names = "--model", required = true, description = "model file (.safetensors)")
     Path model;
 
@@ -102,7 +107,7 @@ final class PredictCommand implements Callable<Integer> {
                 w.newLine();
             }
         }
-        System.err.println("predict: " + rows + " rows -> " + output);
+        commandSpec.commandLine().getErr().println("predict: " + rows + " rows -> " + output);
         return 0;
     }
 }

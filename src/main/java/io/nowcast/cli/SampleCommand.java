@@ -4,7 +4,9 @@ import io.nowcast.model.CharModel;
 import io.nowcast.model.Model;
 import io.nowcast.model.ModelFiles;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -12,6 +14,9 @@ import java.util.concurrent.Callable;
 @Command(name = "sample", mixinStandardHelpOptions = true,
         description = "Generate text from a character model, one character at a time, each fed back in.")
 final class SampleCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--model", required = true, description = "character model file (.safetensors)")
     Path model;
 
@@ -39,7 +44,7 @@ final class SampleCommand implements Callable<Integer> {
         }
         CharModel cm = (CharModel) m;
         String p = prime != null ? prime : new String(Character.toChars(cm.vocabulary().charAt(0)));
-        System.out.println(cm.sample(p, length, temperature, seed));
+        spec.commandLine().getOut().println(cm.sample(p, length, temperature, seed));
         return 0;
     }
 }

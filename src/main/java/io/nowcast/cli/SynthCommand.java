@@ -3,8 +3,10 @@ package io.nowcast.cli;
 import io.nowcast.data.synthetic.SyntheticSensors;
 import io.nowcast.data.synthetic.SyntheticTracks;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -17,6 +19,9 @@ import java.util.concurrent.Callable;
                 "  AR(1) factor that reaches s0 last, AR(1) noise and spikes, columns",
                 "  t,s0,s1,...; --count channels of --length rows (default 3 x 2016)."})
 final class SynthCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Parameters(index = "0", paramLabel = "tracks|sensors", description = "what to generate")
     String what;
 
@@ -39,14 +44,14 @@ final class SynthCommand implements Callable<Integer> {
                 int n = positive(count, 100, "--count");
                 int len = positive(length, 150, "--length");
                 SyntheticTracks.writeCsv(out, new SyntheticTracks(seed).generate(n, len));
-                System.err.println("wrote " + out + ": " + n + " synthetic tracks x " + len + " rows (2.5 Hz), seed " + seed);
+                spec.commandLine().getErr().println("wrote " + out + ": " + n + " synthetic tracks x " + len + " rows (2.5 Hz), seed " + seed);
                 return 0;
             }
             case "sensors": {
                 int n = positive(count, 3, "--count");
                 int len = positive(length, 2016, "--length");
                 SyntheticSensors.writeCsv(out, new SyntheticSensors(seed).generate(n, len));
-                System.err.println("wrote " + out + ": " + n + " synthetic sensor channels x " + len + " hourly rows, seed " + seed);
+                spec.commandLine().getErr().println("wrote " + out + ": " + n + " synthetic sensor channels x " + len + " hourly rows, seed " + seed);
                 return 0;
             }
             default:

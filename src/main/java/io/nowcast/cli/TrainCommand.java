@@ -15,7 +15,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
 /**
  * {@code nowcast train}: parses the options into {@link TrainOptions} (and the series denoiser's
  * and frame kinds' own records) and hands them to the training run of the kind asked for, with
- * the provenance of this command line; the runs' progress goes to standard error.
+ * the provenance of this command line; the runs' progress goes to the command's error writer.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train a model and write it as a .safetensors file.",
@@ -230,7 +230,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainOptions o = options();
         SeriesDenoiserOptions series = seriesDenoiser.options();
         Provenance provenance = new Provenance("nowcast " + Main.commandLine(), Main.version(), seed, dataOrigin, note);
-        PrintStream progress = System.err;
+        PrintWriter progress = commandSpec.commandLine().getErr();
         if (FrameTraining.isFrameKind(kind)) {
             series.refuseSeriesOnly(kind);
             return FrameTraining.train(o, series, frames.options(), provenance, progress);

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,12 +20,12 @@ import java.util.Map;
  */
 public final class TrainingLog implements Closeable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final PrintStream out;
+    private final PrintWriter out;
     private final boolean terminal;
     private final Writer jsonl;
     private final long start = System.nanoTime();
 
-    public TrainingLog(PrintStream out, boolean terminal, Path jsonLines) throws IOException {
+    public TrainingLog(PrintWriter out, boolean terminal, Path jsonLines) throws IOException {
         this.out = out;
         this.terminal = terminal;
         this.jsonl = jsonLines == null ? null : Files.newBufferedWriter(jsonLines, StandardCharsets.UTF_8);
@@ -101,6 +101,7 @@ public final class TrainingLog implements Closeable {
     public void close() throws IOException {
         if (out != null && terminal) {
             out.println();
+            out.flush();
         }
         if (jsonl != null) {
             jsonl.close();

@@ -6,24 +6,25 @@ import picocli.CommandLine;
 
 /** One run of a command line with its output and errors captured. */
 record CliRun(int exit, String out, String err) {
-    /** Runs {@code nowcast ARGS} as {@link Main#run} would, without System.exit. */
+    /** Runs {@code nowcast ARGS} as {@link Main#run} does (the line recorded for provenance), without System.exit. */
     static CliRun main(String... args) {
-        return on(Main.newCommandLine(), args);
+        CommandLine cl = Main.newCommandLine();
+        return capture(cl, () -> Main.run(cl, args));
     }
 
     /** Runs one command object (so that a test can reach into it), with Main's error handling. */
     static CliRun command(Object command, String... args) {
         CommandLine cl = new CommandLine(command);
         cl.setExecutionExceptionHandler(Main.newCommandLine().getExecutionExceptionHandler());
-        return on(cl, args);
+        return capture(cl, () -> cl.execute(args));
     }
 
-    private static CliRun on(CommandLine cl, String... args) {
+    private static CliRun capture(CommandLine cl, java.util.function.IntSupplier run) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
-        int exit = cl.execute(args);
+        int exit = run.getAsInt();
         return new CliRun(exit, out.toString(), err.toString());
     }
 

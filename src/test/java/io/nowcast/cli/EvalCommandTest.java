@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -17,23 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 class EvalCommandTest {
     @TempDir
     Path dir;
-
-    private static Object[] run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        int code;
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            code = Main.run(args);
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-        return new Object[] {code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
-    }
 
     /** Two walkers for 20 steps: one straight at 0.5 m per step, one that stops after 8 steps. */
     private Path scene() throws Exception {
@@ -50,17 +30,17 @@ class EvalCommandTest {
     @Test
     void trajectoryBaselinesAsATableAndAsJson() throws Exception {
         Path f = scene();
-        Object[] r = run("eval", "--task", "trajectory", "--data", dir.toString());
-        assertEquals(0, r[0], (String) r[2]);
-        String out = (String) r[1];
+        CliRun r = CliRun.main("eval", "--task", "trajectory", "--data", dir.toString());
+        assertEquals(0, r.exit(), r.err());
+        String out = r.out();
         assertTrue(out.contains("1 file(s), 2 windows"), out);
         // walker 2 stops: CV runs on by 0.25 m a step, k * 0.25 off at step k (ADE 1.625, FDE 3),
         // walker 1 is exact; averaged: 0.8125 and 1.5
         assertTrue(out.matches("(?s).*constant velocity\\s+0\\.813\\s+1\\.500.*"), out);
 
-        r = run("eval", "--task", "trajectory", "--data", f.toString(), "--json");
-        assertEquals(0, r[0], (String) r[2]);
-        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        r = CliRun.main("eval", "--task", "trajectory", "--data", f.toString(), "--json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
         assertEquals(2, j.get("windows").asInt());
         assertEquals(0.8125, j.at("/results/constant_velocity/ade").asDouble(), 1e-4);
         assertEquals(1.5, j.at("/results/constant_velocity/fde").asDouble(), 1e-4);
@@ -75,16 +55,16 @@ class EvalCommandTest {
         }
         Path csv = dir.resolve("ramp.csv");
         Files.writeString(csv, sb.toString());
-        Object[] r = run("eval", "--task", "forecast", "--data", csv.toString(), "--json");
-        assertEquals(0, r[0], (String) r[2]);
-        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        CliRun r = CliRun.main("eval", "--task", "forecast", "--data", csv.toString(), "--json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
         assertEquals(2785, j.get("windows").asInt());
         double var = (8640.0 * 8640.0 - 1) / 12;
         assertEquals(97 * 193 / 6.0 / var, j.at("/results/last_value/mse").asDouble(), 1e-5);
         assertEquals(0.0, j.at("/results/least_squares/mse").asDouble(), 1e-5);
-        r = run("eval", "--task", "forecast", "--data", csv.toString(), "--column", "load");
-        assertEquals(1, r[0]);
-        assertTrue(((String) r[2]).contains("load"), (String) r[2]);
+        r = CliRun.main("eval", "--task", "forecast", "--data", csv.toString(), "--column", "load");
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("load"), r.err());
     }
 
     @Test
@@ -96,21 +76,21 @@ class EvalCommandTest {
         Path csv = dir.resolve("daily.csv");
         Files.writeString(csv, sb.toString());
         Path model = dir.resolve("m.safetensors");
-        Object[] r = run("train", "--kind", "forecaster", "--task", "forecast", "--data", csv.toString(), "--targets", "OT",
+        CliRun r = CliRun.main("train", "--kind", "forecaster", "--task", "forecast", "--data", csv.toString(), "--targets", "OT",
                 "--input-length", "24", "--horizon", "12", "--relative", "--level-shift", "1", "--cell", "gru", "--hidden", "8",
                 "--iterations", "30", "--eval-every", "10", "--quiet", "--out", model.toString());
-        assertEquals(0, r[0], (String) r[2]);
-        r = run("eval", "--task", "forecast", "--model", model.toString(), "--data", csv.toString(), "--input-length", "24",
+        assertEquals(0, r.exit(), r.err());
+        r = CliRun.main("eval", "--task", "forecast", "--model", model.toString(), "--data", csv.toString(), "--input-length", "24",
                 "--horizon", "12", "--json");
-        assertEquals(0, r[0], (String) r[2]);
-        JsonNode j = new ObjectMapper().readTree((String) r[1]);
-        assertTrue(j.at("/results/model/mse").asDouble() > 0, (String) r[1]);
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertTrue(j.at("/results/model/mse").asDouble() > 0, r.out());
         assertEquals(2880 + 24 - 24 - 12 + 1, j.get("windows").asInt());
         // the model's horizon must cover the one asked for
-        r = run("eval", "--task", "forecast", "--model", model.toString(), "--data", csv.toString(), "--input-length", "24",
+        r = CliRun.main("eval", "--task", "forecast", "--model", model.toString(), "--data", csv.toString(), "--input-length", "24",
                 "--horizon", "96");
-        assertEquals(1, r[0]);
-        assertTrue(((String) r[2]).contains("predicts it 96 steps ahead"), (String) r[2]);
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("predicts it 96 steps ahead"), r.err());
     }
 
     @Test
@@ -128,31 +108,31 @@ class EvalCommandTest {
             }
         }
         Path model = dir.resolve("t.safetensors");
-        Object[] r = run("train", "--kind", "forecaster", "--task", "trajectory", "--data", root.toString(), "--leave-out",
+        CliRun r = CliRun.main("train", "--kind", "forecaster", "--task", "trajectory", "--data", root.toString(), "--leave-out",
                 "zara1", "--horizon", "12", "--relative", "--loss", "ade", "--augment", "rotate-mirror", "--input-noise",
                 "0.05", "--input-noise-share", "0.5", "--hidden", "8", "--streams", "8", "--iterations", "20",
                 "--eval-every", "10", "--out", model.toString());
-        assertEquals(0, r[0], (String) r[2]);
-        assertTrue(((String) r[2]).contains("22 training windows (1 files)"), (String) r[2]);
-        r = run("eval", "--task", "trajectory", "--model", model.toString(), "--data",
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("22 training windows (1 files)"), r.err());
+        r = CliRun.main("eval", "--task", "trajectory", "--model", model.toString(), "--data",
                 root.resolve("val").resolve("crowds_zara01_val.txt").toString(), "--json");
-        assertEquals(0, r[0], (String) r[2]);
-        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
         assertEquals(22, j.get("windows").asInt());
         assertTrue(j.at("/results/model/ade").asDouble() >= 0);
-        r = run("train", "--kind", "forecaster", "--task", "trajectory", "--data", root.toString(), "--leave-out", "paris",
+        r = CliRun.main("train", "--kind", "forecaster", "--task", "trajectory", "--data", root.toString(), "--leave-out", "paris",
                 "--horizon", "12", "--out", model.toString());
-        assertEquals(1, r[0]);
-        assertTrue(((String) r[2]).contains("unknown scene 'paris'"), (String) r[2]);
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("unknown scene 'paris'"), r.err());
     }
 
     @Test
     void refusals() throws Exception {
-        Object[] r = run("eval", "--task", "pictures", "--data", dir.toString());
-        assertEquals(1, r[0]);
-        assertTrue(((String) r[2]).contains("--task pictures"), (String) r[2]);
-        r = run("eval", "--task", "trajectory", "--data", dir.toString());
-        assertEquals(1, r[0]);
-        assertTrue(((String) r[2]).contains("no .txt trajectory files"), (String) r[2]);
+        CliRun r = CliRun.main("eval", "--task", "pictures", "--data", dir.toString());
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("--task pictures"), r.err());
+        r = CliRun.main("eval", "--task", "trajectory", "--data", dir.toString());
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("no .txt trajectory files"), r.err());
     }
 }

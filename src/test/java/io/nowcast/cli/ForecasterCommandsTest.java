@@ -14,10 +14,7 @@ import io.nowcast.model.ModelKind;
 import io.nowcast.model.ModelSpec;
 import io.nowcast.nn.RecurrentState;
 import io.nowcast.run.Provenance;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,28 +34,10 @@ class ForecasterCommandsTest {
     @TempDir
     Path dir;
 
-    /** Runs the command line; returns {exit code, stdout, stderr}. */
-    private static Object[] run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        int code;
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            code = Main.run(args);
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-        return new Object[] {code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
-    }
-
     private static String ok(String... args) {
-        Object[] r = run(args);
-        assertEquals(0, r[0], String.join(" ", args) + "\nstderr: " + r[2]);
-        return (String) r[1];
+        CliRun r = CliRun.main(args);
+        assertEquals(0, r.exit(), String.join(" ", args) + "\nstderr: " + r.err());
+        return r.out();
     }
 
     private static List<double[]> rows(Path csv) throws IOException {
@@ -114,7 +93,7 @@ class ForecasterCommandsTest {
 
         // predict on the training CSV, a new state at each track: exactly Forecaster.step
         Path pred = dir.resolve("pred.csv");
-        run("predict", "--model", model.toString(), "--input", csv.toString(), "--output", pred.toString(), "--group",
+        CliRun.main("predict", "--model", model.toString(), "--input", csv.toString(), "--output", pred.toString(), "--group",
                 "track");
         assertEquals("dx+1,dy+1,dx+1_std,dy+1_std", Files.readAllLines(pred).get(0));
         List<double[]> in = rows(csv);
@@ -138,7 +117,7 @@ class ForecasterCommandsTest {
         }
         // without --group the state runs on from one track into the next: other numbers
         Path joined = dir.resolve("joined.csv");
-        run("predict", "--model", model.toString(), "--input", csv.toString(), "--output", joined.toString());
+        CliRun.main("predict", "--model", model.toString(), "--input", csv.toString(), "--output", joined.toString());
         assertNotEquals(got.get(40)[0], rows(joined).get(40)[0]);
 
         // the training forward pass over a whole track agrees with stepping it
@@ -244,33 +223,33 @@ class ForecasterCommandsTest {
     void aMissingColumnIsRefusedWithTheFileAndTheColumn() throws IOException {
         Path csv = series();
         for (String[] cols : new String[][] {{"a,zz", "c"}, {"a,b", "speed"}}) {
-            Object[] r = run("train", "--kind", "forecaster", "--data", csv.toString(), "--features", cols[0], "--targets",
+            CliRun r = CliRun.main("train", "--kind", "forecaster", "--data", csv.toString(), "--features", cols[0], "--targets",
                     cols[1], "--out", dir.resolve("x.safetensors").toString(), "--quiet");
-            String err = (String) r[2];
+            String err = r.err();
             String missing = cols[0].contains("zz") ? "zz" : "speed";
-            assertNotEquals(0, r[0], err);
+            assertNotEquals(0, r.exit(), err);
             assertTrue(err.contains(csv.toString()) && err.contains("'" + missing + "'"), err);
         }
-        Object[] r = run("train", "--kind", "forecaster", "--data", csv.toString(), "--features", "a", "--targets", "c",
+        CliRun r = CliRun.main("train", "--kind", "forecaster", "--data", csv.toString(), "--features", "a", "--targets", "c",
                 "--group", "station", "--out", dir.resolve("x.safetensors").toString(), "--quiet");
-        assertNotEquals(0, r[0]);
-        assertTrue(((String) r[2]).contains(csv.toString()) && ((String) r[2]).contains("'station'"), (String) r[2]);
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains(csv.toString()) && r.err().contains("'station'"), r.err());
         assertTrue(!Files.exists(dir.resolve("x.safetensors")), "no model written");
     }
 
     @Test
     void forecasterOptionsAreRefusedForCharModelsAndViceVersa() throws IOException {
         Path text = Files.writeString(dir.resolve("t.txt"), "hello");
-        Object[] r = run("train", "--kind", "char", "--data", text.toString(), "--features", "a", "--quiet");
-        assertNotEquals(0, r[0]);
-        assertTrue(((String) r[2]).contains("--kind forecaster"), (String) r[2]);
-        r = run("train", "--kind", "forecaster", "--data", series().toString(), "--features", "a", "--targets", "c",
+        CliRun r = CliRun.main("train", "--kind", "char", "--data", text.toString(), "--features", "a", "--quiet");
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains("--kind forecaster"), r.err());
+        r = CliRun.main("train", "--kind", "forecaster", "--data", series().toString(), "--features", "a", "--targets", "c",
                 "--recipe", "min-char-rnn", "--quiet");
-        assertNotEquals(0, r[0]);
-        assertTrue(((String) r[2]).contains("--kind char"), (String) r[2]);
-        r = run("train", "--kind", "forecaster", "--data", series().toString(), "--features", "a", "--quiet");
-        assertNotEquals(0, r[0]);
-        assertTrue(((String) r[2]).contains("--targets"), (String) r[2]);
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains("--kind char"), r.err());
+        r = CliRun.main("train", "--kind", "forecaster", "--data", series().toString(), "--features", "a", "--quiet");
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains("--targets"), r.err());
     }
 
     @Test

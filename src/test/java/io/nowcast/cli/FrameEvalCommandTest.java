@@ -12,9 +12,6 @@ import io.nowcast.model.FrameSpec;
 import io.nowcast.model.SuperResolver;
 import io.nowcast.nn.Param;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -28,23 +25,6 @@ import org.junit.jupiter.api.io.TempDir;
 class FrameEvalCommandTest {
     @TempDir
     Path dir;
-
-    private static Object[] run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        int code;
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            code = Main.run(args);
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-        return new Object[] {code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
-    }
 
     /** Three smooth 8-bit grey PNGs of different sizes in a folder. */
     private Path images() throws Exception {
@@ -66,9 +46,9 @@ class FrameEvalCommandTest {
     }
 
     private static void refused(String expected, String... args) {
-        Object[] r = run(args);
-        assertEquals(1, r[0], (String) r[1]);
-        assertTrue(((String) r[2]).contains(expected), (String) r[2]);
+        CliRun r = CliRun.main(args);
+        assertEquals(1, r.exit(), r.out());
+        assertTrue(r.err().contains(expected), r.err());
     }
 
     @Test
@@ -108,9 +88,9 @@ class FrameEvalCommandTest {
     @Test
     void theBaselinesBeatTheNoisyInputOnAGeneratedFolder() throws Exception {
         String d = images().toString();
-        Object[] r = run("eval", "--task", "denoise", "--data", d, "--sigma", "30", "--json");
-        assertEquals(0, r[0], (String) r[2]);
-        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        CliRun r = CliRun.main("eval", "--task", "denoise", "--data", d, "--sigma", "30", "--json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
         assertEquals(3, j.get("images").size());
         assertEquals("img0.png", j.get("images").get(0).asText());
         double noisy = j.at("/results/noisy_input/psnr").asDouble();
@@ -121,27 +101,27 @@ class FrameEvalCommandTest {
         assertTrue(gauss > noisy + 3, gauss + " vs " + noisy);
         assertTrue(median > noisy + 2, median + " vs " + noisy);
         assertTrue(j.at("/results/gaussian_blur/ssim").asDouble() > j.at("/results/noisy_input/ssim").asDouble());
-        assertTrue(j.at("/results/gaussian_blur/setting").asText().startsWith("sigma="), (String) r[1]);
-        assertTrue(j.at("/results/median_filter/setting").asText().matches("\\d+x\\d+"), (String) r[1]);
+        assertTrue(j.at("/results/gaussian_blur/setting").asText().startsWith("sigma="), r.out());
+        assertTrue(j.at("/results/median_filter/setting").asText().matches("\\d+x\\d+"), r.out());
         assertEquals(3, j.at("/results/median_filter/psnr_per_image").size());
         // the same seed gives the same figures; another seed others
-        Object[] again = run("eval", "--task", "denoise", "--data", d, "--sigma", "30", "--json");
-        assertEquals(r[1], again[1]);
-        Object[] other = run("eval", "--task", "denoise", "--data", d, "--sigma", "30", "--json", "--seed", "5");
-        assertTrue(!r[1].equals(other[1]));
+        CliRun again = CliRun.main("eval", "--task", "denoise", "--data", d, "--sigma", "30", "--json");
+        assertEquals(r.out(), again.out());
+        CliRun other = CliRun.main("eval", "--task", "denoise", "--data", d, "--sigma", "30", "--json", "--seed", "5");
+        assertTrue(!r.out().equals(other.out()));
         // the table: a line per image and the average
-        Object[] t = run("eval", "--task", "denoise", "--data", d);
-        assertEquals(0, t[0], (String) t[2]);
-        String out = (String) t[1];
+        CliRun t = CliRun.main("eval", "--task", "denoise", "--data", d);
+        assertEquals(0, t.exit(), t.err());
+        String out = t.out();
         assertTrue(out.contains("img2.png") && out.contains("average") && out.contains("Gaussian blur (sigma="), out);
     }
 
     @Test
     void theSyntheticVideoIsScoredFrameByFrame() throws Exception {
-        Object[] r = run("eval", "--task", "video-denoise", "--data", "synthetic:moving-shapes", "--frames", "4", "--side",
+        CliRun r = CliRun.main("eval", "--task", "video-denoise", "--data", "synthetic:moving-shapes", "--frames", "4", "--side",
                 "32", "--json");
-        assertEquals(0, r[0], (String) r[2]);
-        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
         assertEquals(4, j.get("frames").asInt());
         assertEquals(4, j.at("/results/noisy_input/psnr_per_image").size());
         assertTrue(j.at("/results/gaussian_blur/psnr").asDouble() > j.at("/results/noisy_input/psnr").asDouble());
@@ -164,18 +144,18 @@ class FrameEvalCommandTest {
         String d = images().toString();
         // a denoiser that passes the noisy frame through scores exactly the (clipped) noisy input
         Path still = model("still", FrameDenoiser.random(FrameSpec.denoiser(3, 4, false), 1), true);
-        Object[] r = run("eval", "--task", "denoise", "--data", d, "--model", still.toString(), "--self-ensemble", "--json");
-        assertEquals(0, r[0], (String) r[2]);
-        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        CliRun r = CliRun.main("eval", "--task", "denoise", "--data", d, "--model", still.toString(), "--self-ensemble", "--json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
         assertEquals(j.at("/results/noisy_input/psnr").asDouble(), j.at("/results/model/psnr").asDouble(), 1e-9);
         assertEquals(j.at("/results/noisy_input/psnr").asDouble(),
                 j.at("/results/model_self_ensemble/psnr").asDouble(), 1e-4);
         assertEquals("frame-denoiser", j.at("/model/name").asText());
         // a random one differs, and its ensemble is a row of its own
         Path random = model("random", FrameDenoiser.random(FrameSpec.denoiser(3, 4, false), 2), false);
-        r = run("eval", "--task", "denoise", "--data", d, "--model", random.toString(), "--self-ensemble");
-        assertEquals(0, r[0], (String) r[2]);
-        String out = (String) r[1];
+        r = CliRun.main("eval", "--task", "denoise", "--data", d, "--model", random.toString(), "--self-ensemble");
+        assertEquals(0, r.exit(), r.err());
+        String out = r.out();
         assertTrue(out.contains("[1] model frame-denoiser (random.safetensors)"), out);
         assertTrue(out.contains("[2] model frame-denoiser, self-ensemble"), out);
         refused("--self-ensemble averages a model", "eval", "--task", "denoise", "--data", d, "--self-ensemble");
@@ -188,17 +168,17 @@ class FrameEvalCommandTest {
     @Test
     void superResolutionAgainstBicubic() throws Exception {
         String d = images().toString();
-        Object[] r = run("eval", "--task", "superres", "--data", d, "--scale", "3", "--json");
-        assertEquals(0, r[0], (String) r[2]);
-        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        CliRun r = CliRun.main("eval", "--task", "superres", "--data", d, "--scale", "3", "--json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
         assertEquals(3, j.get("border").asInt());
         double bicubic = j.at("/results/bicubic/psnr").asDouble();
-        assertTrue(bicubic > 20 && bicubic < 60, (String) r[1]);
+        assertTrue(bicubic > 20 && bicubic < 60, r.out());
         // a bicubic-upsampling super-resolver whose residual is zero is bicubic itself
         Path sr = model("sr2", SuperResolver.random(FrameSpec.superResolver(3, 4, 2, "bicubic"), 1), true);
-        r = run("eval", "--task", "superres", "--data", d, "--model", sr.toString(), "--json");
-        assertEquals(0, r[0], (String) r[2]);
-        j = new ObjectMapper().readTree((String) r[1]);
+        r = CliRun.main("eval", "--task", "superres", "--data", d, "--model", sr.toString(), "--json");
+        assertEquals(0, r.exit(), r.err());
+        j = new ObjectMapper().readTree(r.out());
         assertEquals(2, j.get("scale").asInt());
         assertEquals(j.at("/results/bicubic/psnr").asDouble(), j.at("/results/model/psnr").asDouble(), 1e-4);
         assertEquals(j.at("/results/bicubic/ssim").asDouble(), j.at("/results/model/ssim").asDouble(), 1e-4);
@@ -213,10 +193,10 @@ class FrameEvalCommandTest {
     void aRecurrentModelAndTheSameWithoutStateOnTheSyntheticVideo() throws Exception {
         Path rec = model("rec", FrameDenoiser.random(FrameSpec.denoiser(3, 4, true), 3), false);
         Path plain = model("plain", FrameDenoiser.random(FrameSpec.denoiser(3, 4, false), 3), true);
-        Object[] r = run("eval", "--task", "video-denoise", "--data", "synthetic:moving-shapes", "--frames", "5", "--side",
+        CliRun r = CliRun.main("eval", "--task", "video-denoise", "--data", "synthetic:moving-shapes", "--frames", "5", "--side",
                 "24", "--model", rec.toString(), "--baseline-model", plain.toString(), "--json");
-        assertEquals(0, r[0], (String) r[2]);
-        JsonNode j = new ObjectMapper().readTree((String) r[1]);
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
         assertTrue(j.at("/model/recurrent").asBoolean());
         assertEquals(5, j.at("/results/model/psnr_per_image").size());
         // the pass-through one is the noisy input frame by frame
@@ -234,9 +214,9 @@ class FrameEvalCommandTest {
             }
             ImageIO.write(b, "png", frames.resolve("f" + t + ".png").toFile());
         }
-        r = run("eval", "--task", "video-denoise", "--data", frames.toString(), "--model", rec.toString(), "--json");
-        assertEquals(0, r[0], (String) r[2]);
-        j = new ObjectMapper().readTree((String) r[1]);
+        r = CliRun.main("eval", "--task", "video-denoise", "--data", frames.toString(), "--model", rec.toString(), "--json");
+        assertEquals(0, r.exit(), r.err());
+        j = new ObjectMapper().readTree(r.out());
         assertEquals("f2.png", j.get("images").get(2).asText());
         ImageIO.write(new BufferedImage(24, 16, BufferedImage.TYPE_BYTE_GRAY), "png", frames.resolve("f3.png").toFile());
         refused("f3.png is 24 x 16, f0.png 20 x 16", "eval", "--task", "video-denoise", "--data", frames.toString());
@@ -251,9 +231,9 @@ class FrameEvalCommandTest {
     void set12BaselinesWhenTheDataIsThere() {
         Path set12 = Path.of("..", "shared", "data", "images", "Set12");
         Assumptions.assumeTrue(Files.isDirectory(set12), "../shared/data/images/Set12 is not here");
-        Object[] r = run("eval", "--task", "denoise", "--data", set12.toString(), "--sigma", "25");
-        assertEquals(0, r[0], (String) r[2]);
-        String out = (String) r[1];
+        CliRun r = CliRun.main("eval", "--task", "denoise", "--data", set12.toString(), "--sigma", "25");
+        assertEquals(0, r.exit(), r.err());
+        String out = r.out();
         assertTrue(out.contains("12 image(s)") && out.contains("12.png"), out);
     }
 }

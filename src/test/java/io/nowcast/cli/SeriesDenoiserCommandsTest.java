@@ -14,9 +14,6 @@ import io.nowcast.model.SeriesDenoiser;
 import io.nowcast.run.train.SeriesDenoiserTraining;
 import io.nowcast.tensor.Rng;
 import io.nowcast.train.SequenceTrainer;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,23 +27,6 @@ class SeriesDenoiserCommandsTest {
     @TempDir
     Path dir;
 
-    private static Object[] run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        int code;
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            code = Main.run(args);
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-        return new Object[] {code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
-    }
-
     private Path sensors(int rows) throws Exception {
         Path csv = dir.resolve("sensors.csv");
         SyntheticSensors.writeCsv(csv, new SyntheticSensors(5).generate(3, rows));
@@ -58,11 +38,11 @@ class SeriesDenoiserCommandsTest {
         Path csv = sensors(3000);
         Path model = dir.resolve("d.safetensors");
         Path log = dir.resolve("d.jsonl");
-        Object[] r = run("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0,s1,s2",
+        CliRun r = CliRun.main("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0,s1,s2",
                 "--noise", "gaussian", "--sigma", "0.5", "--cell", "gru", "--hidden", "16", "--streams", "16",
                 "--chunk", "32", "--window", "128", "--lr", "3e-3", "--iterations", "300", "--eval-every", "50",
                 "--patience", "4", "--seed", "3", "--quiet", "--out", model.toString(), "--log", log.toString());
-        assertEquals(0, r[0], (String) r[2]);
+        assertEquals(0, r.exit(), r.err());
         SeriesDenoiser d = assertInstanceOf(SeriesDenoiser.class, ModelFiles.load(model));
         assertEquals(List.of("s0", "s1", "s2"), d.spec().inputFeatures);
         assertEquals("gaussian", d.spec().noiseModel);
@@ -73,10 +53,10 @@ class SeriesDenoiserCommandsTest {
         assertTrue(lines.size() >= 2, "a JSON line per evaluation");
         assertTrue(JSON.readTree(lines.get(0)).has("val_loss"), lines.get(0));
 
-        Object[] e = run("eval", "--task", "series-denoise", "--model", model.toString(), "--data", csv.toString(),
+        CliRun e = CliRun.main("eval", "--task", "series-denoise", "--model", model.toString(), "--data", csv.toString(),
                 "--json");
-        assertEquals(0, e[0], (String) e[2]);
-        JsonNode o = JSON.readTree((String) e[1]);
+        assertEquals(0, e.exit(), e.err());
+        JsonNode o = JSON.readTree(e.out());
         assertEquals("60/20/20", o.get("cut").asText());
         assertEquals(2400, o.get("rows").get(0).asInt());
         assertEquals(0.5, o.get("noise").get("sigma").asDouble(), 1e-9);
@@ -91,14 +71,14 @@ class SeriesDenoiserCommandsTest {
         assertEquals(0.5, res.get("noisy_input").get("rmse_in_stds").asDouble(), 0.03);
 
         // --noise-draws: the means over draws of seeds SEED.., each draw the single-draw comparison
-        JsonNode three = JSON.readTree((String) run("eval", "--task", "series-denoise", "--model", model.toString(),
-                "--data", csv.toString(), "--noise-seed", "40", "--noise-draws", "3", "--json")[1]);
+        JsonNode three = JSON.readTree(CliRun.main("eval", "--task", "series-denoise", "--model", model.toString(),
+                "--data", csv.toString(), "--noise-seed", "40", "--noise-draws", "3", "--json").out());
         assertEquals(3, three.get("noise").get("draws").asInt());
         double[] sum = new double[3];
         double[] ahead = new double[3];
         for (int k = 0; k < 3; k++) {
-            JsonNode one = JSON.readTree((String) run("eval", "--task", "series-denoise", "--model", model.toString(),
-                    "--data", csv.toString(), "--noise-seed", Integer.toString(40 + k), "--json")[1]).get("results");
+            JsonNode one = JSON.readTree(CliRun.main("eval", "--task", "series-denoise", "--model", model.toString(),
+                    "--data", csv.toString(), "--noise-seed", Integer.toString(40 + k), "--json").out()).get("results");
             for (int j = 0; j < 3; j++) {
                 double m = one.get("model").get("rmse").get("s" + j).asDouble();
                 sum[j] += m / 3;
@@ -109,19 +89,19 @@ class SeriesDenoiserCommandsTest {
             assertEquals(sum[j], three.get("results").get("model").get("mean_rmse").get("s" + j).asDouble(), 1e-5);
             assertEquals(ahead[j], three.get("draws_model_ahead").get("exponential_smoothing").get("s" + j).asInt());
         }
-        Object[] drawsText = run("eval", "--task", "series-denoise", "--model", model.toString(), "--data",
+        CliRun drawsText = CliRun.main("eval", "--task", "series-denoise", "--model", model.toString(), "--data",
                 csv.toString(), "--noise-draws", "2");
-        assertTrue(((String) drawsText[1]).contains("2 draws (seeds 20261126 to 20261127)"), (String) drawsText[1]);
-        assertTrue(((String) drawsText[1]).contains("draws the model is ahead of"), (String) drawsText[1]);
-        Object[] zero = run("eval", "--task", "series-denoise", "--model", model.toString(), "--data", csv.toString(),
+        assertTrue(drawsText.out().contains("2 draws (seeds 20261126 to 20261127)"), drawsText.out());
+        assertTrue(drawsText.out().contains("draws the model is ahead of"), drawsText.out());
+        CliRun zero = CliRun.main("eval", "--task", "series-denoise", "--model", model.toString(), "--data", csv.toString(),
                 "--noise-draws", "0");
-        assertEquals(1, zero[0]);
-        assertTrue(((String) zero[2]).contains("--noise-draws"), (String) zero[2]);
+        assertEquals(1, zero.exit());
+        assertTrue(zero.err().contains("--noise-draws"), zero.err());
 
-        Object[] t = run("eval", "--task", "series-denoise", "--model", model.toString(), "--data", csv.toString());
-        assertEquals(0, t[0], (String) t[2]);
-        assertTrue(((String) t[1]).contains("exp. smoothing (best alpha)"), (String) t[1]);
-        assertTrue(((String) t[1]).contains("moving median (best w)"), (String) t[1]);
+        CliRun t = CliRun.main("eval", "--task", "series-denoise", "--model", model.toString(), "--data", csv.toString());
+        assertEquals(0, t.exit(), t.err());
+        assertTrue(t.out().contains("exp. smoothing (best alpha)"), t.out());
+        assertTrue(t.out().contains("moving median (best w)"), t.out());
     }
 
     @Test
@@ -139,22 +119,22 @@ class SeriesDenoiserCommandsTest {
     @Test
     void badArgumentsAreNamed() throws Exception {
         Path csv = sensors(500);
-        Object[] r = run("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0,nope",
+        CliRun r = CliRun.main("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0,nope",
                 "--sigma", "0.5", "--out", dir.resolve("x.safetensors").toString());
-        assertTrue((int) r[0] != 0);
-        assertTrue(((String) r[2]).contains("nope"), (String) r[2]);
-        r = run("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0",
+        assertTrue(r.exit() != 0);
+        assertTrue(r.err().contains("nope"), r.err());
+        r = CliRun.main("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0",
                 "--out", dir.resolve("x.safetensors").toString());
-        assertTrue(((String) r[2]).contains("sigma > 0"), (String) r[2]);
-        r = run("eval", "--task", "series-denoise", "--data", csv.toString(), "--sigma", "0.5");
-        assertTrue(((String) r[2]).contains("--columns"), (String) r[2]);
-        r = run("train", "--kind", "forecaster", "--data", csv.toString(), "--features", "s0", "--targets", "s0",
+        assertTrue(r.err().contains("sigma > 0"), r.err());
+        r = CliRun.main("eval", "--task", "series-denoise", "--data", csv.toString(), "--sigma", "0.5");
+        assertTrue(r.err().contains("--columns"), r.err());
+        r = CliRun.main("train", "--kind", "forecaster", "--data", csv.toString(), "--features", "s0", "--targets", "s0",
                 "--sigma", "0.5", "--out", dir.resolve("x.safetensors").toString());
-        assertEquals(1, r[0]);
-        assertTrue(((String) r[2]).contains("for --kind series-denoiser, not forecaster"), (String) r[2]);
-        r = run("eval", "--task", "forecast", "--data", csv.toString(), "--sigma", "0.5");
-        assertEquals(1, r[0]);
-        assertTrue(((String) r[2]).contains("for --task series-denoise, not forecast"), (String) r[2]);
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("for --kind series-denoiser, not forecaster"), r.err());
+        r = CliRun.main("eval", "--task", "forecast", "--data", csv.toString(), "--sigma", "0.5");
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("for --task series-denoise, not forecast"), r.err());
     }
 
     @Test
@@ -199,17 +179,17 @@ class SeriesDenoiserCommandsTest {
     void aDenoiserOverASmoothingBaseTrainsAndCleansBetterThanItsBase() throws Exception {
         Path csv = sensors(3000);
         Path model = dir.resolve("b.safetensors");
-        Object[] r = run("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0,s1,s2",
+        CliRun r = CliRun.main("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0,s1,s2",
                 "--noise", "gaussian", "--sigma", "0.5", "--smoothing-base", "--smoothing-time-constant", "100",
                 "--cell", "gru", "--hidden", "16", "--streams", "16", "--chunk", "32", "--window", "384", "--lr", "3e-3",
                 "--iterations", "300", "--eval-every", "50", "--patience", "4", "--seed", "3", "--quiet",
                 "--out", model.toString());
-        assertEquals(0, r[0], (String) r[2]);
+        assertEquals(0, r.exit(), r.err());
         SeriesDenoiser d = assertInstanceOf(SeriesDenoiser.class, ModelFiles.load(model));
         assertEquals(100f, d.spec().smoothingBase.timeConstant());
         assertArrayEquals(SeriesDenoiserTraining.SMOOTHING_FACTORS, d.spec().smoothingBase.alphas());
-        JsonNode res = JSON.readTree((String) run("eval", "--task", "series-denoise", "--model", model.toString(),
-                "--data", csv.toString(), "--json")[1]).get("results");
+        JsonNode res = JSON.readTree(CliRun.main("eval", "--task", "series-denoise", "--model", model.toString(),
+                "--data", csv.toString(), "--json").out()).get("results");
         assertTrue(res.get("model").get("rmse_in_stds").asDouble() < 0.8 * res.get("noisy_input").get("rmse_in_stds").asDouble(),
                 res.toString());
         // the network corrects the base: the same file with a head of zeros is the base alone, and worse
@@ -217,23 +197,23 @@ class SeriesDenoiserCommandsTest {
         java.util.Arrays.fill(d.net().param("head.bias").w(), 0f);
         Path zero = dir.resolve("b0.safetensors");
         ModelFiles.save(zero, d);
-        JsonNode base = JSON.readTree((String) run("eval", "--task", "series-denoise", "--model", zero.toString(),
-                "--data", csv.toString(), "--json")[1]).get("results");
+        JsonNode base = JSON.readTree(CliRun.main("eval", "--task", "series-denoise", "--model", zero.toString(),
+                "--data", csv.toString(), "--json").out()).get("results");
         assertTrue(res.get("model").get("rmse_in_stds").asDouble() < base.get("model").get("rmse_in_stds").asDouble(),
                 res + " against the base alone " + base);
 
-        Object[] bad = run("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0",
+        CliRun bad = CliRun.main("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0",
                 "--sigma", "0.5", "--smoothing-base", "--direct", "--out", dir.resolve("x.safetensors").toString());
-        assertEquals(1, bad[0]);
-        assertTrue(((String) bad[2]).contains("--direct") && ((String) bad[2]).contains("--smoothing-base"), (String) bad[2]);
-        Object[] mask = run("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0",
+        assertEquals(1, bad.exit());
+        assertTrue(bad.err().contains("--direct") && bad.err().contains("--smoothing-base"), bad.err());
+        CliRun mask = CliRun.main("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0",
                 "--noise", "mask", "--amount", "0.1", "--smoothing-base", "--out", dir.resolve("z.safetensors").toString());
-        assertEquals(1, mask[0]);
-        assertTrue(((String) mask[2]).contains("--noise gaussian"), (String) mask[2]);
-        Object[] lone = run("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0",
+        assertEquals(1, mask.exit());
+        assertTrue(mask.err().contains("--noise gaussian"), mask.err());
+        CliRun lone = CliRun.main("train", "--kind", "series-denoiser", "--data", csv.toString(), "--columns", "s0",
                 "--sigma", "0.5", "--smoothing-time-constant", "50", "--out", dir.resolve("y.safetensors").toString());
-        assertEquals(1, lone[0]);
-        assertTrue(((String) lone[2]).contains("--smoothing-time-constant"), (String) lone[2]);
+        assertEquals(1, lone.exit());
+        assertTrue(lone.err().contains("--smoothing-time-constant"), lone.err());
     }
 
     @Test

@@ -17,7 +17,7 @@ import io.nowcast.train.CharTrainer;
 import io.nowcast.train.Optimizer;
 import io.nowcast.train.TrainingLog;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -30,7 +30,7 @@ public final class CharTraining {
     private CharTraining() {
     }
 
-    public static int train(TrainOptions o, Provenance provenance, PrintStream progress) throws Exception {
+    public static int train(TrainOptions o, Provenance provenance, PrintWriter progress) throws Exception {
         if (o.features() != null || o.targets() != null || o.group() != null || o.horizon() != 1 || !"linear".equals(o.head())) {
             throw new IllegalArgumentException("--features, --targets, --group, --horizon and --head are for --kind forecaster;"
                     + " a character model reads one-hot characters and predicts the next one");

@@ -23,7 +23,7 @@ import io.nowcast.tensor.Rng;
 import io.nowcast.train.SequenceTrainer;
 import io.nowcast.train.TrainingLog;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,7 +42,7 @@ public final class ForecasterTraining {
     private ForecasterTraining() {
     }
 
-    public static int train(TrainOptions o, Provenance provenance, PrintStream progress) throws Exception {
+    public static int train(TrainOptions o, Provenance provenance, PrintWriter progress) throws Exception {
         if ("trajectory".equals(o.task())) {
             return trajectory(o, provenance, progress);
         }
@@ -142,7 +142,7 @@ public final class ForecasterTraining {
      * A trajectory forecaster on ETH/UCY, leaving one scene out: the windows of the other scenes'
      * train/ files teach, those of their val/ files validate (early stopping, the figures recorded).
      */
-    private static int trajectory(TrainOptions o, Provenance provenance, PrintStream progress) throws Exception {
+    private static int trajectory(TrainOptions o, Provenance provenance, PrintWriter progress) throws Exception {
         if (o.recipe() != null || o.init() != null || o.sumLoss() || o.evalChars() != 0 || o.features() != null
                 || o.targets() != null || o.group() != null) {
             throw new IllegalArgumentException("--task trajectory reads dx,dy and predicts dx,dy: --features, --targets,"
@@ -280,7 +280,7 @@ public final class ForecasterTraining {
      * months): windows of --input-length values teach it to predict the next --horizon, the
      * validation months stop it early, the test months are left alone (nowcast eval scores them).
      */
-    private static int ltsf(TrainOptions o, Provenance provenance, PrintStream progress) throws Exception {
+    private static int ltsf(TrainOptions o, Provenance provenance, PrintWriter progress) throws Exception {
         if (o.recipe() != null || o.init() != null || o.sumLoss() || o.evalChars() != 0 || o.features() != null
                 || o.group() != null || o.leaveOut() != null || o.loss() != null || !"none".equals(o.augment())
                 || o.inputNoise() != 0 || !"none".equals(o.balance())) {

@@ -18,7 +18,7 @@ import io.nowcast.train.FrameTrainer;
 import io.nowcast.train.TrainingLog;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -67,7 +67,7 @@ public final class FrameTraining {
     }
 
     public static int train(TrainOptions c, SeriesDenoiserOptions s, FrameOptions o, Provenance provenance,
-                            PrintStream progress) throws Exception {
+                            PrintWriter progress) throws Exception {
         ModelKind kind = ModelKind.parse(c.kind());
         for (String n : c.given()) {
             if (!SHARED.contains(n) && !OWN.contains(n) && !n.equals("--help") && !n.equals("--version")) {

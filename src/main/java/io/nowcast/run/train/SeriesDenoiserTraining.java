@@ -12,7 +12,7 @@ import io.nowcast.train.SequenceTrainer;
 import io.nowcast.train.TrainingLog;
 import io.nowcast.run.Provenance;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -39,7 +39,7 @@ public final class SeriesDenoiserTraining {
     private SeriesDenoiserTraining() {
     }
 
-    public static int train(TrainOptions c, SeriesDenoiserOptions o, Provenance provenance, PrintStream progress)
+    public static int train(TrainOptions c, SeriesDenoiserOptions o, Provenance provenance, PrintWriter progress)
             throws Exception {
         if (c.features() != null || c.targets() != null || c.group() != null || c.task() != null || c.recipe() != null
                 || c.init() != null || c.relative() || c.horizon() != 1 || !"linear".equals(c.head())) {

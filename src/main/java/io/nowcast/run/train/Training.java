@@ -13,7 +13,7 @@ import io.nowcast.train.SequenceTrainer;
 import io.nowcast.train.TrainingLog;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -96,7 +96,7 @@ final class Training {
     }
 
     /** Progress to {@code progress} (none with --quiet; redrawn in place on a terminal), metrics to --log. */
-    static TrainingLog log(TrainOptions o, PrintStream progress) throws IOException {
+    static TrainingLog log(TrainOptions o, PrintWriter progress) throws IOException {
         return new TrainingLog(o.quiet() ? null : progress, !o.quiet() && System.console() != null, o.log());
     }
 
@@ -126,7 +126,7 @@ final class Training {
         return Math.round(s * 10) / 10.0;
     }
 
-    static void save(Model model, Path out, PrintStream progress) throws IOException {
+    static void save(Model model, Path out, PrintWriter progress) throws IOException {
         ModelFiles.save(out, model);
         progress.println("wrote " + out);
     }

@@ -1,4 +1,4 @@
-package io.nowcast.cli;
+package io.nowcast.run.eval;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -11,9 +11,9 @@ import io.nowcast.eval.SelfEnsemble;
 import io.nowcast.model.FrameModel;
 import io.nowcast.model.FrameModels;
 import io.nowcast.tensor.Rng;
-import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,59 +40,12 @@ import java.util.Map;
  * beside it.</li>
  * </ul>
  */
-final class FrameEval {
+public final class FrameEval {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    static final long DEFAULT_SEED = 20261126L;
-    static final String SYNTHETIC = "synthetic:moving-shapes";
-
-    /** The options only the frame tasks read (--sigma is shared with series-denoise). */
-    static final class Options {
-        @Option(names = "--scale", paramLabel = "K",
-                description = "superres: the upscaling factor, 2, 3 or 4 (default: the model's, else 2)")
-        Integer scale;
-
-        @Option(names = "--clip-noise",
-                description = "denoise, video-denoise: clip the noisy input to [0,1] before the methods see it"
-                        + " (default: unclipped, as in the literature)")
-        boolean clipNoise;
-
-        @Option(names = "--self-ensemble",
-                description = "denoise, superres: also score the model averaged over the 8 flips and rotations of each"
-                        + " image, as its own row")
-        boolean selfEnsemble;
-
-        @Option(names = "--seed", paramLabel = "SEED",
-                description = "denoise, video-denoise: seed of the noise (and of the synthetic video) (default: "
-                        + DEFAULT_SEED + ")")
-        Long seed;
-
-        @Option(names = "--baseline-model", paramLabel = "FILE",
-                description = "video-denoise: a second model scored beside --model, e.g. the same network without state")
-        Path baselineModel;
-
-        @Option(names = "--frames", paramLabel = "N",
-                description = "video-denoise with --data " + SYNTHETIC + ": frames generated (default: 60)")
-        Integer frames;
-
-        @Option(names = "--side", paramLabel = "S",
-                description = "video-denoise with --data " + SYNTHETIC + ": frame side in pixels (default: 64)")
-        Integer side;
-
-        boolean any() {
-            return scale != null || clipNoise || selfEnsemble || seed != null || baselineModel != null || frames != null
-                    || side != null;
-        }
-    }
+    public static final long DEFAULT_SEED = 20261126L;
+    public static final String SYNTHETIC = "synthetic:moving-shapes";
 
     private FrameEval() {
-    }
-
-    /** A non-frame task was asked for: the frame options must not be silently ignored. */
-    static void refuseOptions(Options o, String task) {
-        if (o.any()) {
-            throw new IllegalArgumentException("--scale, --clip-noise, --self-ensemble, --seed, --baseline-model, --frames"
-                    + " and --side are for --task denoise, superres or video-denoise, not " + task);
-        }
     }
 
     private static void refuse(boolean given, String option, String task, String forWhat) {
@@ -102,8 +55,8 @@ final class FrameEval {
     }
 
     /** Refuses the series-denoise options a frame task does not read (--sigma is shared, and checked by the task). */
-    private static void refuseSeries(SeriesDenoiseEval.Options s, String task) {
-        if (s.columns != null || s.noise != null || s.amount != null || s.noiseSeed != 20261126L) {
+    private static void refuseSeries(SeriesDenoiseEvalOptions s, String task) {
+        if (s.columns() != null || s.noise() != null || s.amount() != null || s.noiseSeed() != SeriesDenoiseEvalOptions.DEFAULT_NOISE_SEED) {
             throw new IllegalArgumentException("--columns, --noise, --amount and --noise-seed are for --task series-denoise,"
                     + " not " + task);
         }
@@ -113,45 +66,46 @@ final class FrameEval {
     record Image(String name, int width, int height, float[] pixels) {
     }
 
-    static int run(String task, Path modelFile, List<Path> data, boolean json, SeriesDenoiseEval.Options series, Options o)
-            throws Exception {
+    /** Scores --task denoise, superres or video-denoise, printing the table (or the JSON) to {@code out}. */
+    public static int run(String task, Path modelFile, List<Path> data, boolean json, SeriesDenoiseEvalOptions series,
+                          FrameEvalOptions o, PrintWriter out) throws Exception {
         refuseSeries(series, task);
         switch (task) {
             case "denoise" -> {
-                refuse(o.scale != null, "--scale", task, "--task superres");
-                refuse(o.baselineModel != null, "--baseline-model", task, "--task video-denoise");
-                refuse(o.frames != null, "--frames", task, "--task video-denoise");
-                refuse(o.side != null, "--side", task, "--task video-denoise");
-                return denoise(modelFile, data, json, sigma(series), o);
+                refuse(o.scale() != null, "--scale", task, "--task superres");
+                refuse(o.baselineModel() != null, "--baseline-model", task, "--task video-denoise");
+                refuse(o.frames() != null, "--frames", task, "--task video-denoise");
+                refuse(o.side() != null, "--side", task, "--task video-denoise");
+                return denoise(modelFile, data, json, sigma(series), o, out);
             }
             case "video-denoise" -> {
-                refuse(o.scale != null, "--scale", task, "--task superres");
-                refuse(o.selfEnsemble, "--self-ensemble", task, "--task denoise or superres");
-                return videoDenoise(modelFile, data, json, sigma(series), o);
+                refuse(o.scale() != null, "--scale", task, "--task superres");
+                refuse(o.selfEnsemble(), "--self-ensemble", task, "--task denoise or superres");
+                return videoDenoise(modelFile, data, json, sigma(series), o, out);
             }
             case "superres" -> {
-                refuse(series.sigma != null, "--sigma", task, "--task denoise, video-denoise or series-denoise");
-                refuse(o.clipNoise, "--clip-noise", task, "--task denoise or video-denoise");
-                refuse(o.seed != null, "--seed", task, "--task denoise or video-denoise (superres draws no noise)");
-                refuse(o.baselineModel != null, "--baseline-model", task, "--task video-denoise");
-                refuse(o.frames != null, "--frames", task, "--task video-denoise");
-                refuse(o.side != null, "--side", task, "--task video-denoise");
-                return superres(modelFile, data, json, o);
+                refuse(series.sigma() != null, "--sigma", task, "--task denoise, video-denoise or series-denoise");
+                refuse(o.clipNoise(), "--clip-noise", task, "--task denoise or video-denoise");
+                refuse(o.seed() != null, "--seed", task, "--task denoise or video-denoise (superres draws no noise)");
+                refuse(o.baselineModel() != null, "--baseline-model", task, "--task video-denoise");
+                refuse(o.frames() != null, "--frames", task, "--task video-denoise");
+                refuse(o.side() != null, "--side", task, "--task video-denoise");
+                return superres(modelFile, data, json, o, out);
             }
             default -> throw new IllegalArgumentException("--task " + task + ": not a frame task");
         }
     }
 
-    private static double sigma(SeriesDenoiseEval.Options series) {
-        double s = series.sigma != null ? series.sigma : 25;
+    private static double sigma(SeriesDenoiseEvalOptions series) {
+        double s = series.sigma() != null ? series.sigma() : 25;
         if (!(s >= 0) || s > 255) {
             throw new IllegalArgumentException("--sigma " + s + ": expected a noise sd in [0, 255] (the 8-bit scale)");
         }
         return s;
     }
 
-    private static long seed(Options o) {
-        return o.seed != null ? o.seed : DEFAULT_SEED;
+    private static long seed(FrameEvalOptions o) {
+        return o.seed() != null ? o.seed() : DEFAULT_SEED;
     }
 
     // ---------------------------------------------------------------- reading
@@ -234,22 +188,23 @@ final class FrameEval {
 
     // ---------------------------------------------------------------- tasks
 
-    private static int denoise(Path modelFile, List<Path> data, boolean json, double sigma, Options o) throws Exception {
-        if (o.selfEnsemble && modelFile == null) {
+    private static int denoise(Path modelFile, List<Path> data, boolean json, double sigma, FrameEvalOptions o,
+                               PrintWriter out) throws Exception {
+        if (o.selfEnsemble() && modelFile == null) {
             throw new IllegalArgumentException("--self-ensemble averages a model over 8 flips and rotations: give --model");
         }
         FrameModel model = modelFile == null ? null : load(modelFile, "--model", "denoise", false);
         List<Image> images = readImages(data);
         long seed = seed(o);
         Rng rng = new Rng(seed);
-        Noisy set = Noisy.of(images, sigma, rng, o.clipNoise);
+        Noisy set = Noisy.of(images, sigma, rng, o.clipNoise());
         List<float[]> clean = set.clean();
         List<float[]> noisy = set.noisy();
         int[] w = set.w();
         int[] h = set.h();
         List<FrameScores.Row> rows = baselineRows(clean, noisy, set.pairs(), w, h);
         if (model != null) {
-            modelRows(rows, model, modelFile, noisy, w, h, clean, w, h, 0, o.selfEnsemble);
+            modelRows(rows, model, modelFile, noisy, w, h, clean, w, h, 0, o.selfEnsemble());
         }
         List<String> names = images.stream().map(Image::name).toList();
         Map<String, Object> head = new LinkedHashMap<>();
@@ -257,23 +212,24 @@ final class FrameEval {
         head.put("data", data.stream().map(Path::toString).toList());
         head.put("sigma", sigma);
         head.put("seed", seed);
-        head.put("clip_noise", o.clipNoise);
+        head.put("clip_noise", o.clipNoise());
         putModel(head, "model", model, modelFile);
         String intro = String.format(Locale.ROOT, "%s: %d image(s), Gaussian noise sigma %s/255 (seed %d, %s); PSNR (dB)"
                         + " and SSIM against the clean images, outputs clipped to [0,1]", String.join(" ",
                         data.stream().map(Path::toString).toList()), images.size(), trim(sigma), seed,
-                o.clipNoise ? "noisy input clipped" : "noisy input unclipped, scored clipped");
-        print(json, head, intro, names, rows);
+                o.clipNoise() ? "noisy input clipped" : "noisy input unclipped, scored clipped");
+        print(out, json, head, intro, names, rows);
         return 0;
     }
 
-    private static int videoDenoise(Path modelFile, List<Path> data, boolean json, double sigma, Options o)
+    private static int videoDenoise(Path modelFile, List<Path> data, boolean json, double sigma, FrameEvalOptions o,
+                                    PrintWriter out)
             throws Exception {
-        if (o.baselineModel != null && modelFile == null) {
+        if (o.baselineModel() != null && modelFile == null) {
             throw new IllegalArgumentException("--baseline-model is scored beside --model: give both");
         }
         FrameModel model = modelFile == null ? null : load(modelFile, "--model", "video-denoise", false);
-        FrameModel other = o.baselineModel == null ? null : load(o.baselineModel, "--baseline-model", "video-denoise",
+        FrameModel other = o.baselineModel() == null ? null : load(o.baselineModel(), "--baseline-model", "video-denoise",
                 false);
         if (data.size() != 1) {
             throw new IllegalArgumentException("--task video-denoise reads one stream: a folder of frames or " + SYNTHETIC
@@ -281,14 +237,14 @@ final class FrameEval {
         }
         boolean synthetic = data.get(0).toString().equals(SYNTHETIC);
         if (!synthetic) {
-            refuse(o.frames != null, "--frames", "video-denoise", "--data " + SYNTHETIC);
-            refuse(o.side != null, "--side", "video-denoise", "--data " + SYNTHETIC);
+            refuse(o.frames() != null, "--frames", "video-denoise", "--data " + SYNTHETIC);
+            refuse(o.side() != null, "--side", "video-denoise", "--data " + SYNTHETIC);
         }
         long seed = seed(o);
         List<Image> frames = new ArrayList<>();
         if (synthetic) {
-            int n = o.frames != null ? o.frames : 60;
-            int side = o.side != null ? o.side : 64;
+            int n = o.frames() != null ? o.frames() : 60;
+            int side = o.side() != null ? o.side() : 64;
             if (n < 1 || side < 16) {
                 throw new IllegalArgumentException("--frames " + n + " --side " + side + ": expected at least 1 frame of at"
                         + " least 16 x 16");
@@ -312,14 +268,14 @@ final class FrameEval {
         }
         // the noise comes from a generator split from Rng(seed): the synthetic video uses Rng(seed) itself
         Rng rng = new Rng(seed).split();
-        Noisy set = Noisy.of(frames, sigma, rng, o.clipNoise);
+        Noisy set = Noisy.of(frames, sigma, rng, o.clipNoise());
         List<float[]> clean = set.clean();
         List<float[]> noisy = set.noisy();
         int[] w = set.w();
         int[] h = set.h();
         List<FrameScores.Row> rows = baselineRows(clean, noisy, set.pairs(), w, h);
         if (other != null) {
-            rows.add(0, FrameScores.score("baseline_model", "baseline model " + modelLabel(other, o.baselineModel), "",
+            rows.add(0, FrameScores.score("baseline_model", "baseline model " + modelLabel(other, o.baselineModel()), "",
                     clean, stream(other, noisy, w[0], h[0]), w, h, 0));
         }
         if (model != null) {
@@ -335,14 +291,14 @@ final class FrameEval {
         }
         head.put("sigma", sigma);
         head.put("seed", seed);
-        head.put("clip_noise", o.clipNoise);
+        head.put("clip_noise", o.clipNoise());
         putModel(head, "model", model, modelFile);
-        putModel(head, "baseline_model", other, o.baselineModel);
+        putModel(head, "baseline_model", other, o.baselineModel());
         String intro = String.format(Locale.ROOT, "%s: %d frame(s) of %d x %d, one stream; Gaussian noise sigma %s/255"
                         + " (seed %d, %s); PSNR (dB) and SSIM against the clean frames, outputs clipped to [0,1]",
                 synthetic ? SYNTHETIC : data.get(0).toString(), frames.size(), w[0], h[0], trim(sigma), seed,
-                o.clipNoise ? "noisy input clipped" : "noisy input unclipped, scored clipped");
-        print(json, head, intro, frames.stream().map(Image::name).toList(), rows);
+                o.clipNoise() ? "noisy input clipped" : "noisy input unclipped, scored clipped");
+        print(out, json, head, intro, frames.stream().map(Image::name).toList(), rows);
         return 0;
     }
 
@@ -373,12 +329,13 @@ final class FrameEval {
         }
     }
 
-    private static int superres(Path modelFile, List<Path> data, boolean json, Options o) throws Exception {
-        if (o.selfEnsemble && modelFile == null) {
+    private static int superres(Path modelFile, List<Path> data, boolean json, FrameEvalOptions o, PrintWriter out)
+            throws Exception {
+        if (o.selfEnsemble() && modelFile == null) {
             throw new IllegalArgumentException("--self-ensemble averages a model over 8 flips and rotations: give --model");
         }
         FrameModel model = modelFile == null ? null : load(modelFile, "--model", "superres", true);
-        int k = o.scale != null ? o.scale : model != null ? model.scale() : 2;
+        int k = o.scale() != null ? o.scale() : model != null ? model.scale() : 2;
         if (k < 2 || k > 4) {
             throw new IllegalArgumentException("--scale " + k + ": expected 2, 3 or 4");
         }
@@ -412,7 +369,7 @@ final class FrameEval {
         List<FrameScores.Row> rows = new ArrayList<>();
         rows.add(FrameScores.score("bicubic", "bicubic", "", hr, bicubic, w, h, k));
         if (model != null) {
-            modelRows(rows, model, modelFile, lr, lw, lh, hr, w, h, k, o.selfEnsemble);
+            modelRows(rows, model, modelFile, lr, lw, lh, hr, w, h, k, o.selfEnsemble());
         }
         Map<String, Object> head = new LinkedHashMap<>();
         head.put("task", "superres");
@@ -423,7 +380,7 @@ final class FrameEval {
         String intro = String.format(Locale.ROOT, "%s: %d image(s), x%d: HR cropped to a multiple of %d, LR its bicubic"
                         + " downscale; PSNR (dB) and SSIM against HR with %d border pixels cropped, outputs clipped to [0,1]",
                 String.join(" ", data.stream().map(Path::toString).toList()), n, k, k, k);
-        print(json, head, intro, images.stream().map(Image::name).toList(), rows);
+        print(out, json, head, intro, images.stream().map(Image::name).toList(), rows);
         return 0;
     }
 
@@ -454,11 +411,11 @@ final class FrameEval {
      * A table (a line per image, PSNR and SSIM per method, then the average), or one JSON object
      * with the same figures under "results" (per method: setting, mean PSNR and SSIM, per-image lists).
      */
-    private static void print(boolean json, Map<String, Object> head, String intro, List<String> names,
+    private static void print(PrintWriter out, boolean json, Map<String, Object> head, String intro, List<String> names,
                               List<FrameScores.Row> rows) throws Exception {
         if (json) {
-            Map<String, Object> out = new LinkedHashMap<>(head);
-            out.put("images", names);
+            Map<String, Object> result = new LinkedHashMap<>(head);
+            result.put("images", names);
             Map<String, Object> r = new LinkedHashMap<>();
             for (FrameScores.Row row : rows) {
                 Map<String, Object> e = new LinkedHashMap<>();
@@ -472,14 +429,14 @@ final class FrameEval {
                 e.put("ssim_per_image", java.util.Arrays.stream(row.ssim()).map(FrameEval::round).boxed().toList());
                 r.put(row.key(), e);
             }
-            out.put("results", r);
-            System.out.println(JSON.writeValueAsString(out));
+            result.put("results", r);
+            out.println(JSON.writeValueAsString(result));
             return;
         }
-        System.out.println(intro);
+        out.println(intro);
         for (int i = 0; i < rows.size(); i++) {
             FrameScores.Row row = rows.get(i);
-            System.out.printf(Locale.ROOT, "  [%d] %s%s%n", i + 1, row.label(), row.setting().isEmpty() ? ""
+            out.printf(Locale.ROOT, "  [%d] %s%s%n", i + 1, row.label(), row.setting().isEmpty() ? ""
                     : " (" + row.setting() + ", chosen for the best mean PSNR on these images)");
         }
         int nameWidth = Math.max(8, names.stream().mapToInt(String::length).max().orElse(8));
@@ -489,20 +446,20 @@ final class FrameEval {
             h1.append(String.format(Locale.ROOT, " %15s", "[" + (i + 1) + "]"));
             h2.append(String.format(Locale.ROOT, " %8s %6s", "PSNR", "SSIM"));
         }
-        System.out.println(h1);
-        System.out.println(h2);
+        out.println(h1);
+        out.println(h2);
         for (int k = 0; k < names.size(); k++) {
             StringBuilder l = new StringBuilder(String.format(Locale.ROOT, "%-" + nameWidth + "s", names.get(k)));
             for (FrameScores.Row row : rows) {
                 l.append(String.format(Locale.ROOT, " %8.2f %6.4f", row.psnr()[k], row.ssim()[k]));
             }
-            System.out.println(l);
+            out.println(l);
         }
         StringBuilder a = new StringBuilder(String.format(Locale.ROOT, "%-" + nameWidth + "s", "average"));
         for (FrameScores.Row row : rows) {
             a.append(String.format(Locale.ROOT, " %8.2f %6.4f", row.meanPsnr(), row.meanSsim()));
         }
-        System.out.println(a);
+        out.println(a);
     }
 
     /** Clean images, their noisy versions (drawn from rng in order) and sizes, as every denoising table reads them. */

@@ -1,4 +1,4 @@
-package io.nowcast.cli;
+package io.nowcast.run.eval;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -7,8 +7,8 @@ import io.nowcast.eval.SeriesDenoising;
 import io.nowcast.model.Model;
 import io.nowcast.model.ModelFiles;
 import io.nowcast.model.SeriesDenoiser;
-import picocli.CommandLine.Option;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,52 +21,15 @@ import java.util.Map;
  * test rows against the clean values. Every method reads the noisy series from its first row on,
  * one sample at a time; the baselines' settings are chosen per column on the validation rows.
  */
-final class SeriesDenoiseEval {
+public final class SeriesDenoiseEval {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
-    /** The options only this task reads. */
-    static final class Options {
-        @Option(names = "--columns", split = ",", paramLabel = "COL",
-                description = "series-denoise: the columns scored (default: the model's input features)")
-        List<String> columns;
-
-        @Option(names = "--noise", paramLabel = "MODEL",
-                description = "series-denoise: gaussian, salt-pepper or mask (default: the model's, or gaussian with --sigma)")
-        String noise;
-
-        @Option(names = "--sigma", paramLabel = "S",
-                description = "series-denoise: Gaussian noise sd as a multiple of each column's training-row std"
-                        + " (default: the model's); denoise, video-denoise: the noise sd on the 0-255 scale (default: 25)")
-        Float sigma;
-
-        @Option(names = "--amount", paramLabel = "P",
-                description = "series-denoise: share of values hit by salt-pepper or mask noise (default: the model's)")
-        Float amount;
-
-        @Option(names = "--noise-seed", defaultValue = "20261126", paramLabel = "SEED",
-                description = "series-denoise: seed of the noise added to the series (default: ${DEFAULT-VALUE})")
-        long noiseSeed;
-
-        @Option(names = "--noise-draws", defaultValue = "1", paramLabel = "N",
-                description = "series-denoise: score N draws of the noise (seeds SEED, SEED+1, ...): the mean errors"
-                        + " over the draws, and per column in how many the model beats each baseline"
-                        + " (default: ${DEFAULT-VALUE})")
-        int noiseDraws;
-    }
 
     private SeriesDenoiseEval() {
     }
 
-    /** Another task was asked for: its options must not be silently ignored. */
-    static void refuseOptions(Options o, String task) {
-        if (o.columns != null || o.noise != null || o.sigma != null || o.amount != null || o.noiseSeed != 20261126L
-                || o.noiseDraws != 1) {
-            throw new IllegalArgumentException("--columns, --noise, --sigma, --amount, --noise-seed and --noise-draws are"
-                    + " for --task series-denoise, not " + task);
-        }
-    }
-
-    static int run(Path modelFile, List<Path> data, String part, boolean json, Options o) throws Exception {
+    /** Scores --task series-denoise, printing the table (or the JSON) to {@code out}. */
+    public static int run(Path modelFile, List<Path> data, String part, boolean json, SeriesDenoiseEvalOptions o,
+                          PrintWriter out) throws Exception {
         if (data.size() != 1) {
             throw new IllegalArgumentException("--task series-denoise reads one CSV file; --data names " + data.size());
         }
@@ -77,10 +40,10 @@ final class SeriesDenoiseEval {
             default -> throw new IllegalArgumentException("--part " + part + ": expected val or test");
         };
         SeriesDenoiser model = null;
-        List<String> columns = o.columns;
-        String noiseModel = o.noise;
-        float sigma = o.sigma != null ? o.sigma : 0f;
-        float amount = o.amount != null ? o.amount : 0f;
+        List<String> columns = o.columns();
+        String noiseModel = o.noise();
+        float sigma = o.sigma() != null ? o.sigma() : 0f;
+        float amount = o.amount() != null ? o.amount() : 0f;
         if (modelFile != null) {
             Model m = ModelFiles.load(modelFile);
             if (!(m instanceof SeriesDenoiser d)) {
@@ -94,12 +57,12 @@ final class SeriesDenoiseEval {
             }
             columns = d.spec().inputFeatures;
             if (noiseModel == null) {
-                noiseModel = o.sigma != null ? "gaussian" : d.spec().noiseModel;
+                noiseModel = o.sigma() != null ? "gaussian" : d.spec().noiseModel;
             }
-            if (o.sigma == null) {
+            if (o.sigma() == null) {
                 sigma = d.spec().noiseSigma;
             }
-            if (o.amount == null) {
+            if (o.amount() == null) {
                 amount = d.spec().noiseAmount;
             }
         }
@@ -109,21 +72,21 @@ final class SeriesDenoiseEval {
         if (noiseModel == null) {
             noiseModel = "gaussian";
         }
-        if (o.noiseDraws < 1 || o.noiseDraws > 1000) {
-            throw new IllegalArgumentException("--noise-draws must be in [1, 1000], got " + o.noiseDraws);
+        if (o.noiseDraws() < 1 || o.noiseDraws() > 1000) {
+            throw new IllegalArgumentException("--noise-draws must be in [1, 1000], got " + o.noiseDraws());
         }
         SeriesNoise noise = new SeriesNoise(noiseModel, sigma, amount);
         SeriesDenoising series = SeriesDenoising.read(csv, columns);
         int D = series.width;
-        if (o.noiseDraws > 1) {
-            return draws(csv, series, model, modelFile, p, part, noise, o, json);
+        if (o.noiseDraws() > 1) {
+            return draws(csv, series, model, modelFile, p, part, noise, o, json, out);
         }
-        float[] noisy = series.noisy(noise, o.noiseSeed);
+        float[] noisy = series.noisy(noise, o.noiseSeed());
         SeriesDenoising.Comparison cmp = series.compare(noisy, model, p);
         if (json) {
             Map<String, Object> n = noiseJson(noise);
-            n.put("seed", o.noiseSeed);
-            Map<String, Object> out = header(csv, series, columns, part, p, n, model, modelFile);
+            n.put("seed", o.noiseSeed());
+            Map<String, Object> result = header(csv, series, columns, part, p, n, model, modelFile);
             Map<String, Object> r = new LinkedHashMap<>();
             List<String> cols = columns;
             cmp.scores().forEach((k, v) -> {
@@ -133,27 +96,27 @@ final class SeriesDenoiseEval {
                 e.put("rmse_in_stds", round(v.rmseStd()));
                 r.put(k, e);
             });
-            out.put("results", r);
+            result.put("results", r);
             Map<String, Object> w = new LinkedHashMap<>();
             Map<String, Object> a = new LinkedHashMap<>();
             for (int j = 0; j < D; j++) {
                 w.put(columns.get(j), cmp.windows()[j]);
                 a.put(columns.get(j), cmp.alphas()[j]);
             }
-            out.put("moving_average_windows", w);
-            out.put("smoothing_alphas", a);
+            result.put("moving_average_windows", w);
+            result.put("smoothing_alphas", a);
             Map<String, Object> mw = new LinkedHashMap<>();
             for (int j = 0; j < D; j++) {
                 mw.put(columns.get(j), cmp.medianWindows()[j]);
             }
-            out.put("moving_median_windows", mw);
-            System.out.println(JSON.writeValueAsString(out));
+            result.put("moving_median_windows", mw);
+            out.println(JSON.writeValueAsString(result));
             return 0;
         }
-        System.out.printf(Locale.ROOT, "%s: %s rows [%d, %d) (%s cut), noise %s, seed %d; every method reads the noisy"
+        out.printf(Locale.ROOT, "%s: %s rows [%d, %d) (%s cut), noise %s, seed %d; every method reads the noisy"
                         + " series causally from row 0%n", csv, part.equals("test") ? "test" : "validation", series.from(p),
-                series.to(p), series.ltsf ? "LTSF 12/4/4 months" : "60/20/20%", noise.describe(), o.noiseSeed);
-        table(columns, cmp.scores(), model);
+                series.to(p), series.ltsf ? "LTSF 12/4/4 months" : "60/20/20%", noise.describe(), o.noiseSeed());
+        table(out, columns, cmp.scores(), model);
         StringBuilder s = new StringBuilder("chosen on the validation rows: window");
         for (int j = 0; j < D; j++) {
             s.append(' ').append(columns.get(j)).append('=').append(cmp.windows()[j]);
@@ -166,12 +129,12 @@ final class SeriesDenoiseEval {
         for (int j = 0; j < D; j++) {
             s.append(' ').append(columns.get(j)).append('=').append(cmp.medianWindows()[j]);
         }
-        System.out.println(s);
+        out.println(s);
         return 0;
     }
 
     /** The RMSE and MAE table, a line per method (errors per column in data units, RMSE over all in stds). */
-    private static void table(List<String> columns, Map<String, SeriesDenoising.Score> scores, SeriesDenoiser model) {
+    private static void table(PrintWriter out, List<String> columns, Map<String, SeriesDenoising.Score> scores, SeriesDenoiser model) {
         for (String what : List.of("RMSE", "MAE")) {
             StringBuilder h = new StringBuilder(String.format(Locale.ROOT, "%-28s", what));
             for (String c : columns) {
@@ -180,7 +143,7 @@ final class SeriesDenoiseEval {
             if (what.equals("RMSE")) {
                 h.append(String.format(Locale.ROOT, " %9s", "all (std)"));
             }
-            System.out.println(h);
+            out.println(h);
             for (Map.Entry<String, SeriesDenoising.Score> e : scores.entrySet()) {
                 String label = label(e.getKey(), model);
                 StringBuilder l = new StringBuilder(String.format(Locale.ROOT, "%-28s",
@@ -192,7 +155,7 @@ final class SeriesDenoiseEval {
                 if (what.equals("RMSE")) {
                     l.append(String.format(Locale.ROOT, " %9.4f", e.getValue().rmseStd()));
                 }
-                System.out.println(l);
+                out.println(l);
             }
         }
     }
@@ -203,16 +166,16 @@ final class SeriesDenoiseEval {
      * the draws, and per column the draws in which the model's RMSE is below each baseline's.
      */
     private static int draws(Path csv, SeriesDenoising series, SeriesDenoiser model, Path modelFile,
-                             SeriesDenoising.Part p, String part, SeriesNoise noise, Options o, boolean json)
-            throws Exception {
+                             SeriesDenoising.Part p, String part, SeriesNoise noise, SeriesDenoiseEvalOptions o,
+                             boolean json, PrintWriter out) throws Exception {
         int D = series.width;
         List<String> columns = series.columnNames();
-        int n = o.noiseDraws;
+        int n = o.noiseDraws();
         Map<String, double[][]> sums = new LinkedHashMap<>();   // method -> {rmse, mae, {rmseStd}}
         Map<String, int[]> beaten = new LinkedHashMap<>();       // baseline -> per column, draws the model beat it
         int rows = 0;
         for (int k = 0; k < n; k++) {
-            SeriesDenoising.Comparison cmp = series.compare(series.noisy(noise, o.noiseSeed + k), model, p);
+            SeriesDenoising.Comparison cmp = series.compare(series.noisy(noise, o.noiseSeed() + k), model, p);
             for (Map.Entry<String, SeriesDenoising.Score> e : cmp.scores().entrySet()) {
                 double[][] acc = sums.computeIfAbsent(e.getKey(), key -> new double[][] {new double[D], new double[D],
                     new double[1]});
@@ -239,9 +202,9 @@ final class SeriesDenoiseEval {
         }
         if (json) {
             Map<String, Object> z = noiseJson(noise);
-            z.put("seeds", List.of(o.noiseSeed, o.noiseSeed + n - 1));
+            z.put("seeds", List.of(o.noiseSeed(), o.noiseSeed() + n - 1));
             z.put("draws", n);
-            Map<String, Object> out = header(csv, series, columns, part, p, z, model, modelFile);
+            Map<String, Object> result = header(csv, series, columns, part, p, z, model, modelFile);
             Map<String, Object> r = new LinkedHashMap<>();
             means.forEach((k, v) -> {
                 Map<String, Object> e = new LinkedHashMap<>();
@@ -250,7 +213,7 @@ final class SeriesDenoiseEval {
                 e.put("mean_rmse_in_stds", round(v.rmseStd()));
                 r.put(k, e);
             });
-            out.put("results", r);
+            result.put("results", r);
             if (model != null) {
                 Map<String, Object> w = new LinkedHashMap<>();
                 beaten.forEach((k, v) -> {
@@ -260,28 +223,28 @@ final class SeriesDenoiseEval {
                     }
                     w.put(k, c);
                 });
-                out.put("draws_model_ahead", w);
+                result.put("draws_model_ahead", w);
             }
-            System.out.println(JSON.writeValueAsString(out));
+            out.println(JSON.writeValueAsString(result));
             return 0;
         }
-        System.out.printf(Locale.ROOT, "%s: %s rows [%d, %d) (%s cut), noise %s, %d draws (seeds %d to %d), the"
+        out.printf(Locale.ROOT, "%s: %s rows [%d, %d) (%s cut), noise %s, %d draws (seeds %d to %d), the"
                         + " baselines' settings chosen on each draw's validation rows; means over the draws%n", csv,
                 part.equals("test") ? "test" : "validation", series.from(p), series.to(p),
-                series.ltsf ? "LTSF 12/4/4 months" : "60/20/20%", noise.describe(), n, o.noiseSeed, o.noiseSeed + n - 1);
-        table(columns, means, model);
+                series.ltsf ? "LTSF 12/4/4 months" : "60/20/20%", noise.describe(), n, o.noiseSeed(), o.noiseSeed() + n - 1);
+        table(out, columns, means, model);
         if (model != null) {
             StringBuilder h = new StringBuilder(String.format(Locale.ROOT, "%-28s", "draws the model is ahead of"));
             for (String c : columns) {
                 h.append(String.format(Locale.ROOT, " %9s", c.length() > 9 ? c.substring(0, 9) : c));
             }
-            System.out.println(h);
+            out.println(h);
             beaten.forEach((k, v) -> {
                 StringBuilder l = new StringBuilder(String.format(Locale.ROOT, "%-28s", label(k, model)));
                 for (int j = 0; j < D; j++) {
                     l.append(String.format(Locale.ROOT, " %9s", v[j] + "/" + n));
                 }
-                System.out.println(l);
+                out.println(l);
             });
         }
         return 0;
