@@ -1,8 +1,5 @@
 package io.nowcast.cli;
 
-import io.nowcast.codec.SampleCodec;
-import io.nowcast.data.CsvTable;
-import io.nowcast.data.TrajectoryFile;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -14,6 +11,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import io.nowcast.run.replay.ReplayInput;
+import io.nowcast.run.replay.ReplaySource;
 import io.nowcast.run.replay.TokenBucket;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,19 +21,9 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.math.BigDecimal;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.LocalDate;
-import java.time.LocalDateTime;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -67,8 +56,6 @@ import java.util.concurrent.atomic.AtomicReference;
                         + " topic's retention does not delete old recordings at once. The topic must exist, or be made"
                         + " with --create-topic."})
 final class ReplayCommand implements Callable<Integer> {
-    enum Format { csv, trajectory, images }
-
     @Option(names = "--topic", required = true, description = "topic to write to (it must exist)")
     String topic;
 
@@ -80,7 +67,7 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Option(names = "--format", paramLabel = "csv|trajectory|images",
             description = "input format (default: csv for a .csv file, trajectory for .txt and .tsv, images for a folder)")
-    Format format;
+    ReplayInput.Format format;
 
     @Option(names = "--rate", defaultValue = "0", paramLabel = "N",
             description = "samples per second, on average; 0 sends as fast as possible (default: ${DEFAULT-VALUE})")
@@ -131,28 +118,6 @@ final class ReplayCommand implements Callable<Integer> {
     private volatile boolean stopRequested;
     private final CountDownLatch finished = new CountDownLatch(1);
 
-    /** The samples of the input, in sending order, and how far a pass moves the event times. */
-    /** What to send: record i's stream and value; a later pass of --loop shifts event times by passShift. */
-    record Source(String description, String[] streams, long passShift, Encoder encoder) {
-        int size() {
-            return streams.length;
-        }
-
-        byte[] value(int i, long shift) throws IOException {
-            return encoder.value(i, shift);
-        }
-    }
-
-    /** The record value of record i, event time shifted by shift milliseconds. */
-    interface Encoder {
-        byte[] value(int i, long shift) throws IOException;
-    }
-
-    /** Samples as JSON: values (n, width) row-major. */
-    private static Source samples(String d, String[] streams, long[] times, float[] values, int width, long shift) {
-        return new Source(d, streams, shift, (i, sh) -> SampleCodec.encode(streams[i], times[i] + sh, values, i * width, width));
-    }
-
     @Override
     public Integer call() throws Exception {
         try {
@@ -178,7 +143,8 @@ final class ReplayCommand implements Callable<Integer> {
         if (startMs != null && startMs < 0) {
             throw new IllegalArgumentException("--start-ms must be >= 0 (milliseconds since the epoch), got " + startMs);
         }
-        Source src = load();
+        ReplaySource src = ReplaySource.load(new ReplayInput(input, format, streamColumn, timeColumn, columns,
+                streamPrefix, startMs, stepMs));
         PrintWriter out = spec.commandLine().getOut();
         out.println("input: " + src.description());
         out.flush();
@@ -332,244 +298,5 @@ final class ReplayCommand implements Callable<Integer> {
                         + e.getCause().getMessage(), e.getCause());
             }
         }
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // reading the input
-
-    Source load() throws IOException {
-        long start = startMs != null ? startMs : System.currentTimeMillis();
-        if (Files.isDirectory(input)) {
-            if (format != null && format != Format.images) {
-                throw new IllegalArgumentException(input + " is a folder: --format " + format + " reads a file");
-            }
-            return loadImages(start);
-        }
-        if (format == Format.images) {
-            throw new IllegalArgumentException(input + ": --format images reads a folder of images");
-        }
-        if (!Files.isRegularFile(input)) {
-            throw new IllegalArgumentException(input + ": no such file");
-        }
-        Format f = format != null ? format : formatOf(input);
-        return f == Format.csv ? loadCsv(start) : loadTrajectory(start);
-    }
-
-    private static Format formatOf(Path file) {
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (name.endsWith(".csv")) {
-            return Format.csv;
-        }
-        if (name.endsWith(".txt") || name.endsWith(".tsv")) {
-            return Format.trajectory;
-        }
-        throw new IllegalArgumentException(file + ": cannot tell the format from the file name; give --format csv"
-                + " or --format trajectory");
-    }
-
-    /**
-     * A folder of images (PNG, BMP, GIF, JPEG: what javax.imageio reads), in file-name order, as one
-     * camera: raw grey frames (schemas/frame.md) keyed by the folder's name (with --stream-prefix),
-     * event times --step-ms apart (default 100 ms, 10 frames per second). Each image is read when
-     * it is sent.
-     */
-    private Source loadImages(long start) throws IOException {
-        if (columns != null || streamColumn != null || timeColumn != null) {
-            throw new IllegalArgumentException("--columns, --stream-column and --time-column are for csv input");
-        }
-        List<Path> files;
-        try (java.util.stream.Stream<Path> list = Files.list(input)) {
-            files = list.filter(f -> f.getFileName().toString().toLowerCase(Locale.ROOT)
-                    .matches(".*\\.(png|bmp|gif|jpe?g)")).sorted().toList();
-        }
-        if (files.isEmpty()) {
-            throw new IllegalArgumentException(input + ": no images (png, bmp, gif, jpg) in the folder");
-        }
-        long step = stepMs != null ? stepMs : 100;
-        String stream = streamId(input.toAbsolutePath().getFileName().toString(), input.toString());
-        String[] streams = new String[files.size()];
-        java.util.Arrays.fill(streams, stream);
-        String d = String.format(Locale.ROOT, "%s (images): %d frames of camera '%s', one every %d ms",
-                input.getFileName(), files.size(), stream, step);
-        return new Source(d, streams, files.size() * step, (i, sh) -> {
-            java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(files.get(i).toFile());
-            if (img == null) {
-                throw new IOException(files.get(i) + ": not an image javax.imageio can read");
-            }
-            if (img.getWidth() > io.nowcast.codec.FrameCodec.MAX_SIDE || img.getHeight() > io.nowcast.codec.FrameCodec.MAX_SIDE) {
-                throw new IOException(files.get(i) + ": " + img.getWidth() + "x" + img.getHeight()
-                        + " is larger than a frame may be (sides up to " + io.nowcast.codec.FrameCodec.MAX_SIDE + ")");
-            }
-            return io.nowcast.codec.FrameCodec.encodeRawU8(img.getWidth(), img.getHeight(), start + i * step + sh,
-                    io.nowcast.codec.FrameCodec.luminance(img));
-        });
-    }
-
-    private Source loadTrajectory(long start) throws IOException {
-        for (String[] opt : new String[][] {{"--columns", columns == null ? null : ""},
-                {"--stream-column", streamColumn}, {"--time-column", timeColumn}}) {
-            if (opt[1] != null) {
-                throw new IllegalArgumentException(opt[0] + " is for csv input: a trajectory file has the stream"
-                        + " (ped_id), the time (frame_id) and the values (x, y) in fixed places");
-            }
-        }
-        TrajectoryFile t = TrajectoryFile.read(input);
-        long step = stepMs != null ? stepMs : 400;
-        int n = t.rowCount();
-        String[] streams = new String[n];
-        long[] times = new long[n];
-        for (int i = 0; i < n; i++) {
-            streams[i] = streamId(t.pedestrians[i], t.file() + ":" + t.lineNumber(i));
-            times[i] = start + t.step(i) * step;
-        }
-        long shift = (t.step(n - 1) + 1) * step;
-        String d = String.format(Locale.ROOT, "%s (trajectory): %d samples of %d pedestrians, values [x, y],"
-                        + " frame step %s = %d ms, %d steps", input.getFileName(), n, t.pedestrianIds().size(),
-                fmt(t.frameStep), step, t.step(n - 1) + 1);
-        return samples(d, streams, times, t.positions, 2, shift);
-    }
-
-    private Source loadCsv(long start) throws IOException {
-        CsvTable table = CsvTable.read(input);
-        int n = table.rowCount();
-        if (n == 0) {
-            throw new IllegalArgumentException(input + ": no rows");
-        }
-        List<String> skipped = new ArrayList<>();
-        List<String> cols;
-        if (columns != null && !columns.isEmpty()) {
-            cols = List.copyOf(columns);
-        } else {
-            cols = new ArrayList<>();
-            for (String name : table.columns) {
-                if (name.equals(streamColumn) || name.equals(timeColumn)) {
-                    continue;
-                }
-                if (table.isNumeric(name)) {
-                    cols.add(name);
-                } else {
-                    skipped.add(name);
-                }
-            }
-            if (cols.isEmpty()) {
-                throw new IllegalArgumentException(input + ": no numeric column to send; the file has " + table.columns);
-            }
-        }
-        if (new LinkedHashSet<>(cols).size() != cols.size()) {
-            throw new IllegalArgumentException("--columns names a column twice: " + cols);
-        }
-        if (timeColumn != null && (startMs != null || stepMs != null)) {
-            throw new IllegalArgumentException("--start-ms and --step-ms make up event times; with --time-column the"
-                    + " times come from the file");
-        }
-        float[] values = table.select(cols);
-        String[] streams = new String[n];
-        if (streamColumn != null) {
-            String[] ids = table.text(streamColumn);
-            for (int i = 0; i < n; i++) {
-                streams[i] = streamId(ids[i], input + ":" + table.lineOf(i) + ": column '" + streamColumn + "'");
-            }
-        } else {
-            String name = input.getFileName().toString();
-            int dot = name.lastIndexOf('.');
-            String id = streamId(dot > 0 ? name.substring(0, dot) : name, input.toString());
-            java.util.Arrays.fill(streams, id);
-        }
-        long[] times = new long[n];
-        long shift;
-        if (timeColumn != null) {
-            String[] cells = table.text(timeColumn);
-            long min = Long.MAX_VALUE;
-            long max = Long.MIN_VALUE;
-            for (int i = 0; i < n; i++) {
-                times[i] = parseTime(cells[i], input + ":" + table.lineOf(i) + ": column '" + timeColumn + "'");
-                min = Math.min(min, times[i]);
-                max = Math.max(max, times[i]);
-            }
-            shift = max - min + typicalStep(streams, times);
-        } else {
-            long step = stepMs != null ? stepMs : 100;
-            Map<String, Long> next = new HashMap<>();
-            long most = 0;
-            for (int i = 0; i < n; i++) {
-                long k = next.merge(streams[i], 1L, Long::sum) - 1;
-                times[i] = start + k * step;
-                most = Math.max(most, k + 1);
-            }
-            shift = most * step;
-        }
-        int streamCount = new LinkedHashSet<>(List.of(streams)).size();
-        String d = String.format(Locale.ROOT, "%s (csv): %d samples of %d stream%s, values %s, time %s%s",
-                input.getFileName(), n, streamCount, streamCount == 1 ? " '" + streams[0] + "'" : "s", cols,
-                timeColumn != null ? "from column '" + timeColumn + "'" : "made up, step " + (stepMs != null ? stepMs : 100) + " ms",
-                skipped.isEmpty() ? "" : "; not numeric, not sent: " + skipped);
-        return samples(d, streams, times, values, cols.size(), shift);
-    }
-
-    private String streamId(String raw, String where) {
-        String id = streamPrefix + raw;
-        int len = id.codePointCount(0, id.length());
-        if (len < 1 || len > SampleCodec.MAX_STREAM_ID) {
-            throw new IllegalArgumentException(where + ": a stream id must have 1 to " + SampleCodec.MAX_STREAM_ID
-                    + " characters, '" + (len > 40 ? id.substring(0, 40) + "..." : id) + "' has " + len);
-        }
-        return id;
-    }
-
-    /** The smallest positive time difference between consecutive samples of one stream; 1 if none. */
-    private static long typicalStep(String[] streams, long[] times) {
-        Map<String, Long> last = new HashMap<>();
-        long best = Long.MAX_VALUE;
-        for (int i = 0; i < streams.length; i++) {
-            Long prev = last.put(streams[i], times[i]);
-            if (prev != null && times[i] > prev) {
-                best = Math.min(best, times[i] - prev);
-            }
-        }
-        return best == Long.MAX_VALUE ? 1 : best;
-    }
-
-    /** Integer milliseconds since the epoch, or an ISO-8601 date-time (UTC without an offset), or a date. */
-    static long parseTime(String s, String where) {
-        long t;
-        try {
-            t = Long.parseLong(s);
-        } catch (NumberFormatException notLong) {
-            try {
-                t = new BigDecimal(s).longValueExact();
-            } catch (NumberFormatException | ArithmeticException notInteger) {
-                t = parseDate(s, where);
-            }
-        }
-        if (t < 0) {
-            throw new IllegalArgumentException(where + ": event time before 1970 (" + s + "): a sample's time is >= 0");
-        }
-        return t;
-    }
-
-    private static long parseDate(String s, String where) {
-        String iso = s.length() > 10 && s.charAt(10) == ' ' ? s.substring(0, 10) + 'T' + s.substring(11) : s;
-        try {
-            return OffsetDateTime.parse(iso).toInstant().toEpochMilli();
-        } catch (DateTimeParseException e1) {
-            try {
-                return Instant.parse(iso).toEpochMilli();
-            } catch (DateTimeParseException e2) {
-                try {
-                    return LocalDateTime.parse(iso).toInstant(ZoneOffset.UTC).toEpochMilli();
-                } catch (DateTimeParseException e3) {
-                    try {
-                        return LocalDate.parse(iso).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
-                    } catch (DateTimeParseException e4) {
-                        throw new IllegalArgumentException(where + ": expected an event time (integer milliseconds"
-                                + " since the epoch or an ISO-8601 date-time), found '" + s + "'");
-                    }
-                }
-            }
-        }
-    }
-
-    private static String fmt(double d) {
-        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.nowcast.broker.EmbeddedBroker;
+import io.nowcast.run.replay.ReplaySource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -132,8 +133,8 @@ class ReplayCommandTest {
         assertEquals(0, run.exit(), run.err());
         assertEquals(List.of(1467331200000L, 1467334800000L, 1467338400000L),
                 readBack("csv-dates").stream().map(Read::time).toList());
-        assertEquals(1700000000123L, ReplayCommand.parseTime("1700000000123", "t"));
-        assertEquals(1700000000000L, ReplayCommand.parseTime("1.7e12", "t"));
+        assertEquals(1700000000123L, ReplaySource.parseTime("1700000000123", "t"));
+        assertEquals(1700000000000L, ReplaySource.parseTime("1.7e12", "t"));
     }
 
     @Test
