@@ -2,9 +2,11 @@ package io.nowcast.cli;
 
 import io.nowcast.broker.EmbeddedBroker;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -14,6 +16,9 @@ import java.util.concurrent.CountDownLatch;
                 "Transactions and compacted topics work; topics are not created automatically.",
                 "A directory used before is started again with its data and its port."})
 final class BrokerCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--port", defaultValue = "9092",
             description = "client port on 127.0.0.1; 0 takes the port remembered in --dir, or else a free one"
                     + " (default: ${DEFAULT-VALUE})")
@@ -35,7 +40,7 @@ final class BrokerCommand implements Callable<Integer> {
         Thread hook = new Thread(b::close, "nowcast-broker-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         broker = b;
-        PrintStream out = System.out;
+        PrintWriter out = spec.commandLine().getOut();
         out.println("bootstrap servers: " + b.bootstrapServers());
         out.println("directory: " + b.dir() + (dir == null ? " (temporary, deleted on exit)" : ""));
         out.println("Ctrl-C stops the broker.");

@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -16,25 +14,17 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code nowcast broker}: starts, prints its address, answers a client, stops cleanly. */
 class BrokerCommandTest {
     @Test
     void startsPrintsTheAddressAndStopsCleanly(@TempDir Path dir) throws Exception {
         BrokerCommand cmd = new BrokerCommand();
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        PrintStream saved = System.out;
-        CompletableFuture<Integer> exit;
-        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        try {
-            exit = CompletableFuture.supplyAsync(() ->
-                    new CommandLine(cmd).execute("--port", "0", "--dir", dir.resolve("b").toString()));
-            assertTrue(cmd.started.await(60, TimeUnit.SECONDS), "started");
-        } finally {
-            System.setOut(saved);
-        }
-        String out = buf.toString(StandardCharsets.UTF_8);
+        StringWriter buf = new StringWriter();
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() ->
+                CliRun.writingTo(cmd, buf).execute("--port", "0", "--dir", dir.resolve("b").toString()));
+        assertTrue(cmd.started.await(60, TimeUnit.SECONDS), "started");
+        String out = buf.toString();
         String bootstrap = cmd.broker().bootstrapServers();
         assertTrue(out.contains("bootstrap servers: " + bootstrap), out);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {

@@ -28,6 +28,16 @@ record CliRun(int exit, String out, String err) {
         return new CliRun(exit, out.toString(), err.toString());
     }
 
+    /**
+     * A command line on one command whose output goes to {@code out}, for a test that reads what
+     * the command has printed while it still runs.
+     */
+    static CommandLine writingTo(Object command, StringWriter out) {
+        CommandLine cl = new CommandLine(command);
+        cl.setOut(new PrintWriter(out, true));
+        return cl;
+    }
+
     /** The output lines that are not empty. */
     java.util.List<String> lines() {
         return out.lines().filter(l -> !l.isBlank()).toList();
