@@ -37,7 +37,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: the recurrent step (cell), the matrix product (gemm) and the stream processor "
                 + "through Kafka (kafka), and a frame denoiser (frames, a table or JSON lines).",
-        subcommands = {BenchCommand.CellBench.class, BenchCommand.GemmBench.class, KafkaBench.class, FrameBench.class})
+        subcommands = {BenchCommand.CellBench.class, BenchCommand.GemmBench.class, KafkaBenchCommand.class, FrameBenchCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -59,11 +59,6 @@ public final class BenchCommand implements Runnable {
                 description = "OpenBLAS threads; the command re-runs itself with OPENBLAS_NUM_THREADS set to this "
                         + "unless the environment already has it, 0 to leave the environment alone (default: ${DEFAULT-VALUE}).")
         int blasThreads;
-    }
-
-    /** Threads used by a backend: the OpenBLAS count for native BLAS, else 1 (EJML and netlib's Java code are serial). */
-    static int threadsOf(Gemm g) {
-        return g instanceof BlasGemm && ((BlasGemm) g).isNative() ? BlasThreads.fromEnvironment() : 1;
     }
 
     /**
@@ -173,7 +168,7 @@ public final class BenchCommand implements Runnable {
                         GemmStep g = new GemmStep(net, gemm, block);
                         call = () -> g.step(x, 0, state);
                         kernel = gemm.name() + (block > 0 ? ", rows of " + block : "");
-                        threads = threadsOf(gemm);
+                        threads = BlasThreads.threadsOf(gemm);
                     }
                     Timing t = measure(call, common.warmup, common.seconds);
                     double perS = t.calls / t.seconds;
@@ -216,7 +211,7 @@ public final class BenchCommand implements Runnable {
             Timing lib = measure(() -> library.gemm(false, false, s, s, s, 1f, a, 0, s, b, 0, s, 0f, c, 0, s), 0.3, seconds);
             sb.append(String.format(Locale.ROOT, ",\"library\":\"%s\",\"blas_library\":\"%s\",\"library_threads\":%d,"
                             + "\"library_sgemm_1024_gflops\":%.1f,\"openblas_coretype\":\"%s\"",
-                    library.name(), Gemms.blasLibrary(), threadsOf(library), lib.calls * flops / lib.seconds / 1e9,
+                    library.name(), Gemms.blasLibrary(), BlasThreads.threadsOf(library), lib.calls * flops / lib.seconds / 1e9,
                     String.valueOf(System.getenv("OPENBLAS_CORETYPE"))));
         }
         return sb.append('}').toString();
@@ -294,7 +289,7 @@ public final class BenchCommand implements Runnable {
                     int ldb = tb ? k : n;
                     Timing t = measure(() -> g.gemm(false, tb, m, n, k, 1f, a, 0, k, b, 0, ldb, 0f, c, 0, n),
                             common.warmup, common.seconds);
-                    line(out, g.name(), threadsOf(g), m, n, k, tb, t);
+                    line(out, g.name(), BlasThreads.threadsOf(g), m, n, k, tb, t);
                 }
             }
             return 0;

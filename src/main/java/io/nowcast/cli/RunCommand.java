@@ -1,13 +1,11 @@
 package io.nowcast.cli;
 
 import io.nowcast.broker.EmbeddedBroker;
-import io.nowcast.model.Forecaster;
 import io.nowcast.model.FrameModel;
-import io.nowcast.model.FrameModels;
 import io.nowcast.model.FrameSpec;
 import io.nowcast.model.Model;
-import io.nowcast.model.ModelFiles;
 import io.nowcast.model.ModelSpec;
+import io.nowcast.run.PipelineModels;
 import io.nowcast.stream.Processor;
 import io.nowcast.stream.ProcessorConfig;
 import io.nowcast.web.Dashboard;
@@ -15,9 +13,11 @@ import io.nowcast.web.Endpoints;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.kafka.common.errors.TopicExistsException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -37,6 +37,9 @@ import java.util.concurrent.TimeUnit;
                 "Serves /metrics (Prometheus), /health and /ready at http.host:http.port (docs/metrics.md).",
                 "The configuration keys are described in docs/configuration.md."})
 final class RunCommand implements java.util.concurrent.Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--config", required = true, description = "configuration file (Java properties)")
     Path config;
 
@@ -54,8 +57,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ProcessorConfig c = ProcessorConfig.load(config);
-        Map<String, Object> models = loadModels(c);
-        PrintStream out = System.out;
+        Map<String, Object> models = PipelineModels.load(c);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         EmbeddedBroker b = null;
         Processor p = null;
         Endpoints web = null;
@@ -66,7 +70,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 b = EmbeddedBroker.startTemporary();
                 broker = b;
                 out.println("embedded broker, bootstrap servers: " + b.bootstrapServers() + " (temporary, deleted on exit)");
-                createTopics(b, c);
+                createTopics(b, c, out);
                 c = c.withBootstrapServers(b.bootstrapServers());
             }
             PrometheusMeterRegistry registry = Endpoints.prometheusRegistry();
@@ -132,7 +136,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 ticker.scheduleAtFixedRate(() -> {
                     Processor.Stats s = watched.stats();
                     if (last[0] == null || s.records() != last[0].records() || s.streams() != last[0].streams()) {
-                        System.err.println(progress(s));
+                        err.println(progress(s));
                     }
                     last[0] = s;
                 }, statsEvery, statsEvery, TimeUnit.SECONDS);
@@ -140,8 +144,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             started.countDown();
             try {
                 p.run();
-                System.err.println("stopped: " + progress(p.stats()));
-                System.err.flush();
+                err.println("stopped: " + progress(p.stats()));
+                err.flush();
             } finally {
                 reported.countDown();
             }
@@ -177,7 +181,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     /** Opens an address in the desktop's browser, or says why it cannot. */
-    static void browse(java.net.URI uri, PrintStream out) {
+    static void browse(java.net.URI uri, PrintWriter out) {
         try {
             if (!java.awt.GraphicsEnvironment.isHeadless() && java.awt.Desktop.isDesktopSupported()
                     && java.awt.Desktop.getDesktop().isSupported(java.awt.Desktop.Action.BROWSE)) {
@@ -197,45 +201,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
                 + (s.batchedSteps() == 0 ? "0" : String.format("%.1f", s.rowsStepped() / (double) s.batchedSteps()));
     }
 
-    /**
-     * Each pipeline's model (pass-through pipelines have none): a forecaster or a series denoiser
-     * ({@link Model}), or a frame denoiser or super-resolver ({@link FrameModel}: a frame pipeline).
-     */
-    static Map<String, Object> loadModels(ProcessorConfig c) throws Exception {
-        Map<String, Object> models = new LinkedHashMap<>();
-        for (ProcessorConfig.Pipeline p : c.pipelines) {
-            if (p.passThrough()) {
-                continue;
-            }
-            if (FrameModels.isFrameModel(p.model())) {
-                if (p.inputSize() != 0) {
-                    throw new IllegalArgumentException(c.source + ": pipeline '" + p.name() + "': input.size does not"
-                            + " apply to a frame pipeline (" + p.model() + " is a frame model); frame.size fixes the"
-                            + " frames' size");
-                }
-                models.put(p.name(), FrameModels.load(p.model()));
-                continue;
-            }
-            if (p.frameKeys()) {
-                throw new IllegalArgumentException(c.source + ": pipeline '" + p.name() + "': frame.size, frame.max.pixels"
-                        + " and frame.batch.max apply to frame pipelines only; " + p.model() + " is not a frame model");
-            }
-            Model m = ModelFiles.load(p.model());
-            if (!(m instanceof Forecaster) && !(m instanceof io.nowcast.model.SeriesDenoiser)) {
-                throw new IllegalArgumentException(c.source + ": pipeline '" + p.name() + "': " + p.model() + " is a "
-                        + m.spec().kind.id + " model; a pipeline runs a forecaster or a series-denoiser model");
-            }
-            if (p.inputSize() != 0 && p.inputSize() != m.spec().inputSize) {
-                throw new IllegalArgumentException(c.source + ": pipeline '" + p.name() + "': input.size is "
-                        + p.inputSize() + ", the model " + p.model() + " takes " + m.spec().inputSize + " values");
-            }
-            models.put(p.name(), m);
-        }
-        return models;
-    }
-
     /** The topics the configuration uses, made on the embedded broker if missing. */
-    static void createTopics(EmbeddedBroker b, ProcessorConfig c) {
+    static void createTopics(EmbeddedBroker b, ProcessorConfig c, PrintWriter out) {
         Map<String, Integer> topics = new LinkedHashMap<>();
         for (ProcessorConfig.Pipeline p : c.pipelines) {
             for (String t : p.inputTopics()) {
@@ -257,7 +224,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
             }
         }
         if (!made.isEmpty()) {
-            System.out.println("created topics: " + String.join(", ", made));
+            out.println("created topics: " + String.join(", ", made));
         }
     }
 

@@ -1,5 +1,8 @@
 package io.nowcast.run;
 
+import io.nowcast.tensor.BlasGemm;
+import io.nowcast.tensor.Gemm;
+
 import java.io.File;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -42,6 +45,11 @@ public final class BlasThreads {
             }
         }
         return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Threads used by a backend: the OpenBLAS count for native BLAS, else 1 (EJML and netlib's Java code are serial). */
+    public static int threadsOf(Gemm g) {
+        return g instanceof BlasGemm && ((BlasGemm) g).isNative() ? fromEnvironment() : 1;
     }
 
     /** True when this JVM's environment already asks OpenBLAS for exactly {@code threads}. */

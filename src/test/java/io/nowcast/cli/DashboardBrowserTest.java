@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.nowcast.run.demo.DemoTopics;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -87,7 +88,7 @@ class DashboardBrowserTest {
         Path chromium = Chromium.find();
         assumeTrue(chromium != null, "no chromium binary (apt-get install chromium; or set NOWCAST_CHROMIUM)");
         // with the bundled camera denoiser the demo runs the cameras pipeline: noisy, cleaned and clean frames
-        boolean cameraPipeline = DemoCommand.class.getResource("/io/nowcast/models/" + DemoCommand.CAMERA_MODEL) != null;
+        boolean cameraPipeline = DemoCommand.class.getResource("/io/nowcast/models/" + DemoTopics.CAMERA_MODEL) != null;
         int pipelines = cameraPipeline ? 3 : 2;
         int frameTopics = cameraPipeline ? 3 : 2;
         Path target = Path.of("target");
@@ -152,11 +153,11 @@ class DashboardBrowserTest {
                 }
                 if (cameraPipeline) {
                     // labelled: the pipeline's input (noisy), its output (cleaned), the reference (clean)
-                    assertTrue(images.get(0).get("label").asText().startsWith(DemoCommand.CAMERA + " input of pipeline cameras"),
+                    assertTrue(images.get(0).get("label").asText().startsWith(DemoTopics.CAMERA + " input of pipeline cameras"),
                             images.get(0).toString());
-                    assertTrue(images.get(1).get("label").asText().startsWith(DemoCommand.CAMERA_CLEANED
+                    assertTrue(images.get(1).get("label").asText().startsWith(DemoTopics.CAMERA_CLEANED
                             + " output of pipeline cameras"), images.get(1).toString());
-                    assertTrue(images.get(2).get("label").asText().startsWith(DemoCommand.CAMERA_CLEAN + " "), images.get(2).toString());
+                    assertTrue(images.get(2).get("label").asText().startsWith(DemoTopics.CAMERA_CLEAN + " "), images.get(2).toString());
                     for (JsonNode img : images) {
                         assertTrue(img.get("src").asText().contains("seq="), "an image of the camera's frames: " + img);
                     }

@@ -1,10 +1,8 @@
 package io.nowcast.cli;
 
+import io.nowcast.run.demo.DemoTopics;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -15,17 +13,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DemoCommandTest {
     @Test
     void demoShowsLivePredictionsThatBeatTheLastValue() {
-        PrintStream saved = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        int code;
-        try {
-            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-            code = Main.run("demo", "--seconds", "12", "--pedestrians", "50", "--sensors", "5", "--speedup", "4", "--http-port", "0");
-        } finally {
-            System.setOut(saved);
-        }
-        String out = buf.toString(StandardCharsets.UTF_8);
-        assertEquals(0, code, out);
+        CliRun r = CliRun.main("demo", "--seconds", "12", "--pedestrians", "50", "--sensors", "5", "--speedup", "4",
+                "--http-port", "0");
+        String out = r.out();
+        assertEquals(0, r.exit(), out);
         // the last report of each pipeline
         Matcher ped = last(Pattern.compile("pedestrians +(\\d+) samples in, +(\\d+) predictions out \\| next-step RMSE: "
                 + "model ([0-9.]+) m, last value ([0-9.]+) m \\((\\d+) scored\\)"), out);
@@ -40,7 +31,7 @@ class DemoCommandTest {
                 "the bundled sensor model beats the last value: " + sen.group());
         assertTrue(out.contains(", 0 dead letters"), out);
         assertTrue(out.contains("predicted next dx="), out);
-        if (DemoCommand.class.getResource("/io/nowcast/models/" + DemoCommand.CAMERA_MODEL) != null) {
+        if (DemoCommand.class.getResource("/io/nowcast/models/" + DemoTopics.CAMERA_MODEL) != null) {
             // the cameras pipeline: the bundled recurrent denoiser's frames are closer to the clean ones
             Matcher cam = last(Pattern.compile("cameras +(\\d+) frames in, +(\\d+) frames out \\| PSNR against the clean"
                     + " frame: noisy ([0-9.]+) dB, cleaned ([0-9.]+) dB \\((\\d+) scored\\)"), out);

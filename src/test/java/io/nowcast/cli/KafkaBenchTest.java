@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import io.nowcast.run.bench.KafkaBench;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,27 +15,19 @@ import org.junit.jupiter.api.Test;
 class KafkaBenchTest {
     @Test
     void aSmallRunPrintsEveryLine() throws Exception {
-        PrintStream saved = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        int code;
-        try {
-            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-            code = Main.run("bench", "kafka", "--samples", "3000", "--streams", "50", "--partitions", "2", "--hidden", "8",
-                    "--rounds", "2", "--rate", "400", "--latency-seconds", "1", "--blas-threads", "0",
-                    "--restore-streams", "300");
-        } finally {
-            System.setOut(saved);
-        }
-        assertEquals(0, code);
+        CliRun r = CliRun.main("bench", "kafka", "--samples", "3000", "--streams", "50", "--partitions", "2", "--hidden",
+                "8", "--rounds", "2", "--rate", "400", "--latency-seconds", "1", "--blas-threads", "0",
+                "--restore-streams", "300");
+        assertEquals(0, r.exit());
         ObjectMapper json = new ObjectMapper();
         List<JsonNode> lines = new ArrayList<>();
-        for (String l : buf.toString(StandardCharsets.UTF_8).split("\n")) {
+        for (String l : r.out().split("\n")) {
             if (l.startsWith("{")) {
                 lines.add(json.readTree(l));
             }
         }
         // 2 rounds x 2 pipelines x 2 guarantees, the summary, the restore, 2 x 2 latency phases
-        assertEquals(8 + 1 + 1 + 4, lines.size(), buf.toString(StandardCharsets.UTF_8));
+        assertEquals(8 + 1 + 1 + 4, lines.size(), r.out());
         for (JsonNode n : lines.subList(0, 8)) {
             assertEquals("throughput", n.get("phase").asText());
             assertEquals(3000, n.get("received").asLong());

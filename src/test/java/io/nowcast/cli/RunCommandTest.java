@@ -14,8 +14,7 @@ import io.nowcast.nn.CellType;
 import io.nowcast.nn.RecurrentNet;
 import io.nowcast.tensor.Gemms;
 import io.nowcast.tensor.Rng;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +35,6 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code nowcast run}: refuses a bad config or model; with an embedded broker, predicts and stops cleanly. */
 class RunCommandTest {
@@ -87,27 +85,13 @@ class RunCommandTest {
         return f;
     }
 
-    /** Runs the command line with System.err captured; returns {exit code, stderr}. */
-    private static Object[] run(String... args) {
-        PrintStream saved = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code;
-        try {
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = Main.run(args);
-        } finally {
-            System.setErr(saved);
-        }
-        return new Object[] {code, err.toString(StandardCharsets.UTF_8)};
-    }
-
     @Test
     void aBadConfigIsRefusedWithItsMessage() throws Exception {
         forecaster();
         Path f = config("gru.safetensors", "poll.max.record=10");
-        Object[] r = run("run", "--config", f.toString());
-        assertEquals(1, r[0]);
-        String err = (String) r[1];
+        CliRun r = CliRun.main("run", "--config", f.toString());
+        assertEquals(1, r.exit());
+        String err = r.err();
         assertTrue(err.contains(f + ": unknown key 'poll.max.record'; did you mean 'poll.max.records'?"), err);
     }
 
@@ -115,9 +99,9 @@ class RunCommandTest {
     void aModelThatIsNotAForecasterIsRefusedNamingThePipeline() throws Exception {
         charModel();
         Path f = config("chars.safetensors");
-        Object[] r = run("run", "--config", f.toString());
-        assertEquals(1, r[0]);
-        String err = (String) r[1];
+        CliRun r = CliRun.main("run", "--config", f.toString());
+        assertEquals(1, r.exit());
+        String err = r.err();
         assertTrue(err.contains("pipeline 'walk'") && err.contains("is a char model"), err);
     }
 
@@ -125,9 +109,9 @@ class RunCommandTest {
     void anInputSizeThatIsNotTheModelsIsRefused() throws Exception {
         forecaster();
         Path f = config("gru.safetensors", "pipeline.walk.input.size=3");
-        Object[] r = run("run", "--config", f.toString());
-        assertEquals(1, r[0]);
-        String err = (String) r[1];
+        CliRun r = CliRun.main("run", "--config", f.toString());
+        assertEquals(1, r.exit());
+        String err = r.err();
         assertTrue(err.contains("pipeline 'walk': input.size is 3") && err.contains("takes 2 values"), err);
     }
 
@@ -136,18 +120,11 @@ class RunCommandTest {
         forecaster();
         Path f = config("gru.safetensors");
         RunCommand cmd = new RunCommand();
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        PrintStream saved = System.out;
-        CompletableFuture<Integer> exit;
-        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        try {
-            exit = CompletableFuture.supplyAsync(() -> new CommandLine(cmd).execute("--config", f.toString(),
-                    "--stats-every", "0"));
-            assertTrue(cmd.started.await(60, TimeUnit.SECONDS), "started");
-        } finally {
-            System.setOut(saved);
-        }
-        String out = buf.toString(StandardCharsets.UTF_8);
+        StringWriter buf = new StringWriter();
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> CliRun.writingTo(cmd, buf).execute(
+                "--config", f.toString(), "--stats-every", "0"));
+        assertTrue(cmd.started.await(60, TimeUnit.SECONDS), "started");
+        String out = buf.toString();
         EmbeddedBroker b = cmd.broker();
         assertTrue(out.contains("embedded broker, bootstrap servers: " + b.bootstrapServers()), out);
         assertTrue(out.contains("created topics: walk.in, walk.out, nowcast.dead-letters, evictions"), out);

@@ -11,6 +11,7 @@ import io.nowcast.data.SeriesNoise;
 import io.nowcast.data.synthetic.SyntheticSensors;
 import io.nowcast.model.ModelFiles;
 import io.nowcast.model.SeriesDenoiser;
+import io.nowcast.run.PipelineModels;
 import io.nowcast.run.train.SeriesDenoiserTraining;
 import io.nowcast.tensor.Rng;
 import io.nowcast.train.SequenceTrainer;
@@ -112,7 +113,7 @@ class SeriesDenoiserCommandsTest {
                 "pipeline.clean.input.topics", "sensors",
                 "pipeline.clean.output.topic", "sensors-clean",
                 "pipeline.clean.model", model.toString()), "test.properties", dir);
-        java.util.Map<String, Object> m = RunCommand.loadModels(c);
+        java.util.Map<String, Object> m = PipelineModels.load(c);
         assertInstanceOf(SeriesDenoiser.class, m.get("clean"));
     }
 

@@ -1,18 +1,13 @@
-package io.nowcast.cli;
+package io.nowcast.run.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.nowcast.model.FrameDenoiser;
 import io.nowcast.model.FrameModel;
 import io.nowcast.model.FrameModels;
 import io.nowcast.model.FrameSpec;
-import io.nowcast.tensor.BlasGemm;
+import io.nowcast.run.BlasThreads;
 import io.nowcast.tensor.Gemm;
 import io.nowcast.tensor.Rng;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -20,7 +15,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /**
  * {@code nowcast bench frames}: frames per second of a frame model's {@link FrameModel#apply}
@@ -31,48 +25,20 @@ import java.util.concurrent.Callable;
  * rounds of whole calls; the mean over all rounds, the best and the worst round are printed, so
  * that a busy machine shows as spread rather than as a single number.
  */
-@Command(name = "frames", mixinStandardHelpOptions = true,
-        description = "Frame model throughput: frames per second at each side and batch, a table or --json.")
-final class FrameBench implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    @Mixin
-    BenchCommand.Common common = new BenchCommand.Common();
-
+public final class FrameBench {
     /** Measured when neither --model nor --layers/--channels is given and the file exists. */
-    static final Path DEFAULT_MODEL = Path.of("models", "camera-denoiser.safetensors");
+    public static final Path DEFAULT_MODEL = Path.of("models", "camera-denoiser.safetensors");
 
-    @Option(names = "--model", paramLabel = "FILE",
-            description = "A frame model file (default: models/camera-denoiser.safetensors if present, else 8 x 32 random).")
-    Path modelFile;
-
-    @Option(names = "--layers", paramLabel = "L",
-            description = "Convolutions of a seeded random frame denoiser (DnCNN shape) instead of a file (default: 8).")
-    Integer layers;
-
-    @Option(names = "--channels", paramLabel = "C", description = "Channels of its hidden layers (default: 32).")
-    Integer channels;
-
-    @Option(names = "--side", split = ",", defaultValue = "64,256",
-            description = "Frame sides, comma-separated (default: ${DEFAULT-VALUE}).")
-    int[] sides;
-
-    @Option(names = "--batch", split = ",", defaultValue = "1,16",
-            description = "Frames per call, comma-separated (default: ${DEFAULT-VALUE}).")
-    int[] batches;
-
-    @Option(names = "--rounds", defaultValue = "5", description = "Timed rounds per line (default: ${DEFAULT-VALUE}).")
-    int rounds;
-
-    @Option(names = "--gemm", description = "ejml or blas (default: the fastest available).")
-    String gemmName;
-
-    @Option(names = "--seed", defaultValue = "1", description = "Weight and frame seed (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--json", description = "One JSON line per measurement instead of the table.")
-    boolean json;
+    private final Path modelFile;
+    private final Integer layers;
+    private final Integer channels;
+    private final int[] sides;
+    private final int[] batches;
+    private final int rounds;
+    private final double seconds;
+    private final double warmup;
+    private final long seed;
+    private final boolean json;
 
     /** How the measured model was chosen (its file, or the seed of its random weights). */
     private String source;
@@ -108,17 +74,25 @@ final class FrameBench implements Callable<Integer> {
         return FrameDenoiser.random(spec, seed, gemm);
     }
 
-    @Override
-    public Integer call() throws Exception {
-        if (rounds < 1) {
-            throw new IllegalArgumentException("--rounds " + rounds + ": expected at least 1");
+    /** The benchmark of these options, refused when they do not make one. */
+    public FrameBench(FrameBenchOptions o) {
+        if (o.rounds() < 1) {
+            throw new IllegalArgumentException("--rounds " + o.rounds() + ": expected at least 1");
         }
-        Gemm gemm = BenchCommand.backend(gemmName);
-        int rc = BenchCommand.pinBlasThreads(spec, common, gemm instanceof BlasGemm && ((BlasGemm) gemm).isNative());
-        if (rc >= 0) {
-            return rc;
-        }
-        PrintWriter out = spec.commandLine().getOut();
+        modelFile = o.model();
+        layers = o.layers();
+        channels = o.channels();
+        sides = o.sides();
+        batches = o.batches();
+        rounds = o.rounds();
+        seconds = o.seconds();
+        warmup = o.warmup();
+        seed = o.seed();
+        json = o.json();
+    }
+
+    /** Measures every side and batch with {@code gemm}, a table or JSON lines to {@code out}. */
+    public void run(Gemm gemm, PrintWriter out) throws Exception {
         FrameModel m = model(gemm);
         FrameSpec fs = m.spec();
         String model = String.format(Locale.ROOT, "%s %s %dx%d%s, x%d (%s)", fs.kind.id, fs.name, fs.layers, fs.channels,
@@ -131,7 +105,7 @@ final class FrameBench implements Callable<Integer> {
                 : Double.NaN;
         if (!json) {
             out.printf(Locale.ROOT, "%s, gemm %s, %d thread(s); %.1f s warm-up, %d rounds over about %.1f s per line%n",
-                    model, gemm.name(), BenchCommand.threadsOf(gemm), common.warmup, rounds, common.seconds);
+                    model, gemm.name(), BlasThreads.threadsOf(gemm), warmup, rounds, seconds);
             out.printf(Locale.ROOT, "%-9s %6s %11s %11s %11s %9s %8s%n", "frame", "batch", "frames/s", "best round",
                     "worst round", "ms/call", "GFLOP/s");
             out.flush();
@@ -158,7 +132,7 @@ final class FrameBench implements Callable<Integer> {
                     o.put("side", side);
                     o.put("batch", n);
                     o.put("gemm", gemm.name());
-                    o.put("threads", BenchCommand.threadsOf(gemm));
+                    o.put("threads", BlasThreads.threadsOf(gemm));
                     o.put("frames_per_s", round(line.fps));
                     o.put("best_round_frames_per_s", round(line.bestFps));
                     o.put("worst_round_frames_per_s", round(line.worstFps));
@@ -176,7 +150,6 @@ final class FrameBench implements Callable<Integer> {
                 out.flush();
             }
         }
-        return 0;
     }
 
     private static double round(double v) {
@@ -184,18 +157,18 @@ final class FrameBench implements Callable<Integer> {
     }
 
     /**
-     * Warm-up: calls for {@code common.warmup} seconds (at least 2 calls); then {@code rounds}
+     * Warm-up: calls for {@code warmup} seconds (at least 2 calls); then {@code rounds}
      * rounds of whole calls, each at least one call and about seconds / rounds long.
      */
     private Line measure(Runnable call, int n) {
         long w0 = System.nanoTime();
-        long wEnd = w0 + (long) (common.warmup * 1e9);
+        long wEnd = w0 + (long) (warmup * 1e9);
         int warm = 0;
         do {
             call.run();
             warm++;
         } while (System.nanoTime() < wEnd || warm < 2);
-        double roundNs = common.seconds * 1e9 / rounds;
+        double roundNs = seconds * 1e9 / rounds;
         long calls = 0;
         double total = 0;
         double best = 0;

@@ -1,4 +1,4 @@
-package io.nowcast.cli;
+package io.nowcast.run.bench;
 
 import io.nowcast.broker.EmbeddedBroker;
 import io.nowcast.model.Forecaster;
@@ -8,6 +8,8 @@ import io.nowcast.model.ModelKind;
 import io.nowcast.model.ModelSpec;
 import io.nowcast.nn.CellType;
 import io.nowcast.nn.RecurrentNet;
+import io.nowcast.run.BlasThreads;
+import io.nowcast.run.PipelineModels;
 import io.nowcast.stream.Processor;
 import io.nowcast.stream.ProcessorConfig;
 import io.nowcast.tensor.BlasGemm;
@@ -24,14 +26,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import io.nowcast.run.BlasThreads;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +44,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -82,88 +78,44 @@ import java.util.stream.Stream;
  * the model / pass-through throughput ratio. The model runs on OpenBLAS pinned to one thread
  * ({@code --blas-threads}).
  */
-@Command(name = "kafka", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"The stream processor through an embedded Kafka broker: an LSTM pipeline beside the",
-                "pass-through ceiling (the same path with no model). Throughput: N preloaded samples, timed from the",
-                "processor's start until every prediction is read back (read_committed). Latency: samples at a fixed",
-                "rate, read-back time minus each sample's event time (its produce time). Each pipeline once per",
-                "processing guarantee (exactly_once beside at_least_once, as a ratio); restore: streams restored per",
-                "second from a changelog written by an exactly_once run. One JSON line each."})
-final class KafkaBench implements Callable<Integer> {
-    static final String LSTM = "lstm";
-    static final String PASS = ProcessorConfig.PASS_THROUGH;
+public final class KafkaBench {
+    public static final String LSTM = "lstm";
+    public static final String PASS = ProcessorConfig.PASS_THROUGH;
     static final String DEAD_LETTERS = "bench.dead-letters";
     private static final long EPOCH = 1_700_000_000_000L;
     private static final byte[] TIME_FIELD = "\"time\":".getBytes(StandardCharsets.US_ASCII);
 
-    @Option(names = "--samples", defaultValue = "1000000", description = "samples per throughput run (default: ${DEFAULT-VALUE})")
-    int samples;
+    private final int samples;
+    private final int streams;
+    private final int partitions;
+    private final int input;
+    private final int hidden;
+    private final int poll;
+    private final int rate;
+    private final int latencySeconds;
+    private final List<String> pipelines;
+    private final List<String> guarantees;
+    private final int restoreStreams;
+    private final int rounds;
+    private final Map<String, String> settings;
+    private final long seed;
 
-    @Option(names = "--streams", defaultValue = "1000", description = "distinct stream ids (default: ${DEFAULT-VALUE})")
-    int streams;
-
-    @Option(names = "--partitions", defaultValue = "4", description = "partitions of every input and output topic (default: ${DEFAULT-VALUE})")
-    int partitions;
-
-    @Option(names = "--input", defaultValue = "2", description = "values per sample, and outputs of the head (default: ${DEFAULT-VALUE})")
-    int input;
-
-    @Option(names = "--hidden", defaultValue = "64", description = "LSTM hidden size (default: ${DEFAULT-VALUE})")
-    int hidden;
-
-    @Option(names = "--poll", defaultValue = "5000", description = "the processor's poll.max.records (default: ${DEFAULT-VALUE})")
-    int poll;
-
-    @Option(names = "--rate", defaultValue = "10000", description = "samples per second in the latency phase (default: ${DEFAULT-VALUE})")
-    int rate;
-
-    @Option(names = "--latency-seconds", defaultValue = "20",
-            description = "length of each latency phase; 0 skips the latency phases (default: ${DEFAULT-VALUE})")
-    int latencySeconds;
-
-    @Option(names = "--pipelines", defaultValue = "lstm,pass-through", split = ",",
-            description = "which pipelines to run, in this order: lstm, pass-through (default: ${DEFAULT-VALUE})")
-    List<String> pipelines;
-
-    @Option(names = "--guarantees", defaultValue = "exactly_once,at_least_once", split = ",",
-            description = "processing.guarantee of the runs, each pipeline run once per guarantee in every round"
-                    + " (default: ${DEFAULT-VALUE}); the summary gives each median and the exactly_once / at_least_once"
-                    + " ratio")
-    List<String> guarantees;
-
-    @Option(names = "--restore-streams", defaultValue = "100000",
-            description = "restore speed: this many streams (one sample each) through an exactly_once processor, then a"
-                    + " second processor of the same application restores them from the changelog; 0 skips it"
-                    + " (default: ${DEFAULT-VALUE})")
-    int restoreStreams;
-
-    @Option(names = "--rounds", defaultValue = "5",
-            description = "throughput runs per pipeline, each on newly preloaded topics; the order of the pipelines"
-                    + " alternates, and the summary (medians, ratio) leaves out round 1, whose first run warms up the"
-                    + " JVM (default: ${DEFAULT-VALUE})")
-    int rounds;
-
-    @Option(names = "--blas-threads", defaultValue = "1",
-            description = "OpenBLAS threads for the model: with a native BLAS the command re-runs itself with"
-                    + " OPENBLAS_NUM_THREADS set to this unless the environment already has it; 0 leaves the"
-                    + " environment alone (default: ${DEFAULT-VALUE}). The step's products are small, and on a few"
-                    + " cores shared with Kafka a second BLAS thread costs more than it gains.")
-    int blasThreads;
-
-    @Option(names = "--set", paramLabel = "KEY=VALUE",
-            description = "a configuration key (docs/configuration.md) for every processor the benchmark starts,"
-                    + " e.g. producer.batch.size=262144; pipeline.NAME.x applies to each pipeline; repeatable."
-                    + " Printed with each throughput line.")
-    Map<String, String> settings = new LinkedHashMap<>();
-
-    @Spec
-    CommandSpec spec;
-
-    @Option(names = "--seed", defaultValue = "42", description = "seed of the LSTM's weights (default: ${DEFAULT-VALUE})")
-    long seed;
-
-    @Override
-    public Integer call() throws Exception {
+    /** The benchmark of these options, refused when they do not make one. */
+    public KafkaBench(KafkaBenchOptions o) {
+        samples = o.samples();
+        streams = o.streams();
+        partitions = o.partitions();
+        input = o.input();
+        hidden = o.hidden();
+        poll = o.poll();
+        rate = o.rate();
+        latencySeconds = o.latencySeconds();
+        pipelines = o.pipelines();
+        guarantees = o.guarantees();
+        restoreStreams = o.restoreStreams();
+        rounds = o.rounds();
+        settings = o.settings();
+        seed = o.seed();
         if (rounds < 1 || samples < 1 || streams < 1 || partitions < 1 || input < 1 || hidden < 1 || poll < 1 || rate < 1
                 || latencySeconds < 0) {
             throw new IllegalArgumentException("--samples, --streams, --partitions, --input, --hidden, --poll, --rate"
@@ -184,15 +136,15 @@ final class KafkaBench implements Callable<Integer> {
                         + PASS + ")");
             }
         }
-        if (blasThreads > 0 && pipelines.contains(LSTM) && usesNativeBlas() && !BlasThreads.isPinned(blasThreads)) {
-            int rc = BlasThreads.relaunch(blasThreads, Main.class, spec.root().commandLine().getParseResult().originalArgs());
-            if (rc >= 0) {
-                return rc;
-            }
-            System.err.printf("nowcast bench kafka: could not re-run with %s=%d; measuring with %d BLAS threads%n",
-                    BlasThreads.VAR, blasThreads, BlasThreads.fromEnvironment());
-        }
-        PrintStream out = System.out;
+    }
+
+    /** True when the LSTM pipeline is measured, on a native BLAS (whose thread count the command may pin). */
+    public boolean usesNativeBlas() {
+        return pipelines.contains(LSTM) && nativeBlas();
+    }
+
+    /** Runs every phase, one JSON line each to {@code out}. */
+    public void run(PrintWriter out) throws Exception {
         Path work = Files.createTempDirectory("nowcast-bench-kafka");
         try (EmbeddedBroker b = EmbeddedBroker.startTemporary()) {
             Path modelFile = work.resolve("bench-lstm.safetensors");
@@ -263,16 +215,15 @@ final class KafkaBench implements Callable<Integer> {
         } finally {
             deleteRecursively(work);
         }
-        return 0;
     }
 
-    private static boolean usesNativeBlas() {
+    private static boolean nativeBlas() {
         Gemm g = Gemms.create();
         return g instanceof BlasGemm && ((BlasGemm) g).isNative();
     }
 
     /** The benchmark's model: LSTM input -> hidden, linear head of input outputs, seeded uniform weights, no normalisation. */
-    static Forecaster lstm(int input, int hidden, long seed) {
+    public static Forecaster lstm(int input, int hidden, long seed) {
         ModelSpec spec = new ModelSpec();
         spec.kind = ModelKind.FORECASTER;
         spec.name = "bench-lstm";
@@ -407,10 +358,10 @@ final class KafkaBench implements Callable<Integer> {
     }
 
     /** Times a processor over the preloaded samples until every prediction is read back; prints a line, returns samples/s. */
-    private double throughput(EmbeddedBroker b, String kind, String phase, int round, Path modelFile, PrintStream out)
+    private double throughput(EmbeddedBroker b, String kind, String phase, int round, Path modelFile, PrintWriter out)
             throws Exception {
         ProcessorConfig c = config(b, kind, phase, modelFile);
-        Map<String, Object> models = RunCommand.loadModels(c);
+        Map<String, Object> models = PipelineModels.load(c);
         double load = loadAverage();
         long got = 0;
         long cpu0 = processCpuNanos();
@@ -469,14 +420,14 @@ final class KafkaBench implements Callable<Integer> {
     }
 
     /** Samples at a fixed rate through a fresh processor; prints the latency percentiles. */
-    private void latency(EmbeddedBroker b, String kind, Path modelFile, PrintStream out) throws Exception {
+    private void latency(EmbeddedBroker b, String kind, Path modelFile, PrintWriter out) throws Exception {
         String live = shortName(guarantee) + "-live";
         String in = topic(kind, live, "samples");
         String outTopic = topic(kind, live, "predictions");
         b.createTopic(in, partitions, Map.of());
         b.createTopic(outTopic, partitions, Map.of());
         ProcessorConfig c = config(b, kind, live, modelFile);
-        Map<String, Object> models = RunCommand.loadModels(c);
+        Map<String, Object> models = PipelineModels.load(c);
         long total = (long) rate * latencySeconds;
         if (total > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("--rate x --latency-seconds is too many samples to keep their latencies");
@@ -590,7 +541,7 @@ final class KafkaBench implements Callable<Integer> {
      * {@code nowcast.state.restore}, from the assignment to the last changelog record read) gives
      * the streams restored per second.
      */
-    private void restore(EmbeddedBroker b, String kind, Path modelFile, PrintStream out) throws Exception {
+    private void restore(EmbeddedBroker b, String kind, Path modelFile, PrintWriter out) throws Exception {
         guarantee = ProcessorConfig.EXACTLY_ONCE;
         String phase = "restore";
         String in = topic(kind, phase, "samples");
@@ -613,7 +564,7 @@ final class KafkaBench implements Callable<Integer> {
             p.flush();
         }
         ProcessorConfig c = config(b, kind, phase, modelFile);
-        Map<String, Object> models = RunCommand.loadModels(c);
+        Map<String, Object> models = PipelineModels.load(c);
         long written = 0;
         try (Running first = new Running(c, models, new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
@@ -633,7 +584,7 @@ final class KafkaBench implements Callable<Integer> {
                 new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
         double seconds;
         double restored;
-        try (Running second = new Running(c, RunCommand.loadModels(c), registry)) {
+        try (Running second = new Running(c, PipelineModels.load(c), registry)) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
             io.micrometer.core.instrument.Timer t = registry.get("nowcast.state.restore").timer();
             while (t.count() == 0 || !second.processor.ready()) {
@@ -656,7 +607,7 @@ final class KafkaBench implements Callable<Integer> {
     }
 
     /** The value of the prediction's "time" field (its sample's event time). */
-    static long eventTime(byte[] v) {
+    public static long eventTime(byte[] v) {
         outer:
         for (int i = 0; i + TIME_FIELD.length < v.length; i++) {
             for (int j = 0; j < TIME_FIELD.length; j++) {
@@ -673,13 +624,13 @@ final class KafkaBench implements Callable<Integer> {
         throw new IllegalStateException("a prediction without \"time\": " + new String(v, StandardCharsets.UTF_8));
     }
 
-    static double median(List<Double> v) {
+    public static double median(List<Double> v) {
         double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
     }
 
     /** The smallest value with at least a fraction q of the values at or below it; -1 if none. */
-    static long percentile(long[] sorted, double q) {
+    public static long percentile(long[] sorted, double q) {
         if (sorted.length == 0) {
             return -1;
         }
