@@ -167,11 +167,11 @@ public final class SeriesDenoiserTraining {
      * correction (clean - noisy) in units of each column's std, or with {@code residual} false
      * the clean values (moved by the same level).
      */
-    public static SequenceTrainer.Augmentation noisy(SeriesNoise noise, int D, float levelShift, boolean residual) {
+    static SequenceTrainer.Augmentation noisy(SeriesNoise noise, int D, float levelShift, boolean residual) {
         return noisy(noise, D, levelShift, 1f, residual);
     }
 
-    public static SequenceTrainer.Augmentation noisy(SeriesNoise noise, int D, float levelShift, float scale,
+    static SequenceTrainer.Augmentation noisy(SeriesNoise noise, int D, float levelShift, float scale,
                                               boolean residual) {
         float[] ones = new float[D];
         Arrays.fill(ones, 1f);
@@ -222,7 +222,7 @@ public final class SeriesDenoiserTraining {
      * sequence from a fresh state as a stream would, on the standardised values, where the noise has
      * variance {@code sigma}^2 in every column. NaN targets (unscored rows) stay NaN.
      */
-    public static SequenceTrainer.Sequence smoothed(SequenceTrainer.Sequence seq, SmoothingBase base, float sigma) {
+    static SequenceTrainer.Sequence smoothed(SequenceTrainer.Sequence seq, SmoothingBase base, float sigma) {
         int T = seq.length();
         int D = seq.x().length / T;
         float[] noiseVariance = new float[D];
