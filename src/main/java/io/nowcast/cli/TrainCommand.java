@@ -253,9 +253,7 @@ final class TrainCommand implements Callable<Integer> {
     /** The options as given, with the long names of those given on the command line in their order. */
     private TrainOptions options() {
         Set<String> given = new LinkedHashSet<>();
-        if (commandSpec != null) {
-            commandSpec.commandLine().getParseResult().matchedOptions().forEach(m -> given.add(m.longestName()));
-        }
+        commandSpec.commandLine().getParseResult().matchedOptions().forEach(m -> given.add(m.longestName()));
         return new TrainOptions(kind, data, out, name, features, targets, horizon, head, group, task, inputLength,
                 levelShift, leaveOut, relative, augment, loss, inputNoise, inputNoiseShare, balance, scoreSteps, recipe, init,
                 cell, hidden, layers, streams, chunk, optimizer, lr, momentum, weightDecay, clipNorm, clipValue, sumLoss,

@@ -36,7 +36,6 @@ public record ReplaySource(String description, String[] streams, long passShift,
         return encoder.value(i, shift);
     }
 
-
     /** The record value of record i, event time shifted by shift milliseconds. */
     public interface Encoder {
         byte[] value(int i, long shift) throws IOException;
