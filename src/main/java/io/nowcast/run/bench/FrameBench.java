@@ -29,16 +29,7 @@ public final class FrameBench {
     /** Measured when neither --model nor --layers/--channels is given and the file exists. */
     public static final Path DEFAULT_MODEL = Path.of("models", "camera-denoiser.safetensors");
 
-    private final Path modelFile;
-    private final Integer layers;
-    private final Integer channels;
-    private final int[] sides;
-    private final int[] batches;
-    private final int rounds;
-    private final double seconds;
-    private final double warmup;
-    private final long seed;
-    private final boolean json;
+    private final FrameBenchOptions options;
 
     /** How the measured model was chosen (its file, or the seed of its random weights). */
     private String source;
@@ -49,11 +40,12 @@ public final class FrameBench {
 
     /** The model measured. */
     private FrameModel model(Gemm gemm) throws Exception {
-        if (modelFile != null && (layers != null || channels != null)) {
-            throw new IllegalArgumentException("--layers and --channels build a random model: not with --model " + modelFile);
+        if (options.model() != null && (options.layers() != null || options.channels() != null)) {
+            throw new IllegalArgumentException("--layers and --channels build a random model: not with --model "
+                    + options.model());
         }
-        Path file = modelFile;
-        if (file == null && layers == null && channels == null && Files.isRegularFile(DEFAULT_MODEL)) {
+        Path file = options.model();
+        if (file == null && options.layers() == null && options.channels() == null && Files.isRegularFile(DEFAULT_MODEL)) {
             file = DEFAULT_MODEL;
         }
         if (file != null) {
@@ -63,15 +55,15 @@ public final class FrameBench {
             source = file.toString();
             return FrameModels.load(file, gemm);
         }
-        int l = layers != null ? layers : 8;
-        int c = channels != null ? channels : 32;
+        int l = options.layers() != null ? options.layers() : 8;
+        int c = options.channels() != null ? options.channels() : 32;
         FrameSpec spec = FrameSpec.denoiser(l, c, false);
         String problem = spec.problem();
         if (problem != null) {
             throw new IllegalArgumentException("--layers " + l + " --channels " + c + ": " + problem);
         }
-        source = "random weights, seed " + seed;
-        return FrameDenoiser.random(spec, seed, gemm);
+        source = "random weights, seed " + options.seed();
+        return FrameDenoiser.random(spec, options.seed(), gemm);
     }
 
     /** The benchmark of these options, refused when they do not make one. */
@@ -79,16 +71,7 @@ public final class FrameBench {
         if (o.rounds() < 1) {
             throw new IllegalArgumentException("--rounds " + o.rounds() + ": expected at least 1");
         }
-        modelFile = o.model();
-        layers = o.layers();
-        channels = o.channels();
-        sides = o.sides();
-        batches = o.batches();
-        rounds = o.rounds();
-        seconds = o.seconds();
-        warmup = o.warmup();
-        seed = o.seed();
-        json = o.json();
+        options = o;
     }
 
     /** Measures every side and batch with {@code gemm}, a table or JSON lines to {@code out}. */
@@ -103,17 +86,18 @@ public final class FrameBench {
                 ? 2.0 * kk * (fs.inChannels * fs.channels + (fs.layers - 2) * (double) fs.channels * fs.channels
                         + fs.channels)
                 : Double.NaN;
-        if (!json) {
+        if (!options.json()) {
             out.printf(Locale.ROOT, "%s, gemm %s, %d thread(s); %.1f s warm-up, %d rounds over about %.1f s per line%n",
-                    model, gemm.name(), BlasThreads.threadsOf(gemm), warmup, rounds, seconds);
+                    model, gemm.name(), BlasThreads.threadsOf(gemm), options.warmup(), options.rounds(),
+                    options.seconds());
             out.printf(Locale.ROOT, "%-9s %6s %11s %11s %11s %9s %8s%n", "frame", "batch", "frames/s", "best round",
                     "worst round", "ms/call", "GFLOP/s");
             out.flush();
         }
-        for (int side : sides) {
-            for (int n : batches) {
+        for (int side : options.sides()) {
+            for (int n : options.batches()) {
                 float[] x = new float[n * side * side];
-                new Rng(seed + 1).uniform(x, 0.5f);
+                new Rng(options.seed() + 1).uniform(x, 0.5f);
                 for (int i = 0; i < x.length; i++) {
                     x[i] += 0.5f;
                 }
@@ -121,7 +105,7 @@ public final class FrameBench {
                 float[] prev = m.recurrent() ? x : null;
                 Line line = measure(() -> m.apply(x, n, side, side, prev, y), n);
                 double gflops = line.fps * side * side * flopsPerPixel / 1e9;
-                if (json) {
+                if (options.json()) {
                     Map<String, Object> o = new LinkedHashMap<>();
                     o.put("bench", "frames");
                     o.put("model", model);
@@ -141,7 +125,7 @@ public final class FrameBench {
                         o.put("gflops", round(gflops));
                     }
                     o.put("calls", line.calls);
-                    o.put("rounds", rounds);
+                    o.put("rounds", options.rounds());
                     out.println(new ObjectMapper().writeValueAsString(o));
                 } else {
                     out.printf(Locale.ROOT, "%-9s %6d %11.2f %11.2f %11.2f %9.2f %8.2f%n", side + "x" + side, n, line.fps,
@@ -162,18 +146,18 @@ public final class FrameBench {
      */
     private Line measure(Runnable call, int n) {
         long w0 = System.nanoTime();
-        long wEnd = w0 + (long) (warmup * 1e9);
+        long wEnd = w0 + (long) (options.warmup() * 1e9);
         int warm = 0;
         do {
             call.run();
             warm++;
         } while (System.nanoTime() < wEnd || warm < 2);
-        double roundNs = seconds * 1e9 / rounds;
+        double roundNs = options.seconds() * 1e9 / options.rounds();
         long calls = 0;
         double total = 0;
         double best = 0;
         double worst = Double.MAX_VALUE;
-        for (int r = 0; r < rounds; r++) {
+        for (int r = 0; r < options.rounds(); r++) {
             long t0 = System.nanoTime();
             long c = 0;
             long now;

@@ -85,52 +85,26 @@ public final class KafkaBench {
     private static final long EPOCH = 1_700_000_000_000L;
     private static final byte[] TIME_FIELD = "\"time\":".getBytes(StandardCharsets.US_ASCII);
 
-    private final int samples;
-    private final int streams;
-    private final int partitions;
-    private final int input;
-    private final int hidden;
-    private final int poll;
-    private final int rate;
-    private final int latencySeconds;
-    private final List<String> pipelines;
-    private final List<String> guarantees;
-    private final int restoreStreams;
-    private final int rounds;
-    private final Map<String, String> settings;
-    private final long seed;
+    private final KafkaBenchOptions options;
 
     /** The benchmark of these options, refused when they do not make one. */
     public KafkaBench(KafkaBenchOptions o) {
-        samples = o.samples();
-        streams = o.streams();
-        partitions = o.partitions();
-        input = o.input();
-        hidden = o.hidden();
-        poll = o.poll();
-        rate = o.rate();
-        latencySeconds = o.latencySeconds();
-        pipelines = o.pipelines();
-        guarantees = o.guarantees();
-        restoreStreams = o.restoreStreams();
-        rounds = o.rounds();
-        settings = o.settings();
-        seed = o.seed();
-        if (rounds < 1 || samples < 1 || streams < 1 || partitions < 1 || input < 1 || hidden < 1 || poll < 1 || rate < 1
-                || latencySeconds < 0) {
+        options = o;
+        if (o.rounds() < 1 || o.samples() < 1 || o.streams() < 1 || o.partitions() < 1 || o.input() < 1 || o.hidden() < 1
+                || o.poll() < 1 || o.rate() < 1 || o.latencySeconds() < 0) {
             throw new IllegalArgumentException("--samples, --streams, --partitions, --input, --hidden, --poll, --rate"
                     + " and --rounds must be at least 1, --latency-seconds at least 0");
         }
-        for (String g : guarantees) {
+        for (String g : options.guarantees()) {
             if (!g.equals(ProcessorConfig.EXACTLY_ONCE) && !g.equals(ProcessorConfig.AT_LEAST_ONCE)) {
                 throw new IllegalArgumentException("--guarantees: unknown guarantee '" + g + "' (expected "
                         + ProcessorConfig.EXACTLY_ONCE + " or " + ProcessorConfig.AT_LEAST_ONCE + ")");
             }
         }
-        if (restoreStreams < 0) {
+        if (options.restoreStreams() < 0) {
             throw new IllegalArgumentException("--restore-streams must be at least 0");
         }
-        for (String k : pipelines) {
+        for (String k : options.pipelines()) {
             if (!k.equals(LSTM) && !k.equals(PASS)) {
                 throw new IllegalArgumentException("--pipelines: unknown pipeline '" + k + "' (expected " + LSTM + " or "
                         + PASS + ")");
@@ -140,7 +114,7 @@ public final class KafkaBench {
 
     /** True when the LSTM pipeline is measured, on a native BLAS (whose thread count the command may pin). */
     public boolean usesNativeBlas() {
-        return pipelines.contains(LSTM) && nativeBlas();
+        return options.pipelines().contains(LSTM) && nativeBlas();
     }
 
     /** Runs every phase, one JSON line each to {@code out}. */
@@ -148,12 +122,12 @@ public final class KafkaBench {
         Path work = Files.createTempDirectory("nowcast-bench-kafka");
         try (EmbeddedBroker b = EmbeddedBroker.startTemporary()) {
             Path modelFile = work.resolve("bench-lstm.safetensors");
-            ModelFiles.save(modelFile, lstm(input, hidden, seed));
+            ModelFiles.save(modelFile, lstm(options.input(), options.hidden(), options.seed()));
             b.createTopic(DEAD_LETTERS, 1, Map.of());
-            List<String> kinds = List.copyOf(new java.util.LinkedHashSet<>(pipelines));
-            List<String> gs = List.copyOf(new java.util.LinkedHashSet<>(guarantees));
+            List<String> kinds = List.copyOf(new java.util.LinkedHashSet<>(options.pipelines()));
+            List<String> gs = List.copyOf(new java.util.LinkedHashSet<>(options.guarantees()));
             Map<String, List<Double>> warm = new LinkedHashMap<>();
-            for (int round = 1; round <= rounds; round++) {
+            for (int round = 1; round <= options.rounds(); round++) {
                 // the first run in this JVM also pays for warming up the Kafka path: the order
                 // alternates from round to round, and the summary leaves round 1 out
                 List<String> order = new ArrayList<>(kinds);
@@ -169,18 +143,18 @@ public final class KafkaBench {
                     for (String g : gOrder) {
                         guarantee = g;
                         String phase = shortName(g) + "-r" + round;
-                        b.createTopic(topic(k, phase, "samples"), partitions, Map.of());
-                        b.createTopic(topic(k, phase, "predictions"), partitions, Map.of());
+                        b.createTopic(topic(k, phase, "samples"), options.partitions(), Map.of());
+                        b.createTopic(topic(k, phase, "predictions"), options.partitions(), Map.of());
                         preload(b, topic(k, phase, "samples"));
                         double perSecond = throughput(b, k, phase, round, modelFile, out);
-                        if (round > 1 || rounds == 1) {
+                        if (round > 1 || options.rounds() == 1) {
                             warm.computeIfAbsent(k + "_" + g, x -> new ArrayList<>()).add(perSecond);
                         }
                     }
                 }
             }
             StringBuilder summary = new StringBuilder("{\"bench\":\"kafka\",\"summary\":\"throughput\",\"rounds\":\"")
-                    .append(rounds == 1 ? "1" : "2-" + rounds).append("\"");
+                    .append(options.rounds() == 1 ? "1" : "2-" + options.rounds()).append("\"");
             for (Map.Entry<String, List<Double>> e : warm.entrySet()) {
                 summary.append(String.format(Locale.ROOT, ",\"%s_samples_per_s\":%.0f", e.getKey().replace('-', '_'),
                         median(e.getValue())));
@@ -201,10 +175,10 @@ public final class KafkaBench {
             }
             out.println(summary.append('}'));
             out.flush();
-            if (restoreStreams > 0) {
+            if (options.restoreStreams() > 0) {
                 restore(b, kinds.contains(LSTM) ? LSTM : PASS, modelFile, out);
             }
-            if (latencySeconds > 0) {
+            if (options.latencySeconds() > 0) {
                 for (String k : kinds) {
                     for (String g : gs) {
                         guarantee = g;
@@ -256,15 +230,16 @@ public final class KafkaBench {
         m.put("application.id", "nowcast-bench-" + kind + (phase.isEmpty() ? "" : "-" + phase));
         m.put("pipelines", kind);
         m.put("dead.letter.topic", DEAD_LETTERS);
-        m.put("poll.max.records", Integer.toString(poll));
-        m.put("state.max.streams", Integer.toString(Math.max(Math.max(streams, restoreStreams), 100_000)));
+        m.put("poll.max.records", Integer.toString(options.poll()));
+        m.put("state.max.streams",
+                Integer.toString(Math.max(Math.max(options.streams(), options.restoreStreams()), 100_000)));
         m.put("processing.guarantee", guarantee);
         String p = "pipeline." + kind + ".";
         m.put(p + "input.topics", topic(kind, phase, "samples"));
         m.put(p + "output.topic", topic(kind, phase, "predictions"));
         m.put(p + "model", kind.equals(PASS) ? ProcessorConfig.PASS_THROUGH : modelFile.toString());
-        m.put(p + "input.size", Integer.toString(input));
-        settings.forEach((k, v) -> m.put(k.replace("pipeline.NAME.", p), v));
+        m.put(p + "input.size", Integer.toString(options.input()));
+        options.settings().forEach((k, v) -> m.put(k.replace("pipeline.NAME.", p), v));
         return ProcessorConfig.parse(m, "nowcast bench kafka", null);
     }
 
@@ -279,8 +254,8 @@ public final class KafkaBench {
     }
 
     private byte[][] keys() {
-        byte[][] k = new byte[streams][];
-        for (int s = 0; s < streams; s++) {
+        byte[][] k = new byte[options.streams()][];
+        for (int s = 0; s < options.streams(); s++) {
             k[s] = ("s" + s).getBytes(StandardCharsets.UTF_8);
         }
         return k;
@@ -295,14 +270,15 @@ public final class KafkaBench {
         Random r = new Random(7);
         byte[][] keys = keys();
         StringBuilder sb = new StringBuilder(128);
-        float[] v = new float[input];
+        float[] v = new float[options.input()];
         try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(c, new ByteArraySerializer(), new ByteArraySerializer())) {
-            for (int i = 0; i < samples; i++) {
-                int s = i % streams;
-                for (int j = 0; j < input; j++) {
+            for (int i = 0; i < options.samples(); i++) {
+                int s = i % options.streams();
+                for (int j = 0; j < options.input(); j++) {
                     v[j] = (float) r.nextGaussian();
                 }
-                p.send(new ProducerRecord<>(topic, keys[s], sample(sb, s, EPOCH + (long) (i / streams) * 400L, v)));
+                long time = EPOCH + (long) (i / options.streams()) * 400L;
+                p.send(new ProducerRecord<>(topic, keys[s], sample(sb, s, time, v)));
             }
             p.flush();
         }
@@ -372,9 +348,10 @@ public final class KafkaBench {
              KafkaConsumer<byte[], byte[]> reader = reader(b, "nowcast-bench-reader-" + kind + "-" + phase)) {
             reader.subscribe(List.of(topic(kind, phase, "predictions")));
             long deadline = start + TimeUnit.SECONDS.toNanos(600);
-            while (got < samples) {
+            while (got < options.samples()) {
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException(kind + ": " + got + " of " + samples + " predictions after 600 s");
+                    throw new IllegalStateException(kind + ": " + got + " of " + options.samples()
+                            + " predictions after 600 s");
                 }
                 run.check();
                 got += reader.poll(Duration.ofMillis(200)).count();
@@ -389,7 +366,8 @@ public final class KafkaBench {
                         + "\"samples\":%d,\"streams\":%d,\"partitions\":%d,\"input\":%d,\"hidden\":%d,\"poll\":%d,"
                         + "\"received\":%d,\"seconds\":%.2f,\"samples_per_s\":%.0f,\"polls\":%d,\"rows_per_step\":%.1f,"
                         + "\"dead_letters\":%d,\"cpu_s\":%.2f,\"cpu_us_per_sample\":%.2f,\"load_avg\":%.2f%s}%n",
-                kind, guarantee, round, describe(kind, models), samples, streams, partitions, input, kind.equals(PASS) ? 0 : hidden, poll,
+                kind, guarantee, round, describe(kind, models), options.samples(), options.streams(), options.partitions(),
+                options.input(), kind.equals(PASS) ? 0 : options.hidden(), options.poll(),
                 got, seconds, got / seconds, s.polls(), s.batchedSteps() == 0 ? 0.0 : s.rowsStepped() / (double) s.batchedSteps(),
                 s.deadLettersTotal(), cpu0 / 1e9, cpu0 / 1e3 / got, load, settingsJson());
         out.flush();
@@ -398,11 +376,11 @@ public final class KafkaBench {
 
     /** ,"settings":{...} when --set was given, else "". */
     private String settingsJson() {
-        if (settings.isEmpty()) {
+        if (options.settings().isEmpty()) {
             return "";
         }
         StringBuilder sb = new StringBuilder(",\"settings\":{");
-        settings.forEach((k, v) -> sb.append(sb.charAt(sb.length() - 1) == '{' ? "" : ",").append('"').append(k)
+        options.settings().forEach((k, v) -> sb.append(sb.charAt(sb.length() - 1) == '{' ? "" : ",").append('"').append(k)
                 .append("\":\"").append(v).append('"'));
         return sb.append('}').toString();
     }
@@ -424,11 +402,11 @@ public final class KafkaBench {
         String live = shortName(guarantee) + "-live";
         String in = topic(kind, live, "samples");
         String outTopic = topic(kind, live, "predictions");
-        b.createTopic(in, partitions, Map.of());
-        b.createTopic(outTopic, partitions, Map.of());
+        b.createTopic(in, options.partitions(), Map.of());
+        b.createTopic(outTopic, options.partitions(), Map.of());
         ProcessorConfig c = config(b, kind, live, modelFile);
         Map<String, Object> models = PipelineModels.load(c);
-        long total = (long) rate * latencySeconds;
+        long total = (long) options.rate() * options.latencySeconds();
         if (total > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("--rate x --latency-seconds is too many samples to keep their latencies");
         }
@@ -441,7 +419,7 @@ public final class KafkaBench {
         Thread readerThread = new Thread(() -> {
             try (KafkaConsumer<byte[], byte[]> reader = reader(b, null)) {
                 List<TopicPartition> parts = new ArrayList<>();
-                for (int p = 0; p < partitions; p++) {
+                for (int p = 0; p < options.partitions(); p++) {
                     parts.add(new TopicPartition(outTopic, p));
                 }
                 reader.assign(parts);
@@ -473,7 +451,7 @@ public final class KafkaBench {
         try (Running run = new Running(c, models)) {
             readerThread.start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (run.processor.stats().partitions() < partitions) {
+            while (run.processor.stats().partitions() < options.partitions()) {
                 run.check();
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException(kind + ": the processor has not been given its partitions after 60 s");
@@ -489,18 +467,18 @@ public final class KafkaBench {
             byte[][] keys = keys();
             Random r = new Random(11);
             StringBuilder sb = new StringBuilder(128);
-            float[] v = new float[input];
+            float[] v = new float[options.input()];
             long t0;
             try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(pc, new ByteArraySerializer(), new ByteArraySerializer())) {
                 t0 = System.nanoTime();
                 for (long i = 0; i < total; i++) {
-                    long due = t0 + i * 1_000_000_000L / rate;
+                    long due = t0 + i * 1_000_000_000L / options.rate();
                     long wait = due - System.nanoTime();
                     if (wait > 0) {
                         LockSupport.parkNanos(wait);
                     }
-                    int st = (int) (i % streams);
-                    for (int j = 0; j < input; j++) {
+                    int st = (int) (i % options.streams());
+                    for (int j = 0; j < options.input(); j++) {
                         v[j] = (float) r.nextGaussian();
                     }
                     p.send(new ProducerRecord<>(in, keys[st], sample(sb, st, System.currentTimeMillis(), v)));
@@ -528,7 +506,8 @@ public final class KafkaBench {
                         + "\"max_ms\":%d,\"mean_ms\":%.2f,\"rows_per_step\":%.1f,\"dead_letters\":%d,\"load_avg\":%.2f,"
                         + "\"latency\":\"wall clock when the prediction is read back minus the sample's event time"
                         + " (the wall clock when it was produced)\"}%n",
-                kind, guarantee, rate, latencySeconds, total, total / sendSeconds, n, percentile(sorted, 0.50),
+                kind, guarantee, options.rate(), options.latencySeconds(), total, total / sendSeconds, n,
+                percentile(sorted, 0.50),
                 percentile(sorted, 0.99), n == 0 ? -1 : sorted[n - 1], mean(sorted),
                 s.batchedSteps() == 0 ? 0.0 : s.rowsStepped() / (double) s.batchedSteps(), s.deadLettersTotal(), load);
         out.flush();
@@ -545,18 +524,18 @@ public final class KafkaBench {
         guarantee = ProcessorConfig.EXACTLY_ONCE;
         String phase = "restore";
         String in = topic(kind, phase, "samples");
-        b.createTopic(in, partitions, Map.of());
-        b.createTopic(topic(kind, phase, "predictions"), partitions, Map.of());
+        b.createTopic(in, options.partitions(), Map.of());
+        b.createTopic(topic(kind, phase, "predictions"), options.partitions(), Map.of());
         Map<String, Object> pc = new HashMap<>();
         pc.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers());
         pc.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         pc.put(ProducerConfig.BATCH_SIZE_CONFIG, 262_144);
         Random r = new Random(11);
         StringBuilder sb = new StringBuilder(128);
-        float[] v = new float[input];
+        float[] v = new float[options.input()];
         try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(pc, new ByteArraySerializer(), new ByteArraySerializer())) {
-            for (int i = 0; i < restoreStreams; i++) {
-                for (int j = 0; j < input; j++) {
+            for (int i = 0; i < options.restoreStreams(); i++) {
+                for (int j = 0; j < options.input(); j++) {
                     v[j] = (float) r.nextGaussian();
                 }
                 p.send(new ProducerRecord<>(in, ("s" + i).getBytes(StandardCharsets.UTF_8), sample(sb, i, EPOCH, v)));
@@ -568,11 +547,11 @@ public final class KafkaBench {
         long written = 0;
         try (Running first = new Running(c, models, new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
-            while (first.processor.stats().predictions() < restoreStreams) {
+            while (first.processor.stats().predictions() < options.restoreStreams()) {
                 first.check();
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("restore: " + first.processor.stats().predictions() + " of "
-                            + restoreStreams + " samples processed after 600 s");
+                            + options.restoreStreams() + " samples processed after 600 s");
                 }
                 Thread.sleep(20);
             }
@@ -601,8 +580,8 @@ public final class KafkaBench {
                         + "\"partitions\":%d,\"hidden\":%d,\"changelog_records\":%d,\"restored\":%.0f,\"seconds\":%.3f,"
                         + "\"streams_per_s\":%.0f,\"restore\":\"nowcast.state.restore: from the assignment to the last"
                         + " changelog record read, the stable offsets checked first\"}%n",
-                kind, restoreStreams, partitions, kind.equals(PASS) ? 0 : hidden, written, restored, seconds,
-                restored / seconds);
+                kind, options.restoreStreams(), options.partitions(), kind.equals(PASS) ? 0 : options.hidden(), written,
+                restored, seconds, restored / seconds);
         out.flush();
     }
 
