@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.nowcast.run.bench.KafkaBench;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -53,15 +51,5 @@ class KafkaBenchTest {
             assertTrue(n.get("p50_ms").asLong() >= 0 && n.get("p50_ms").asLong() <= n.get("p99_ms").asLong()
                     && n.get("p99_ms").asLong() <= n.get("max_ms").asLong(), n.toString());
         }
-    }
-
-    @Test
-    void percentilesAndTheEventTimeOfAPrediction() {
-        long[] v = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
-        assertEquals(5, KafkaBench.percentile(v, 0.5));
-        assertEquals(10, KafkaBench.percentile(v, 0.99));
-        assertEquals(1, KafkaBench.percentile(v, 0.0));
-        assertEquals(1_700_000_000_123L, KafkaBench.eventTime(
-                "{\"stream\":\"s1\",\"time\":1700000000123,\"model\":\"m\"}".getBytes(StandardCharsets.UTF_8)));
     }
 }

@@ -79,8 +79,8 @@ import java.util.stream.Stream;
  * ({@code --blas-threads}).
  */
 public final class KafkaBench {
-    public static final String LSTM = "lstm";
-    public static final String PASS = ProcessorConfig.PASS_THROUGH;
+    static final String LSTM = "lstm";
+    static final String PASS = ProcessorConfig.PASS_THROUGH;
     static final String DEAD_LETTERS = "bench.dead-letters";
     private static final long EPOCH = 1_700_000_000_000L;
     private static final byte[] TIME_FIELD = "\"time\":".getBytes(StandardCharsets.US_ASCII);
@@ -197,7 +197,7 @@ public final class KafkaBench {
     }
 
     /** The benchmark's model: LSTM input -> hidden, linear head of input outputs, seeded uniform weights, no normalisation. */
-    public static Forecaster lstm(int input, int hidden, long seed) {
+    static Forecaster lstm(int input, int hidden, long seed) {
         ModelSpec spec = new ModelSpec();
         spec.kind = ModelKind.FORECASTER;
         spec.name = "bench-lstm";
@@ -586,7 +586,7 @@ public final class KafkaBench {
     }
 
     /** The value of the prediction's "time" field (its sample's event time). */
-    public static long eventTime(byte[] v) {
+    static long eventTime(byte[] v) {
         outer:
         for (int i = 0; i + TIME_FIELD.length < v.length; i++) {
             for (int j = 0; j < TIME_FIELD.length; j++) {
@@ -603,13 +603,13 @@ public final class KafkaBench {
         throw new IllegalStateException("a prediction without \"time\": " + new String(v, StandardCharsets.UTF_8));
     }
 
-    public static double median(List<Double> v) {
+    static double median(List<Double> v) {
         double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
     }
 
     /** The smallest value with at least a fraction q of the values at or below it; -1 if none. */
-    public static long percentile(long[] sorted, double q) {
+    static long percentile(long[] sorted, double q) {
         if (sorted.length == 0) {
             return -1;
         }
