@@ -27,7 +27,7 @@ import java.util.Map;
  */
 public final class FrameBench {
     /** Measured when neither --model nor --layers/--channels is given and the file exists. */
-    public static final Path DEFAULT_MODEL = Path.of("models", "camera-denoiser.safetensors");
+    static final Path DEFAULT_MODEL = Path.of("models", "camera-denoiser.safetensors");
 
     private final FrameBenchOptions options;
 

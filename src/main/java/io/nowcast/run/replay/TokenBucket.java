@@ -15,13 +15,13 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class TokenBucket {
     /** Time and sleep, replaceable in tests. */
-    public interface Clock {
+    interface Clock {
         long nanoTime();
 
         void sleepNanos(long nanos) throws InterruptedException;
     }
 
-    public static final Clock SYSTEM = new Clock() {
+    static final Clock SYSTEM = new Clock() {
         @Override
         public long nanoTime() {
             return System.nanoTime();
@@ -48,7 +48,7 @@ public final class TokenBucket {
      * @param rate     events per second, > 0
      * @param capacity most tokens kept, >= 1 (the largest burst after a stall)
      */
-    public TokenBucket(double rate, double capacity, Clock clock) {
+    TokenBucket(double rate, double capacity, Clock clock) {
         if (!(rate > 0) || Double.isInfinite(rate)) {
             throw new IllegalArgumentException("rate must be a positive number, got " + rate);
         }

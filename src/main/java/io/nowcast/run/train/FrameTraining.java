@@ -40,7 +40,7 @@ import java.util.Set;
  * refused as training or validation data.
  */
 public final class FrameTraining {
-    public static final String SYNTHETIC = "synthetic:moving-shapes";
+    static final String SYNTHETIC = "synthetic:moving-shapes";
 
     /** Options of {@code nowcast train} that the frame kinds read; any other given option is refused. */
     private static final Set<String> SHARED = Set.of("--kind", "--data", "--noise", "--sigma", "--amount", "--layers",
