@@ -4,9 +4,9 @@ package io.nowcast.codec;
 public enum RejectReason {
     /** The bytes are not UTF-8 JSON (or not a frame), or the record has no stream id. */
     UNDECODABLE("undecodable"),
-    /** Valid JSON that does not follow the sample schema (missing or mistyped fields). */
+    /** Valid JSON that does not follow the sample schema (missing or mistyped fields, no values). */
     SCHEMA_VIOLATION("schema-violation"),
-    /** The number of values is not the model's input size. */
+    /** The number of values (one or more) is not the model's input size. */
     WRONG_DIMENSION("wrong-dimension"),
     /** A value is NaN or infinite. */
     NON_FINITE("non-finite"),

@@ -16,7 +16,8 @@ import java.nio.charset.StandardCharsets;
  * {@code stream} may be left out when the Kafka key carries the id; when both are present they
  * must agree. {@code time} is an integer of milliseconds since the epoch (optional: the record's
  * timestamp is used; a number with a zero fraction, {@code 1.7e12}, counts as an integer, as in JSON
- * Schema). {@code values} has exactly the model's input size of finite float32 numbers. The
+ * Schema). {@code values} has exactly the model's input size of finite float32 numbers; an empty
+ * array breaks the schema (at least one number) and is a schema violation, not a wrong dimension. The
  * stream id has 1 to 256 characters (Unicode code points).
  * Unknown fields are refused, so a typo is not silently ignored. The bare tokens {@code NaN} and
  * {@code Infinity} that some JSON writers emit (Python's {@code json.dumps}, for one) are read, so
@@ -187,6 +188,9 @@ public final class SampleCodec {
                         + ") is not a finite float32");
             }
             out[n++] = f;
+        }
+        if (n == 0) {
+            throw new RejectedException(RejectReason.SCHEMA_VIOLATION, "'values' must hold at least one number, found []");
         }
         if (n != dimension) {
             throw new RejectedException(RejectReason.WRONG_DIMENSION, "expected " + dimension + " values, found " + n);

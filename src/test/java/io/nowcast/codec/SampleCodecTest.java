@@ -43,6 +43,7 @@ class SampleCodecTest {
         refused(RejectReason.SCHEMA_VIOLATION, "a", "{\"values\":[1,2],\"x\":1}", "unknown field 'x'");
         refused(RejectReason.SCHEMA_VIOLATION, "a", "{\"time\":1.5,\"values\":[1,2]}", "'time' must be an integer");
         refused(RejectReason.SCHEMA_VIOLATION, "a", "{\"stream\":\"b\",\"values\":[1,2]}", "differs from the record key");
+        refused(RejectReason.SCHEMA_VIOLATION, "a", "{\"values\":[]}", "'values' must hold at least one number");
         refused(RejectReason.WRONG_DIMENSION, "a", "{\"values\":[1]}", "expected 2 values, found 1");
         refused(RejectReason.WRONG_DIMENSION, "a", "{\"values\":[1,2,3,4]}", "expected 2 values, found 4");
         refused(RejectReason.OVERSIZED, "a", "{\"values\":[1," + " ".repeat(200) + "2]}", "exceeds the limit of 128");
