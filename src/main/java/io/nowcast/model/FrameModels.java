@@ -10,9 +10,10 @@ import java.nio.file.Path;
 /**
  * Frame model files: safetensors with PyTorch-like tensor names ({@code body.0.weight} (C, in, 3, 3),
  * {@code body.0.bias} (C), ...) and the {@link FrameSpec} as JSON under the {@code __metadata__}
- * key {@code nowcast} (schemas/model-file.md). Loading checks the metadata field by field and
- * every tensor's presence, shape and finiteness against the architecture; anything else is
- * refused naming the file, the tensor or field, and what was expected.
+ * key {@code nowcast} (schemas/model-file.md), and the digest of the tensor data under
+ * {@link ModelFiles#DATA_SHA256_KEY}. Loading checks the digest when there is one, the metadata
+ * field by field and every tensor's presence, shape and finiteness against the architecture;
+ * anything else is refused naming the file, the tensor or field, and what was expected.
  */
 public final class FrameModels {
     private FrameModels() {
@@ -23,7 +24,7 @@ public final class FrameModels {
     }
 
     public static FrameModel load(Path file, Gemm gemm) throws ModelFileException {
-        SafeTensors.Contents c = SafeTensors.read(file);
+        SafeTensors.Contents c = TensorBinder.read(file);
         String name = file.toString();
         String json = c.metadata().get(ModelFiles.METADATA_KEY);
         if (json == null) {

@@ -13,7 +13,9 @@ import java.util.Map;
 
 /**
  * Model files: safetensors with PyTorch tensor names, Nowcast's {@link ModelSpec} as JSON under the
- * {@code __metadata__} key {@code nowcast}.
+ * {@code __metadata__} key {@code nowcast}, and the SHA-256 of the tensor data under
+ * {@code nowcast_data_sha256}, checked on load when present (a file that changed after it was
+ * written is refused).
  *
  * <p>A plain PyTorch state_dict saved with safetensors (tensors {@code rnn.*} or bare
  * {@code weight_ih_l0 ...}, optionally {@code head.weight}/{@code head.bias}, no Nowcast metadata)
@@ -24,6 +26,13 @@ import java.util.Map;
  */
 public final class ModelFiles {
     public static final String METADATA_KEY = "nowcast";
+
+    /**
+     * The {@code __metadata__} key of the SHA-256 of the data section (64 lowercase hex digits),
+     * beside {@link #METADATA_KEY} rather than in its document: the document describes the model
+     * and stays as it was, and readers that do not know the key still load the file.
+     */
+    public static final String DATA_SHA256_KEY = "nowcast_data_sha256";
 
     private ModelFiles() {
     }
@@ -41,7 +50,7 @@ public final class ModelFiles {
     }
 
     public static Model load(Path file, Gemm gemm) throws ModelFileException {
-        SafeTensors.Contents c = SafeTensors.read(file);
+        SafeTensors.Contents c = TensorBinder.read(file);
         String name = file.toString();
         String json = c.metadata().get(METADATA_KEY);
         Map<String, SafeTensors.Tensor> tensors = new LinkedHashMap<>();

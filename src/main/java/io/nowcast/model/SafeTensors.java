@@ -11,9 +11,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -68,7 +72,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * exceeds what one Java array can hold; a tensor's byte range does not match its shape and dtype, or
  * ends before it begins; the ranges overlap, leave gaps, or do not cover the data section exactly.
  * The tensors may be listed in the header in any order; {@link Contents#tensors()} keeps the header
- * order.
+ * order. Reading also digests the data section as it goes ({@link Contents#dataSha256()}); the
+ * format has no checksum of its own, so what a digest is compared with is up to the caller
+ * ({@link #dataSha256(Collection)} gives the one {@link #write} will produce).
  *
  * <p>This class handles the length field and the data section; the JSON header is parsed, checked
  * and encoded by {@code SafeTensorsHeader}.
@@ -158,10 +164,11 @@ public final class SafeTensors {
     }
 
     /**
-     * A loaded file: metadata (string to string, in header order, unmodifiable) and tensors by name
-     * (in header order).
+     * A loaded file: metadata (string to string, in header order, unmodifiable), tensors by name
+     * (in header order), and the SHA-256 of the data section (every byte after the header, in file
+     * order) as 64 lowercase hex digits.
      */
-    public record Contents(Map<String, String> metadata, LinkedHashMap<String, Tensor> tensors) {
+    public record Contents(Map<String, String> metadata, LinkedHashMap<String, Tensor> tensors, String dataSha256) {
         /**
          * Creates the contents, copying the metadata into an unmodifiable map that keeps its order.
          *
@@ -170,6 +177,7 @@ public final class SafeTensors {
         public Contents {
             Objects.requireNonNull(metadata, "metadata");
             Objects.requireNonNull(tensors, "tensors");
+            Objects.requireNonNull(dataSha256, "dataSha256");
             metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
             for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
                 if (!e.getValue().name().equals(e.getKey())) {
@@ -257,16 +265,21 @@ public final class SafeTensors {
 
         long dataStart = 8 + n;
         long dataLength = size - dataStart;
-        header.checkLayout(dataLength, name);
-
+        // the tensors in data-section order: their ranges tile it, so the digest covers it all, in file order
+        MessageDigest sha = sha256();
+        Map<String, Tensor> loaded = new HashMap<>();
+        for (SafeTensorsHeader.Entry e : header.checkLayout(dataLength, name)) {
+            loaded.put(e.name(), load(src, dataStart, e, sha, name));
+        }
         LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
         for (SafeTensorsHeader.Entry e : header.entries()) {
-            tensors.put(e.name(), load(src, dataStart, e, name));
+            tensors.put(e.name(), loaded.get(e.name()));
         }
-        return new Contents(header.metadata(), tensors);
+        return new Contents(header.metadata(), tensors, HexFormat.of().formatHex(sha.digest()));
     }
 
-    private static Tensor load(Source src, long dataStart, SafeTensorsHeader.Entry e, String name) throws IOException {
+    private static Tensor load(Source src, long dataStart, SafeTensorsHeader.Entry e, MessageDigest sha, String name)
+            throws IOException {
         int size = e.dtype().size;
         int count = (int) ((e.end() - e.begin()) / size);
         float[] out;
@@ -277,6 +290,7 @@ public final class SafeTensors {
         }
         int[] filled = {0};
         src.read(dataStart + e.begin(), e.end() - e.begin(), chunk -> {
+            sha.update(chunk.duplicate());
             int k = chunk.remaining() / size;
             convert(e.dtype(), chunk, out, filled[0], k);
             filled[0] += k;
@@ -417,18 +431,7 @@ public final class SafeTensors {
                 ByteBuffer head = ByteBuffer.allocate(8 + header.length).order(ByteOrder.LITTLE_ENDIAN);
                 head.putLong(header.length).put(header).flip();
                 writeFully(ch, head);
-                ByteBuffer buf = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                for (Tensor t : tensors) {
-                    float[] data = t.data();
-                    for (int i = 0; i < data.length; ) {
-                        int k = Math.min(data.length - i, CHUNK_BYTES / 4);
-                        buf.clear();
-                        buf.asFloatBuffer().put(data, i, k);
-                        buf.limit(4 * k);
-                        writeFully(ch, buf);
-                        i += k;
-                    }
-                }
+                encodeData(tensors, buf -> writeFully(ch, buf));
                 ch.force(true);
             }
             try {
@@ -447,6 +450,46 @@ public final class SafeTensors {
     private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
         while (buf.hasRemaining()) {
             ch.write(buf);
+        }
+    }
+
+    /**
+     * The SHA-256 of the data section that {@link #write} and {@link #toBytes} produce for these
+     * tensors (their F32 bytes, in order), as 64 lowercase hex digits; the same as
+     * {@link Contents#dataSha256()} of the file read back.
+     */
+    public static String dataSha256(Collection<Tensor> tensors) {
+        Objects.requireNonNull(tensors, "tensors");
+        MessageDigest sha = sha256();
+        try {
+            encodeData(tensors, sha::update);
+        } catch (IOException e) {
+            throw new IllegalStateException(e); // a digest does not throw
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /** Delivers the data section of the tensors as F32, in order, in chunks of whole elements. */
+    private static void encodeData(Collection<Tensor> tensors, ChunkSink sink) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (Tensor t : tensors) {
+            float[] data = t.data();
+            for (int i = 0; i < data.length; ) {
+                int k = Math.min(data.length - i, CHUNK_BYTES / 4);
+                buf.clear();
+                buf.asFloatBuffer().put(data, i, k);
+                buf.limit(4 * k);
+                sink.accept(buf);
+                i += k;
+            }
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this Java", e); // every Java has it
         }
     }
 

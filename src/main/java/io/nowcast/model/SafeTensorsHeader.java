@@ -351,8 +351,10 @@ record SafeTensorsHeader(Map<String, String> metadata, List<Entry> entries) {
      * Checks the entries against a data section of {@code dataLength} bytes: each byte range matches its
      * tensor's shape and dtype (at most {@link SafeTensors#MAX_ELEMENTS} elements), and the ranges tile
      * the data section exactly, without gaps, overlaps or trailing bytes.
+     *
+     * @return the entries in the order of their ranges, which is the data section's
      */
-    void checkLayout(long dataLength, String name) throws ModelFileException {
+    List<Entry> checkLayout(long dataLength, String name) throws ModelFileException {
         for (Entry e : entries) {
             if (e.end() < e.begin()) {
                 throw fail(name, e.what() + ": " + e.offsets() + " end before they begin");
@@ -392,6 +394,7 @@ record SafeTensorsHeader(Map<String, String> metadata, List<Entry> entries) {
                     + (previous == null ? "none of it (there are no tensors)" : "only " + pos + " bytes, ending with "
                     + previous.what()) + "; " + (dataLength - pos) + " bytes at the end belong to no tensor");
         }
+        return sorted;
     }
 
     private static long elementCount(Entry e, String name) throws ModelFileException {

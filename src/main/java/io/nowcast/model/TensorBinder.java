@@ -17,12 +17,40 @@ import java.util.function.Predicate;
  * Moves a network's parameters to and from the tensors of a model file, for {@link ModelFiles} and
  * {@link FrameModels}: a parameter is stored as the F32 tensor of its name and shape.
  *
- * <p>{@link #bind} checks every tensor's presence, shape and finiteness against the parameters
- * before it copies it in, and refuses tensors no parameter takes, naming the file, the tensor and
- * the architecture expected.
+ * <p>{@link #write} records the SHA-256 of the tensor data under the metadata key
+ * {@link ModelFiles#DATA_SHA256_KEY}, and {@link #read} refuses a file whose data no longer has the
+ * digest it records; a file without one (PyTorch's, or Nowcast's from before the digest) is read
+ * as it is. {@link #bind} checks every tensor's presence, shape and finiteness against the
+ * parameters before it copies it in, and refuses tensors no parameter takes, naming the file, the
+ * tensor and the architecture expected.
  */
 final class TensorBinder {
     private TensorBinder() {
+    }
+
+    /**
+     * Reads a model file and, when it records the digest of its tensor data, checks it.
+     *
+     * @throws ModelFileException as {@link SafeTensors#read(Path)}, or if the recorded digest is not
+     *     64 lowercase hex digits or differs from the data section's
+     */
+    static SafeTensors.Contents read(Path file) throws ModelFileException {
+        SafeTensors.Contents c = SafeTensors.read(file);
+        String recorded = c.metadata().get(ModelFiles.DATA_SHA256_KEY);
+        if (recorded == null) {
+            return c;
+        }
+        String field = file + ": metadata '" + ModelFiles.DATA_SHA256_KEY + "': ";
+        if (!recorded.matches("[0-9a-f]{64}")) {
+            throw new ModelFileException(field + "expected the SHA-256 of the tensor data as 64 lowercase hex digits,"
+                    + " found " + SafeTensors.quote(recorded));
+        }
+        if (!recorded.equals(c.dataSha256())) {
+            throw new ModelFileException(field + "tensor data digest does not match: the file is damaged (expected"
+                    + " SHA-256 " + recorded + " as recorded when it was written, the data section has "
+                    + c.dataSha256() + ")");
+        }
+        return c;
     }
 
     /**
@@ -69,7 +97,8 @@ final class TensorBinder {
 
     /**
      * Writes the parameters as F32 tensors, in order, with {@code specJson} under the metadata key
-     * {@link ModelFiles#METADATA_KEY}.
+     * {@link ModelFiles#METADATA_KEY} and the digest of their data under
+     * {@link ModelFiles#DATA_SHA256_KEY}.
      */
     static void write(Path file, String specJson, List<Param> params) throws IOException {
         List<SafeTensors.Tensor> tensors = new ArrayList<>();
@@ -78,6 +107,7 @@ final class TensorBinder {
         }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(ModelFiles.METADATA_KEY, specJson);
+        meta.put(ModelFiles.DATA_SHA256_KEY, SafeTensors.dataSha256(tensors));
         SafeTensors.write(file, meta, tensors);
     }
 }

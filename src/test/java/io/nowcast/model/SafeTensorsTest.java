@@ -15,7 +15,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -209,6 +211,43 @@ class SafeTensorsTest {
         assertEquals(List.of("second", "zero", "first"), new ArrayList<>(c.tensors().keySet()));
         assertArrayEquals(new float[] {3, 4}, c.tensors().get("second").data());
         assertArrayEquals(new float[] {1, 2}, c.tensors().get("first").data());
+    }
+
+    /** The SHA-256 of the bytes from {@code from} on, as lowercase hex. */
+    private static String sha256(byte[] bytes, int from) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        md.update(bytes, from, bytes.length - from);
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    /** The SHA-256 of a file image's data section, found from its length field. */
+    private static String dataSectionSha256(byte[] file) throws Exception {
+        return sha256(file, 8 + (int) ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).getLong(0));
+    }
+
+    @Test
+    void theDataSectionIsDigestedInFileOrderWhateverTheHeaderOrder() throws Exception {
+        List<Tensor> ts = sampleTensors();
+        byte[] bytes = SafeTensors.toBytes(sampleMetadata(), ts);
+        String expected = dataSectionSha256(bytes);
+        assertEquals(expected, SafeTensors.dataSha256(ts), "what write will produce");
+        assertEquals(expected, SafeTensors.read(bytes, "sample").dataSha256());
+        Path f = dir.resolve("digest.safetensors");
+        SafeTensors.write(f, sampleMetadata(), ts);
+        assertEquals(expected, SafeTensors.read(f).dataSha256());
+
+        float[] big = new float[(1 << 18) + 12345]; // more than one 1 MiB chunk
+        new Rng(8).normal(big, 1f);
+        List<Tensor> large = List.of(new Tensor("big", new int[] {big.length}, big));
+        SafeTensors.write(f, null, large);
+        assertEquals(dataSectionSha256(Files.readAllBytes(f)), SafeTensors.read(f).dataSha256());
+        assertEquals(SafeTensors.read(f).dataSha256(), SafeTensors.dataSha256(large));
+
+        String header = "{" + StBytes.entry("second", "F32", "[2]", 8, 16) + ","
+                + StBytes.entry("first", "F32", "[2]", 0, 8) + "}";
+        byte[] data = StBytes.data(16);
+        assertEquals(sha256(data, 0), SafeTensors.read(StBytes.file(header, data), "order").dataSha256());
+        assertEquals(sha256(new byte[0], 0), SafeTensors.read(StBytes.file("{}", new byte[0]), "none").dataSha256());
     }
 
     @Test
