@@ -2,7 +2,7 @@ package io.nowcast.cli;
 
 import io.nowcast.broker.EmbeddedBroker;
 import io.nowcast.model.Model;
-import io.nowcast.run.PipelineModels;
+import io.nowcast.run.ConfiguredModels;
 import io.nowcast.run.demo.DemoDisplay;
 import io.nowcast.run.demo.DemoFeeds;
 import io.nowcast.stream.Processor;
@@ -129,7 +129,7 @@ final class DemoCommand implements Callable<Integer> {
             }
             ProcessorConfig config = ProcessorConfig.parse(raw, "demo configuration", dir);
             RunCommand.createTopics(broker, config, out);
-            Map<String, Object> loaded = PipelineModels.load(config);
+            Map<String, Object> loaded = ConfiguredModels.load(config);
             out.println("broker at " + broker.bootstrapServers() + "; pipelines: pedestrians (" + TRACKS + " -> "
                     + TRACK_PREDICTIONS + ", " + describe(loaded.get("pedestrians")) + "), sensors (" + SENSORS + " -> "
                     + SENSOR_PREDICTIONS + ", " + describe(loaded.get("sensors")) + ")"

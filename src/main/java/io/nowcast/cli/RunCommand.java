@@ -5,7 +5,7 @@ import io.nowcast.model.FrameModel;
 import io.nowcast.model.FrameSpec;
 import io.nowcast.model.Model;
 import io.nowcast.model.ModelSpec;
-import io.nowcast.run.PipelineModels;
+import io.nowcast.run.ConfiguredModels;
 import io.nowcast.stream.Processor;
 import io.nowcast.stream.ProcessorConfig;
 import io.nowcast.web.Dashboard;
@@ -57,7 +57,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ProcessorConfig c = ProcessorConfig.load(config);
-        Map<String, Object> models = PipelineModels.load(c);
+        Map<String, Object> models = ConfiguredModels.load(c);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         EmbeddedBroker b = null;

@@ -26,15 +26,16 @@ public final class PipelineModels {
      */
     public static void check(ProcessorConfig config, Map<String, ?> models) {
         for (ProcessorConfig.Pipeline p : config.pipelines) {
+            String where = config.source + ": pipeline '" + p.name() + "': ";
             Object given = p.passThrough() ? null : models.get(p.name());
             if (!p.passThrough() && given == null) {
-                throw new IllegalArgumentException("no model for pipeline " + p.name());
+                throw new IllegalArgumentException(where + "no model given");
             }
             FrameRunner.Served frames = served(given);
             if (frames != null) {
-                checkFrames(p);
+                checkFrames(where, p);
             } else {
-                checkSamples(p, given);
+                checkSamples(where, p, given);
             }
         }
     }
@@ -50,40 +51,40 @@ public final class PipelineModels {
         return null;
     }
 
-    private static void checkFrames(ProcessorConfig.Pipeline p) {
+    private static void checkFrames(String where, ProcessorConfig.Pipeline p) {
         if (p.modelDir() != null) {
-            throw new IllegalArgumentException("pipeline " + p.name() + ": model.dir swaps new versions of"
-                    + " forecaster models; " + p.model() + " is a frame model");
+            throw new IllegalArgumentException(where + "model.dir swaps new versions of forecaster models; "
+                    + p.model() + " is a frame model");
         }
         if (p.inputSize() != 0) {
-            throw new IllegalArgumentException("pipeline " + p.name() + ": input.size does not apply to a frame"
-                    + " pipeline (" + p.model() + " is a frame model); set frame.size to fix the frames' size");
+            throw new IllegalArgumentException(where + "input.size does not apply to a frame pipeline (" + p.model()
+                    + " is a frame model); frame.size fixes the frames' size");
         }
     }
 
     /** {@code given} is null for a pass-through pipeline. */
-    private static void checkSamples(ProcessorConfig.Pipeline p, Object given) {
+    private static void checkSamples(String where, ProcessorConfig.Pipeline p, Object given) {
         if (given != null && !(given instanceof Model)) {
-            throw new IllegalArgumentException("pipeline " + p.name() + ": a " + given.getClass().getSimpleName()
+            throw new IllegalArgumentException(where + "a " + given.getClass().getSimpleName()
                     + " is not a model the processor serves");
         }
         Model model = (Model) given;
+        if (model != null && !(model instanceof SeriesDenoiser) && !(model instanceof Forecaster)) {
+            throw new IllegalArgumentException(where + p.model() + " is a " + model.spec().kind.id
+                    + " model; a pipeline runs a forecaster or a series-denoiser model");
+        }
         if (model != null && p.inputSize() != 0 && p.inputSize() != model.spec().inputSize) {
-            throw new IllegalArgumentException("pipeline " + p.name() + ": input.size is " + p.inputSize()
-                    + ", its model takes " + model.spec().inputSize + " values");
+            throw new IllegalArgumentException(where + "input.size is " + p.inputSize() + ", the model " + p.model()
+                    + " takes " + model.spec().inputSize + " values");
         }
         if (p.frameKeys()) {
-            throw new IllegalArgumentException("pipeline " + p.name() + ": frame.size, frame.max.pixels and"
-                    + " frame.batch.max apply to frame pipelines only; " + (model == null ? "a pass-through pipeline"
-                    : p.model() + " is a " + model.spec().kind.id + " model") + " runs on samples");
+            throw new IllegalArgumentException(where + "frame.size, frame.max.pixels and frame.batch.max apply to"
+                    + " frame pipelines only; " + (model == null ? "a pass-through pipeline runs on samples"
+                    : p.model() + " is not a frame model"));
         }
         if (model instanceof SeriesDenoiser && p.modelDir() != null) {
-            throw new IllegalArgumentException("pipeline " + p.name() + ": model.dir swaps new versions of"
-                    + " forecaster models; " + p.model() + " is a series-denoiser");
-        }
-        if (model != null && !(model instanceof SeriesDenoiser) && !(model instanceof Forecaster)) {
-            throw new IllegalArgumentException("pipeline " + p.name() + ": a " + model.spec().kind.id
-                    + " model is not served; a pipeline runs a forecaster or a series-denoiser");
+            throw new IllegalArgumentException(where + "model.dir swaps new versions of forecaster models; "
+                    + p.model() + " is a series-denoiser");
         }
     }
 }

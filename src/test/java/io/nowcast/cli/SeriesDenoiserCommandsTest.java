@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.nowcast.data.synthetic.SyntheticSensors;
 import io.nowcast.model.ModelFiles;
 import io.nowcast.model.SeriesDenoiser;
-import io.nowcast.run.PipelineModels;
+import io.nowcast.run.ConfiguredModels;
 import io.nowcast.run.train.SeriesDenoiserTraining;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -110,7 +110,7 @@ class SeriesDenoiserCommandsTest {
                 "pipeline.clean.input.topics", "sensors",
                 "pipeline.clean.output.topic", "sensors-clean",
                 "pipeline.clean.model", model.toString()), "test.properties", dir);
-        java.util.Map<String, Object> m = PipelineModels.load(c);
+        java.util.Map<String, Object> m = ConfiguredModels.load(c);
         assertInstanceOf(SeriesDenoiser.class, m.get("clean"));
     }
 

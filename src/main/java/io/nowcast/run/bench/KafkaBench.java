@@ -9,7 +9,7 @@ import io.nowcast.model.ModelSpec;
 import io.nowcast.nn.CellType;
 import io.nowcast.nn.RecurrentNet;
 import io.nowcast.run.BlasThreads;
-import io.nowcast.run.PipelineModels;
+import io.nowcast.run.ConfiguredModels;
 import io.nowcast.stream.Processor;
 import io.nowcast.stream.ProcessorConfig;
 import io.nowcast.tensor.BlasGemm;
@@ -337,7 +337,7 @@ public final class KafkaBench {
     private double throughput(EmbeddedBroker b, String kind, String phase, int round, Path modelFile, PrintWriter out)
             throws Exception {
         ProcessorConfig c = config(b, kind, phase, modelFile);
-        Map<String, Object> models = PipelineModels.load(c);
+        Map<String, Object> models = ConfiguredModels.load(c);
         double load = loadAverage();
         long got = 0;
         long cpu0 = processCpuNanos();
@@ -405,7 +405,7 @@ public final class KafkaBench {
         b.createTopic(in, options.partitions(), Map.of());
         b.createTopic(outTopic, options.partitions(), Map.of());
         ProcessorConfig c = config(b, kind, live, modelFile);
-        Map<String, Object> models = PipelineModels.load(c);
+        Map<String, Object> models = ConfiguredModels.load(c);
         long total = (long) options.rate() * options.latencySeconds();
         if (total > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("--rate x --latency-seconds is too many samples to keep their latencies");
@@ -543,7 +543,7 @@ public final class KafkaBench {
             p.flush();
         }
         ProcessorConfig c = config(b, kind, phase, modelFile);
-        Map<String, Object> models = PipelineModels.load(c);
+        Map<String, Object> models = ConfiguredModels.load(c);
         long written = 0;
         try (Running first = new Running(c, models, new io.micrometer.core.instrument.simple.SimpleMeterRegistry())) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
@@ -563,7 +563,7 @@ public final class KafkaBench {
                 new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
         double seconds;
         double restored;
-        try (Running second = new Running(c, PipelineModels.load(c), registry)) {
+        try (Running second = new Running(c, ConfiguredModels.load(c), registry)) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
             io.micrometer.core.instrument.Timer t = registry.get("nowcast.state.restore").timer();
             while (t.count() == 0 || !second.processor.ready()) {
