@@ -3,9 +3,6 @@ package io.nowcast.eval.motion;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.nowcast.data.motion.MotionFolder;
-import io.nowcast.data.motion.MotionSequence;
-import io.nowcast.data.motion.MotionStats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,22 +24,19 @@ class CmuMotionBaselinesTest {
     void zeroAndConstantVelocityOnTheCmuTestWindows() throws IOException {
         Assumptions.assumeTrue(Files.isDirectory(CMU.resolve("train")) && Files.isDirectory(CMU.resolve("test")),
                 "the CMU motion data is not at " + CMU.toAbsolutePath());
-        MotionProtocol p = MotionProtocol.CMU;
-        List<MotionSequence> train = MotionFolder.read(CMU.resolve("train"), MotionFolder.Layout.CMU, p.format());
-        List<MotionSequence> test = MotionFolder.read(CMU.resolve("test"), MotionFolder.Layout.CMU, p.format());
-        MotionStats stats = MotionStats.of(train);
-        Map<String, List<MotionProtocol.Window>> windows = p.windows(test);
-        System.out.println("CMU: " + train.size() + " training sequences, " + stats.used.length + " of " + stats.dim
-                + " dimensions vary in training; test windows " + windows.keySet());
-        for (Map.Entry<String, List<MotionProtocol.Window>> e : windows.entrySet()) {
+        MotionBenchmark b = MotionBenchmark.cmu(CMU);
+        MotionProtocol p = b.protocol();
+        System.out.println("CMU: " + b.stats().used.length + " of " + b.stats().dim
+                + " dimensions vary in training; test windows " + b.windows().keySet());
+        for (Map.Entry<String, List<MotionProtocol.Window>> e : b.windows().entrySet()) {
             System.out.println("  " + e.getKey() + " starts " + e.getValue().stream().map(MotionProtocol.Window::start).toList());
         }
         Map<String, MotionPredictor> baselines = new LinkedHashMap<>();
         baselines.put("zero velocity", MotionBaselines.zeroVelocity());
         baselines.put("constant velocity", MotionBaselines.constantVelocity());
-        for (Map.Entry<String, MotionPredictor> b : baselines.entrySet()) {
-            Map<String, MotionScore> s = MotionScore.of(p, windows, stats, b.getValue());
-            System.out.println("CMU, " + b.getKey() + ", Euler-angle error:\n" + MotionScore.table(p, s));
+        for (Map.Entry<String, MotionPredictor> base : baselines.entrySet()) {
+            Map<String, MotionScore> s = b.score(base.getValue());
+            System.out.println("CMU, " + base.getKey() + ", Euler-angle error:\n" + MotionScore.table(p, s));
             double first = 0;
             double last = 0;
             for (MotionScore a : s.values()) {
@@ -54,7 +48,7 @@ class CmuMotionBaselinesTest {
                 first += a.atMs(p, 80);
                 last += a.atMs(p, 400);
             }
-            assertTrue(last > first, b.getKey() + ": the error grows with the horizon on average");
+            assertTrue(last > first, base.getKey() + ": the error grows with the horizon on average");
         }
     }
 }
