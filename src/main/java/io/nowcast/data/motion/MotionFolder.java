@@ -6,8 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -68,9 +70,9 @@ public final class MotionFolder {
     }
 
     /**
-     * The CMU subset of Li et al.: 117 values a frame, subsampled by 2. The cited code never states
-     * the files' rate; it reports errors at 80, 160, 320, 400 ms for the 2nd, 4th, 8th and 10th
-     * subsampled frame, i.e. 40 ms a subsampled frame, so the files are taken at 50 Hz, as
+     * The CMU subset of Li et al.: 117 values a frame, subsampled by 2. The cited code states no
+     * rate for these files; it labels the errors of the 2nd, 4th, 8th and 10th subsampled frame
+     * 80, 160, 320 and 400 ms, i.e. 40 ms a subsampled frame, so the files are taken at 50 Hz, as
      * Human3.6M's.
      */
     public static final Format CMU = new Format(117, 50, 2);
@@ -114,7 +116,7 @@ public final class MotionFolder {
         return out;
     }
 
-    private static List<Path> list(Path dir, java.util.function.Predicate<Path> keep) throws IOException {
+    private static List<Path> list(Path dir, Predicate<Path> keep) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(keep).sorted().toList();
         }
@@ -141,7 +143,7 @@ public final class MotionFolder {
                             + f.length);
                 }
                 if ((n + 1) * dim > values.length) {
-                    values = java.util.Arrays.copyOf(values, 2 * values.length);
+                    values = Arrays.copyOf(values, 2 * values.length);
                 }
                 for (int j = 0; j < dim; j++) {
                     values[n * dim + j] = number(f[j], file, lineNo, j);
@@ -154,7 +156,7 @@ public final class MotionFolder {
         if (n == 0) {
             throw new IOException(file + ": no frames (expected lines of " + dim + " comma-separated values)");
         }
-        return new MotionSequence(file, folder, action, take, dim, format.rateHz(), java.util.Arrays.copyOf(values, n * dim));
+        return new MotionSequence(file, folder, action, take, dim, format.rateHz(), Arrays.copyOf(values, n * dim));
     }
 
     /** np.float32(x) of a Python string: the double nearest the text, then the float32 nearest that. */

@@ -40,8 +40,7 @@ public record MotionProtocol(MotionFolder.Format format, int observed, int predi
                              Grouping grouping, long seed, int[] horizonsMs) {
     /** The fixed dummy seed of SRNN's {@code forecastTrajectories.py}, used by every cited evaluation. */
     public static final long SEED = 1234567890L;
-    /** The short-term horizons, in milliseconds. */
-    public static final int[] SHORT_TERM_MS = {80, 160, 320, 400};
+    private static final int[] SHORT_TERM_MS = {80, 160, 320, 400};
 
     /** How the draws are shared out among the test sequences of an action. */
     public enum Grouping {
@@ -49,6 +48,11 @@ public record MotionProtocol(MotionFolder.Format format, int observed, int predi
         PER_SEQUENCE,
         /** One RandomState per action; draw i comes from the action's take i mod m (takes in order). */
         ALTERNATE_TAKES
+    }
+
+    /** The short-term horizons, in milliseconds: 80, 160, 320, 400. */
+    public static int[] shortTermMs() {
+        return SHORT_TERM_MS.clone();
     }
 
     /** The CMU protocol of Li et al. and Mao et al. */

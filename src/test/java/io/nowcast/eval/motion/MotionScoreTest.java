@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class MotionScoreTest {
     private static final int DIM = 15;
     private static final MotionProtocol P = new MotionProtocol(new MotionFolder.Format(DIM, 50, 2), 50, 10, 25, 0, 8,
-            MotionProtocol.Grouping.PER_SEQUENCE, MotionProtocol.SEED, MotionProtocol.SHORT_TERM_MS);
+            MotionProtocol.Grouping.PER_SEQUENCE, MotionProtocol.SEED, MotionProtocol.shortTermMs());
 
     /** One pose: joint 1 rotated by a about x, joint 2 by b about z, joint 3 by c about x; global junk. */
     private static float[] pose(double a, double b, double c, float junk) {
