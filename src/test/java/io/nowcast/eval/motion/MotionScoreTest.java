@@ -138,6 +138,30 @@ class MotionScoreTest {
     }
 
     @Test
+    void aModelOfTheNormalisedUsedDimensionsIsScoredInDataUnits() {
+        // training poses in which joint 3 stands still: 8 of the 15 values vary; a model sees only those,
+        // normalised, and zero velocity there scores as zero velocity in data units
+        float[] train = frames(40, t -> pose(0.01 * t, 0.02 * t, 0.2, t));
+        MotionStats st = MotionStats.of(List.of(new MotionSequence(Path.of("train.txt"), "a", "a", 1, DIM, 50, train)));
+        int[] seen = new int[1];
+        MotionPredictor model = (obs, dim, n) -> {
+            seen[0] = dim;
+            return MotionBaselines.zeroVelocity().predict(obs, dim, n);
+        };
+        Map<String, List<MotionProtocol.Window>> w = Map.of("a", List.of(window(moving())));
+        MotionScore viaModel = MotionScore.of(P, w, st, MotionPredictor.normalised(st, model)).get("a");
+        assertEquals(8, seen[0]);
+        assertArrayEquals(MotionScore.of(P, w, st, MotionBaselines.zeroVelocity()).get("a").error(), viaModel.error(), 1e-6);
+        // what the model returns is scaled back: a model predicting 0 (the training mean) everywhere
+        // predicts joint 1 at its training mean, 0.195 rad, against the truth's 0.01 (49 + k)
+        MotionPredictor mean = (obs, dim, n) -> new float[n * dim];
+        float[] p = MotionPredictor.normalised(st, mean).predict(moving(), DIM, 2);
+        assertEquals(0.195f, p[6], 1e-6f);
+        assertEquals(0.2f, p[12], 1e-6f);
+        assertThrows(IllegalArgumentException.class, () -> MotionPredictor.normalised(st, mean).predict(new float[12], 12, 1));
+    }
+
+    @Test
     void baselinesAndRefusals() {
         float[] obs = {1, 2, 3, 4, 5, 7};
         assertArrayEquals(new float[] {4, 5, 7, 4, 5, 7}, MotionBaselines.zeroVelocity().predict(obs, 3, 2));
