@@ -188,7 +188,8 @@ public final class Processor implements AutoCloseable {
     private final MeterRegistry registry;
     private final ProcessMeters meters;
     private final KafkaClientMetrics consumerMetrics;
-    private final KafkaClientMetrics producerMetrics;
+    /** The metrics of the producer in use (a lost producer is replaced, and its metrics with it). */
+    private KafkaClientMetrics producerMetrics;
     /** When the current turn of the loop started (System.nanoTime), for {@link #alive()}. */
     private final AtomicLong lastPollNanos = new AtomicLong();
     private final Consumer<byte[], byte[]> consumer;
@@ -199,7 +200,8 @@ public final class Processor implements AutoCloseable {
     private final Changelog changelog;
     /** Input partitions whose streams' states this instance holds and are current. */
     private final Set<TopicPartition> held = new HashSet<>();
-    private final KafkaProducer<byte[], byte[]> producer;
+    /** exactly_once: the committer, which owns the transactional producer; else null. */
+    private final ExactlyOnceCommitter exactlyOnce;
     private final CountDownLatch finished = new CountDownLatch(1);
     private final Object lifecycle = new Object();
     private volatile boolean running = true;
@@ -262,17 +264,18 @@ public final class Processor implements AutoCloseable {
                 new ByteArrayDeserializer());
         KafkaProducer<byte[], byte[]> p;
         try {
-            p = new KafkaProducer<>(ClientSettings.producer(config), new ByteArraySerializer(), new ByteArraySerializer());
+            p = newProducer();
         } catch (RuntimeException e) {
             c.close(Duration.ZERO);
             throw e;
         }
         this.consumer = c;
-        this.producer = p;
         this.changelog = new Changelog(config, pipelines, byTopic, sources, clockMs, lastPollNanos);
-        this.committer = config.exactlyOnce
-                ? new ExactlyOnceCommitter(p, c, config.commitIntervalMs, changelog::flush, ClientSettings.maxRequestSize(config))
-                : new AtLeastOnceCommitter(p, c);
+        this.exactlyOnce = config.exactlyOnce
+                ? new ExactlyOnceCommitter(p, this::replacementProducer, c, config.commitIntervalMs, changelog::flush,
+                        ClientSettings.maxRequestSize(config), () -> !running)
+                : null;
+        this.committer = config.exactlyOnce ? exactlyOnce : new AtLeastOnceCommitter(p, c);
         try {
             for (ProcessorConfig.Pipeline pc : config.pipelines) {
                 Object given = pc.passThrough() ? null : models.get(pc.name());
@@ -337,7 +340,7 @@ public final class Processor implements AutoCloseable {
         try {
             lastPollNanos.set(System.nanoTime());
             if (config.exactlyOnce) {
-                changelog.prepare(producer::initTransactions);
+                changelog.prepare(exactlyOnce::initTransactions);
             }
             Duration timeout = Duration.ofMillis(config.pollTimeoutMs);
             while (running) {
@@ -613,6 +616,19 @@ public final class Processor implements AutoCloseable {
             closeClients();
             finished.countDown();
         }
+    }
+
+    private KafkaProducer<byte[], byte[]> newProducer() {
+        return new KafkaProducer<>(ClientSettings.producer(config), new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /** exactly_once: a producer in place of a lost one, its metrics in place of the old one's (loop thread). */
+    private KafkaProducer<byte[], byte[]> replacementProducer() {
+        KafkaProducer<byte[], byte[]> p = newProducer();
+        producerMetrics.close();
+        producerMetrics = new KafkaClientMetrics(p);
+        producerMetrics.bindTo(registry);
+        return p;
     }
 
     private void closeClients() {

@@ -72,7 +72,11 @@ class ProcessorFaultTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        broker = EmbeddedBroker.startTemporary();
+        // the broker looks for transactions open longer than their timeout every half second (every
+        // 10 s by default), so that the outage test sees its transactions aborted soon after the restart
+        broker = EmbeddedBroker.builder()
+                .property("transaction.abort.timed.out.transaction.cleanup.interval.ms", "500")
+                .start();
         walk = TestModels.lstm2x16(29);
         modelFile = TestModels.save(walk, dir.resolve("walk.safetensors"));
     }
@@ -130,7 +134,8 @@ class ProcessorFaultTest {
         broker.createTopic(name + "-dead", 1, Map.of());
     }
 
-    private static Path configFile(String name, String instance) throws IOException {
+    /** The config file of instance id, with more key=value lines (later ones win). */
+    private static Path configFile(String name, String instance, String... more) throws IOException {
         Path f = dir.resolve(name + "-" + instance + ".properties");
         Files.writeString(f, String.join("\n",
                 "bootstrap.servers=" + broker.bootstrapServers(),
@@ -148,6 +153,7 @@ class ProcessorFaultTest {
                 "consumer.session.timeout.ms=6000",
                 "consumer.heartbeat.interval.ms=1000",
                 "producer.transaction.timeout.ms=10000",
+                String.join("\n", more),
                 ""), StandardCharsets.UTF_8);
         return f;
     }
@@ -530,6 +536,153 @@ class ProcessorFaultTest {
                 x.kill9();
             }
         }
+    }
+
+    /**
+     * The broker away for longer than the transaction timeout: when it is back, it aborts the
+     * transactions that were open and bumps their producers' epochs, so the processors' producers
+     * find themselves fenced although no other instance took over. Each processor makes a new
+     * producer, rewinds to its last commit and goes on; none stops.
+     */
+    @Test
+    void brokerAwayLongerThanTheTransactionTimeout() throws Exception {
+        String name = "outage";
+        topics(name, 4);
+        int rounds = 200;
+        List<Child> all = new ArrayList<>();
+        try (Feed feed = new Feed(name + "-in", 0, rounds, 60); Reader reader = new Reader(name + "-out")) {
+            Child a = new Child(configFile(name, "a", "producer.transaction.timeout.ms=3000"), name);
+            Child b = new Child(configFile(name, "b", "producer.transaction.timeout.ms=3000"), name);
+            all.add(a);
+            all.add(b);
+            reader.await(STREAMS * 40, Duration.ofSeconds(120), all);
+            broker.stop();
+            System.out.println(name + ": broker stopped after " + feed.written.get() + " rounds");
+            Thread.sleep(10_000);
+            broker.start();
+            System.out.println(name + ": broker started again after " + feed.written.get() + " rounds");
+            feed.await();
+            reader.await(STREAMS * rounds, Duration.ofSeconds(180), all);
+            assertTrue(a.process.isAlive(), "a went on after the outage; " + a.tail());
+            assertTrue(b.process.isAlive(), "b went on after the outage; " + b.tail());
+            a.term();
+            b.term();
+            assertExactlyOnce(name, reader.drain(), rounds);
+        } finally {
+            for (Child x : all) {
+                x.kill9();
+            }
+        }
+    }
+
+    /**
+     * The same fencing without an outage, deterministically: a processor frozen (SIGSTOP) for longer
+     * than its transaction timeout, as in a long pause of its JVM or its machine. The broker aborts
+     * the transaction it had open and bumps its producer's epoch; when the processor wakes up its
+     * producer is fenced although no other instance took over, so it makes a new one, rewinds and
+     * goes on.
+     */
+    @Test
+    void processorFrozenLongerThanItsTransactionTimeout() throws Exception {
+        String name = "frozen";
+        topics(name, 4);
+        int rounds = 200;
+        List<Child> all = new ArrayList<>();
+        try (Feed feed = new Feed(name + "-in", 0, rounds, 60); Reader reader = new Reader(name + "-out")) {
+            Child a = new Child(configFile(name, "a", "producer.transaction.timeout.ms=2000",
+                    "consumer.session.timeout.ms=45000", "commit.interval.ms=1000"), name);
+            all.add(a);
+            reader.await(STREAMS * 40, Duration.ofSeconds(120), all);
+            signal(a, "STOP");
+            System.out.println(name + ": a frozen after " + feed.written.get() + " rounds");
+            Thread.sleep(6_000);
+            signal(a, "CONT");
+            System.out.println(name + ": a thawed after " + feed.written.get() + " rounds");
+            feed.await();
+            reader.await(STREAMS * rounds, Duration.ofSeconds(180), all);
+            assertTrue(a.process.isAlive(), "a went on after its transaction was aborted; " + a.tail());
+            a.term();
+            assertExactlyOnce(name, reader.drain(), rounds);
+        } finally {
+            for (Child x : all) {
+                x.kill9();
+            }
+        }
+    }
+
+    /**
+     * The other side of the rule: a second live instance with the same instance.id. The group
+     * coordinator fences the first one's consumer, and the first stops (a new producer does not
+     * save it); the second goes on, and nothing is written twice.
+     */
+    @Test
+    void aSecondInstanceWithTheSameIdStopsTheFirst() throws Exception {
+        String name = "twin";
+        topics(name, 4);
+        int rounds = 200;
+        List<Child> all = new ArrayList<>();
+        try (Feed feed = new Feed(name + "-in", 0, rounds, 60); Reader reader = new Reader(name + "-out")) {
+            Child first = new Child(configFile(name, "a"), name);
+            all.add(first);
+            reader.await(STREAMS * 40, Duration.ofSeconds(120), all);
+            Child second = new Child(configFile(name, "a"), name);
+            all.add(second);
+            assertTrue(first.process.waitFor(90, TimeUnit.SECONDS), "the first instance stopped; " + first.tail());
+            assertEquals(1, first.process.exitValue(), first.tail());
+            assertTrue(first.tail().contains("FencedInstanceIdException"),
+                    "it says why it stopped; " + first.tail());
+            feed.await();
+            reader.await(STREAMS * rounds, Duration.ofSeconds(180), List.of(second));
+            assertTrue(second.process.isAlive(), "the second went on; " + second.tail());
+            second.term();
+            assertExactlyOnce(name, reader.drain(), rounds);
+        } finally {
+            for (Child x : all) {
+                x.kill9();
+            }
+        }
+    }
+
+    /**
+     * SIGTERM while the broker is away: the processor cannot commit, so it stops within the grace
+     * period without committing (the broker aborts the open transaction), and the instance that
+     * takes over when the broker is back does that work again, once.
+     */
+    @Test
+    void sigtermWhileTheBrokerIsAway() throws Exception {
+        String name = "away";
+        topics(name, 4);
+        int rounds = 200;
+        List<Child> all = new ArrayList<>();
+        try (Feed feed = new Feed(name + "-in", 0, rounds, 60); Reader reader = new Reader(name + "-out")) {
+            Child a = new Child(configFile(name, "a"), name);
+            all.add(a);
+            reader.await(STREAMS * 40, Duration.ofSeconds(120), all);
+            broker.stop();
+            Thread.sleep(2_000);
+            long t0 = System.nanoTime();
+            a.process.destroy();
+            assertTrue(a.process.waitFor(30, TimeUnit.SECONDS), "stopped within 30 s of SIGTERM; " + a.tail());
+            System.out.println(name + ": stopped " + (System.nanoTime() - t0) / 1_000_000 + " ms after SIGTERM");
+            assertEquals(143, a.process.exitValue(), a.tail());
+            assertTrue(a.tail().contains("stopped: "), "the loop finished; " + a.tail());
+            broker.start();
+            Child b = new Child(configFile(name, "b"), name);
+            all.add(b);
+            feed.await();
+            reader.await(STREAMS * rounds, Duration.ofSeconds(180), List.of(b));
+            b.term();
+            assertExactlyOnce(name, reader.drain(), rounds);
+        } finally {
+            for (Child x : all) {
+                x.kill9();
+            }
+        }
+    }
+
+    private static void signal(Child c, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(c.process.pid())).inheritIO().start();
+        assertEquals(0, kill.waitFor(), "kill -" + signal);
     }
 
     private static Admin admin() {

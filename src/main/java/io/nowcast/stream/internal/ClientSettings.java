@@ -21,6 +21,14 @@ public final class ClientSettings {
     static final int DEFAULT_TRANSACTION_TIMEOUT_MS = 10_000;
 
     /**
+     * How long a call of the exactly-once producer waits for the broker (a commit, initTransactions,
+     * a send waiting for metadata) unless producer.max.block.ms says otherwise: Kafka's 60 s would
+     * keep a processor asked to stop during an outage waiting past a pod's grace period; the
+     * processor tries a timed-out commit again itself, so a shorter wait loses nothing.
+     */
+    static final int DEFAULT_MAX_BLOCK_MS = 10_000;
+
+    /**
      * The producer's batch.size unless producer.batch.size says otherwise: a poll's outputs leave in
      * a burst, and with Kafka's 16 KiB batches the broker appends one small batch per hundred
      * predictions (on the 2-core machine, 256 KiB took the JVM's CPU per sample, broker included,
@@ -58,6 +66,7 @@ public final class ClientSettings {
         s.putAll(c.kafkaProducer);
         if (c.exactlyOnce) {
             s.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, Integer.toString(DEFAULT_TRANSACTION_TIMEOUT_MS));
+            s.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, Integer.toString(DEFAULT_MAX_BLOCK_MS));
         }
         s.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers);
         s.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");

@@ -9,6 +9,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.FencedInstanceIdException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
@@ -24,8 +25,11 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Exactly-once: the outputs of the batches of one commit interval, the per-stream state records
@@ -46,16 +50,31 @@ import java.util.function.Supplier;
  *
  * <h2>Errors</h2>
  * <ul>
- * <li>Fatal: the producer was fenced (another instance with the same {@code transactional.id}, or
- *     the same {@code group.instance.id}, took over), an authorisation error, a broker too old, a
- *     sequence error. Nothing of the open transaction is committed; {@link ProcessorFencedException}
- *     ends the processor, which must not write again.</li>
+ * <li>The producer lost: fenced ({@code ProducerFencedException}, {@code InvalidProducerEpochException}),
+ *     a sequence error, or in an error state in which not even the abort works. A broker that was
+ *     away for longer than {@code transaction.timeout.ms} (or an instance frozen that long) does
+ *     this: when it is back it aborts the transactions that were open and bumps their producers'
+ *     epochs, so they find themselves fenced although no other instance took over. Nothing of the
+ *     open transaction is committed. The committer closes that producer, makes a new one with the
+ *     same {@code transactional.id} ({@code initTransactions} bumps the epoch again and aborts
+ *     whatever was left open) and throws {@link AbortedException}: the processor rewinds and goes
+ *     on. Another live instance with the same {@code instance.id} is not told apart here: the
+ *     group coordinator fences its consumer ({@code FencedInstanceIdException}), which stops it.</li>
+ * <li>Fatal: the group fenced this instance ({@code FencedInstanceIdException}: another member with
+ *     the same {@code group.instance.id} joined), an authorisation error, a broker too old, or
+ *     {@link #MAX_ABORTS} transactions in a row aborted with no commit between. Nothing of the open
+ *     transaction is committed; {@link ProcessorFencedException} ends the processor, which must not
+ *     write again.</li>
  * <li>Abortable (any other error of a send, of the offsets or of the commit, for instance a commit
  *     refused because the group rebalanced meanwhile): the transaction is aborted and
  *     {@link AbortedException} thrown; the processor then rewinds: it drops its in-memory states,
  *     seeks its partitions to their committed offsets and restores their states from the
  *     changelog, so the aborted work is done again exactly once.</li>
  * </ul>
+ * Waiting for the broker (a commit or an {@code initTransactions} that times out is tried again)
+ * ends as soon as the processor is asked to stop: the open transaction is then left to the broker,
+ * which aborts it, and the processor stops without committing it.
+ *
  * A dead letter larger than the producer's {@code max.request.size} less 16 KiB is written
  * without its value (header {@code nowcast.value.omitted} gives its size). One that the broker
  * refuses as too large for the dead-letter topic aborts its transaction once: the committer
@@ -82,10 +101,17 @@ public final class ExactlyOnceCommitter implements OutputCommitter {
         }
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(ExactlyOnceCommitter.class);
     private static final int DEAD_LETTER_MARGIN = 16 * 1024;
     static final int MAX_ABORTS = 10;
 
-    private final Producer<byte[], byte[]> producer;
+    private Producer<byte[], byte[]> producer;
+    /** Makes the next producer (same settings, same transactional.id) when one is lost. */
+    private final Supplier<Producer<byte[], byte[]>> replacements;
+    /** True once the processor is asked to stop: ends waiting for the broker. */
+    private final BooleanSupplier stopping;
+    /** Counts the producers made; a send's callback from an older one no longer counts. */
+    private int generation;
     private final Consumer<byte[], byte[]> consumer;
     private final long intervalNanos;
     private final Supplier<List<ProducerRecord<byte[], byte[]>>> stateRecords;
@@ -103,25 +129,52 @@ public final class ExactlyOnceCommitter implements OutputCommitter {
     private final java.util.Set<String> tooLarge = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
-     * @param producer       transactional, {@code initTransactions} already called
+     * @param producer       transactional; {@link #initTransactions} is called before the first send
+     * @param replacements   makes a new producer of the same settings when this one is lost
      * @param stateRecords   what has to be in the transaction before it commits: the states of the
      *                       streams it changed (written with the transaction's other outputs)
      * @param maxRequestSize the producer's {@code max.request.size}
+     * @param stopping       true once the processor is asked to stop
      */
-    public ExactlyOnceCommitter(Producer<byte[], byte[]> producer, Consumer<byte[], byte[]> consumer, long intervalMs,
-                         Supplier<List<ProducerRecord<byte[], byte[]>>> stateRecords, int maxRequestSize) {
-        this(producer, consumer, intervalMs, stateRecords, maxRequestSize, System::nanoTime);
+    public ExactlyOnceCommitter(Producer<byte[], byte[]> producer, Supplier<Producer<byte[], byte[]>> replacements,
+                                Consumer<byte[], byte[]> consumer, long intervalMs,
+                                Supplier<List<ProducerRecord<byte[], byte[]>>> stateRecords, int maxRequestSize,
+                                BooleanSupplier stopping) {
+        this(producer, replacements, consumer, intervalMs, stateRecords, maxRequestSize, stopping, System::nanoTime);
     }
 
-    ExactlyOnceCommitter(Producer<byte[], byte[]> producer, Consumer<byte[], byte[]> consumer, long intervalMs,
+    ExactlyOnceCommitter(Producer<byte[], byte[]> producer, Supplier<Producer<byte[], byte[]>> replacements,
+                         Consumer<byte[], byte[]> consumer, long intervalMs,
                          Supplier<List<ProducerRecord<byte[], byte[]>>> stateRecords, int maxRequestSize,
-                         LongSupplier nanoTime) {
+                         BooleanSupplier stopping, LongSupplier nanoTime) {
         this.producer = producer;
+        this.replacements = replacements;
+        this.stopping = stopping;
         this.consumer = consumer;
         this.intervalNanos = intervalMs * 1_000_000L;
         this.stateRecords = stateRecords;
         this.nanoTime = nanoTime;
         this.deadLetterLimit = Math.max(1024, maxRequestSize - DEAD_LETTER_MARGIN);
+    }
+
+    /**
+     * The producer's {@code initTransactions}, tried again while the broker does not answer: it
+     * fences an older producer of the same {@code transactional.id} and aborts what it left open.
+     *
+     * @return false if the processor was asked to stop before the broker answered
+     */
+    public boolean initTransactions() {
+        while (true) {
+            try {
+                producer.initTransactions();
+                return true;
+            } catch (TimeoutException e) {
+                if (stopping.getAsBoolean()) {
+                    return false;
+                }
+                LOG.warn("the broker did not answer initTransactions: {}; trying again", e.getMessage());
+            }
+        }
     }
 
     @Override
@@ -151,12 +204,13 @@ public final class ExactlyOnceCommitter implements OutputCommitter {
         String source = deadLetter ? source(record) : null;
         ProducerRecord<byte[], byte[]> r = deadLetter && record.value() != null
                 && (size(record) > deadLetterLimit || tooLarge.contains(source)) ? withoutValue(record) : record;
+        int gen = generation;
         try {
             producer.send(r, (meta, e) -> {
                 if (e instanceof RecordTooLargeException && source != null && r.value() != null) {
                     tooLarge.add(source);
                 }
-                if (e != null && sendFailure == null) {
+                if (e != null && sendFailure == null && gen == generation) {
                     sendFailure = e instanceof KafkaException k ? k : new KafkaException(e);
                 }
             });
@@ -205,8 +259,17 @@ public final class ExactlyOnceCommitter implements OutputCommitter {
                     break;
                 } catch (TimeoutException e) {
                     // the broker does not answer: the commit may be tried again (KafkaProducer's doc)
+                    if (stopping.getAsBoolean()) {
+                        throw e;
+                    }
                 }
             }
+        } catch (TimeoutException e) {
+            if (stopping.getAsBoolean()) {
+                leaveToBroker(e);
+                return;
+            }
+            throw failed("cannot commit the transaction", e);
         } catch (KafkaException e) {
             throw failed("cannot commit the transaction", e);
         }
@@ -217,6 +280,20 @@ public final class ExactlyOnceCommitter implements OutputCommitter {
         runCallbacks();
     }
 
+    /**
+     * Asked to stop while the broker does not answer: the open transaction is neither committed nor
+     * aborted from here (an abort would wait for the broker too); the broker aborts it after
+     * transaction.timeout.ms, or at once when a producer of the same transactional.id starts.
+     */
+    private void leaveToBroker(TimeoutException e) {
+        LOG.warn("stopping while the broker does not answer ({}): the open transaction is not committed; the"
+                + " broker aborts it, and its input is read again by the next owner of its partitions", e.getMessage());
+        open = false;
+        dead = true;
+        offsets.clear();
+        committed.clear();
+    }
+
     private void runCallbacks() {
         List<Runnable> done = new ArrayList<>(committed);
         committed.clear();
@@ -225,7 +302,7 @@ public final class ExactlyOnceCommitter implements OutputCommitter {
         }
     }
 
-    /** Classifies a failure: fatal, or the transaction is aborted. Returns the exception to throw. */
+    /** Classifies a failure: fatal, the producer lost, or the transaction aborted. Returns the exception to throw. */
     private KafkaException failed(String what, KafkaException e) {
         KafkaException cause = sendFailure != null && !(e instanceof AbortedException) ? sendFailure : e;
         offsets.clear();
@@ -241,28 +318,66 @@ public final class ExactlyOnceCommitter implements OutputCommitter {
         if (e instanceof AbortedException a) {
             return a;
         }
+        String detail = what + ": " + e.getMessage() + (cause != e ? " (a write failed: " + cause.getMessage() + ")" : "");
+        if (producerLost(e) || producerLost(cause)) {
+            return replaceProducer(detail, e);
+        }
         try {
             if (open) {
                 producer.abortTransaction();
             }
         } catch (KafkaException abortFailed) {
-            dead = true;
-            open = false;
             abortFailed.addSuppressed(e);
-            return new ProcessorFencedException(what + ", and the abort failed too: " + abortFailed.getMessage(),
-                    abortFailed);
+            return replaceProducer(detail + ", and the abort failed too: " + abortFailed.getMessage(), abortFailed);
         }
         open = false;
         sendFailure = null;
-        return new AbortedException(what + ": " + e.getMessage() + (cause != e ? " (a write failed: "
-                + cause.getMessage() + ")" : "") + "; the transaction was aborted", e);
+        return new AbortedException(detail + "; the transaction was aborted", e);
     }
 
+    /**
+     * The producer cannot go on (fenced, or in an error state): it is closed and a new one made and
+     * initialised, which aborts what the old one left open. Returns the exception that rewinds the
+     * processor, or the fatal one if it was asked to stop meanwhile.
+     */
+    private KafkaException replaceProducer(String detail, KafkaException e) {
+        LOG.warn("{}; making a new producer", detail);
+        open = false;
+        sendFailure = null;
+        generation++;
+        try {
+            producer.close(Duration.ZERO);
+        } catch (KafkaException closeFailed) {
+            // it is dropped either way
+        }
+        producer = replacements.get();
+        if (!initTransactions()) {
+            dead = true;
+            return new ProcessorFencedException(detail + "; stopped before a new producer could start", e);
+        }
+        return new AbortedException(detail + "; nothing of the transaction was committed, a new producer"
+                + " took over", e);
+    }
+
+    /** This instance may not write again: the group fenced it, or the broker will not let it. */
     static boolean fatal(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof ProducerFencedException || t instanceof FencedInstanceIdException
-                    || t instanceof OutOfOrderSequenceException || t instanceof AuthorizationException
+            if (t instanceof FencedInstanceIdException || t instanceof AuthorizationException
                     || t instanceof UnsupportedVersionException || t instanceof ProcessorFencedException) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    /** The producer cannot be used again (fenced by an epoch bump, or its sequence state lost); a new one can. */
+    static boolean producerLost(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ProducerFencedException || t instanceof InvalidProducerEpochException
+                    || t instanceof OutOfOrderSequenceException) {
                 return true;
             }
             if (t.getCause() == t) {
@@ -325,5 +440,10 @@ public final class ExactlyOnceCommitter implements OutputCommitter {
     @Override
     public void close() {
         producer.close(Duration.ofSeconds(5));
+    }
+
+    /** The producer in use now (a lost one is replaced). */
+    public Producer<byte[], byte[]> producer() {
+        return producer;
     }
 }
