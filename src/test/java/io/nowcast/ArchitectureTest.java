@@ -14,7 +14,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The core (tensor, nn, train, model, data, eval) is plain computation: no messaging, metrics,
  * HTTP or servlet libraries and none of the outer Nowcast packages (cli, stream, broker, web,
- * codec). Inside the core the layers only point down: tensor &lt; nn &lt; train &lt; model.
+ * codec, run). Inside the core the layers only point down: tensor &lt; nn &lt; train &lt; model. Outside
+ * it: only the commands (cli) use picocli, the runs they call (run) never use the commands, and
+ * only the stream package uses its internals (stream.internal).
  *
  * Outside the stream package, nothing uses its internals ({@code io.nowcast.stream.internal}): the
  * commands and the dashboard see the processor's public surface only.
@@ -31,7 +33,8 @@ class ArchitectureTest {
         "org.apache.kafka..", "io.micrometer..", "com.sun.net.httpserver..", "jakarta.servlet..", "org.eclipse.jetty..",
     };
     static final String[] OUTER_PACKAGES = {
-        "io.nowcast.cli..", "io.nowcast.stream..", "io.nowcast.broker..", "io.nowcast.web..", "io.nowcast.codec..",
+        "io.nowcast.cli..", "io.nowcast.run..", "io.nowcast.stream..", "io.nowcast.broker..", "io.nowcast.web..",
+        "io.nowcast.codec..",
     };
     static final String FIXTURE = "io.nowcast.archfixture..";
 
@@ -69,6 +72,21 @@ class ArchitectureTest {
         return noClasses().that().resideInAnyPackage(packages).and().resideOutsideOfPackage("io.nowcast.stream..")
                 .should().dependOnClassesThat().resideInAPackage("io.nowcast.stream.internal..")
                 .because("the stream package's internals are its own; the rest uses its public surface")
+                .allowEmptyShould(true);
+    }
+
+    static ArchRule onlyCommandsUsePicocli(String... packages) {
+        return noClasses().that().resideInAnyPackage(packages).and().resideOutsideOfPackage("io.nowcast.cli..")
+                .should().dependOnClassesThat().resideInAPackage("picocli..")
+                .because("the commands parse the command line; the runs they call take plain option records")
+                .allowEmptyShould(true);
+    }
+
+    static ArchRule runsDoNotUseCommands(String... packages) {
+        return noClasses().that().resideInAnyPackage(packages)
+                .should().dependOnClassesThat().resideInAPackage("io.nowcast.cli..")
+                .because("the training, evaluation, benchmark and demo runs are called by the commands, not the other"
+                        + " way round")
                 .allowEmptyShould(true);
     }
 
@@ -121,6 +139,16 @@ class ArchitectureTest {
         streamInternalsStayInside("io.nowcast..").check(production);
     }
 
+    @Test
+    void onlyTheCommandsUsePicocli() {
+        onlyCommandsUsePicocli("io.nowcast..").check(production);
+    }
+
+    @Test
+    void theRunsDoNotUseTheCommands() {
+        runsDoNotUseCommands("io.nowcast.run..").check(production);
+    }
+
     // ------------------------------------------------------------------------------------------
     // the rules can fail: the same rules on a fixture package holding one offending class
 
@@ -155,6 +183,17 @@ class ArchitectureTest {
         // as if the fixture were tensor: its use of nn.Param points up
         assertViolation(layer(FIXTURE, "io.nowcast.nn..", "io.nowcast.train..", "io.nowcast.model.."), fixture(),
                 "io.nowcast.nn.Param");
+    }
+
+    @Test
+    void picocliOutsideTheCommandsIsReported() {
+        assertViolation(onlyCommandsUsePicocli(FIXTURE), fixture(), "BadPicocliUser", "picocli.CommandLine");
+    }
+
+    @Test
+    void aCommandUsedByARunIsReported() {
+        // as if the fixture were a run: its use of cli.Main points up
+        assertViolation(runsDoNotUseCommands(FIXTURE), fixture(), "io.nowcast.cli.Main");
     }
 
     @Test
