@@ -15,6 +15,7 @@ import io.nowcast.stream.internal.ClientSettings;
 import io.nowcast.stream.internal.Counts;
 import io.nowcast.stream.internal.ExactlyOnceCommitter;
 import io.nowcast.stream.internal.FatalException;
+import io.nowcast.stream.internal.OutputTopics;
 import io.nowcast.stream.internal.FramePipeline;
 import io.nowcast.stream.internal.FrameRunner;
 import io.nowcast.stream.internal.OutputCommitter;
@@ -339,6 +340,7 @@ public final class Processor implements AutoCloseable {
         }
         try {
             lastPollNanos.set(System.nanoTime());
+            OutputTopics.prepare(config, () -> !running);
             if (config.exactlyOnce) {
                 changelog.prepare(exactlyOnce::initTransactions);
             }

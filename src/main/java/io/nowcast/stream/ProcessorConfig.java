@@ -38,6 +38,13 @@ public final class ProcessorConfig {
     public static final ConfigKey EVICTIONS_TOPIC = ConfigKey.topic("state.evictions.topic", "", true,
             "If set, every eviction is announced on this topic (key = stream id, value = JSON with the pipeline and"
                     + " the cause, capacity or idle).");
+    public static final String REFUSE = "refuse";
+    public static final String CREATE = "create";
+    public static final ConfigKey TOPICS_MISSING = ConfigKey.choice("topics.missing", REFUSE,
+            "What the processor does at start when a topic it writes to (a pipeline's output.topic, dead.letter.topic,"
+                    + " state.evictions.topic) does not exist: " + REFUSE + " stops it with the topic's name; " + CREATE
+                    + " makes it with the partition count of the pipeline's input (the largest input's for the dead-letter"
+                    + " and evictions topics) and the broker's default replication.", REFUSE, CREATE);
     public static final ConfigKey POLL_MAX_RECORDS = ConfigKey.integer("poll.max.records", "2000", 1, 1_000_000,
             "Most records taken in one poll (the consumer's max.poll.records).");
     public static final ConfigKey POLL_TIMEOUT = ConfigKey.longValue("poll.timeout.ms", "100", 1, 60_000,
@@ -134,7 +141,7 @@ public final class ProcessorConfig {
                     + " the model's work memory grows with it.");
 
     public static final List<ConfigKey> PROCESS_KEYS = List.of(BOOTSTRAP, APPLICATION_ID, PIPELINES, DEAD_LETTER_TOPIC,
-            MAX_STREAMS, IDLE_TTL, EVICTIONS_TOPIC, POLL_MAX_RECORDS, POLL_TIMEOUT, EMBEDDED_PARTITIONS, HTTP_HOST, HTTP_PORT,
+            MAX_STREAMS, IDLE_TTL, EVICTIONS_TOPIC, TOPICS_MISSING, POLL_MAX_RECORDS, POLL_TIMEOUT, EMBEDDED_PARTITIONS, HTTP_HOST, HTTP_PORT,
             DASHBOARD_FRAME_TOPICS, GUARANTEE, COMMIT_INTERVAL, INSTANCE_ID);
     public static final List<ConfigKey> PIPELINE_KEYS = List.of(P_INPUTS, P_OUTPUT, P_MODEL, P_INPUT_SIZE, P_LATE, P_GAP,
             P_MAX_BYTES, P_MODEL_DIR, P_MODEL_CHECK, P_FRAME_SIZE, P_FRAME_MAX_PIXELS, P_FRAME_BATCH);
@@ -162,6 +169,8 @@ public final class ProcessorConfig {
     public final int maxStreams;
     public final long idleTtlMs;
     public final String evictionsTopic;
+    /** {@code topics.missing=create}: make the output topics that do not exist at start. */
+    public final boolean createMissingTopics;
     public final int pollMaxRecords;
     public final long pollTimeoutMs;
     public final int embeddedPartitions;
@@ -188,6 +197,7 @@ public final class ProcessorConfig {
         this.maxStreams = (Integer) v.get(MAX_STREAMS.name);
         this.idleTtlMs = (Long) v.get(IDLE_TTL.name);
         this.evictionsTopic = (String) v.get(EVICTIONS_TOPIC.name);
+        this.createMissingTopics = CREATE.equals(v.get(TOPICS_MISSING.name));
         this.pollMaxRecords = (Integer) v.get(POLL_MAX_RECORDS.name);
         this.pollTimeoutMs = (Long) v.get(POLL_TIMEOUT.name);
         this.embeddedPartitions = (Integer) v.get(EMBEDDED_PARTITIONS.name);
