@@ -4,26 +4,21 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import io.nowcast.run.replay.ReplayInput;
 import io.nowcast.run.replay.ReplaySource;
+import io.nowcast.run.replay.ReplayWriter;
 import io.nowcast.run.replay.TokenBucket;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -33,8 +28,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 @Command(name = "replay", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Write the samples of a CSV or ETH/UCY trajectory file into a Kafka topic at a steady rate, as"
@@ -109,6 +102,12 @@ final class ReplayCommand implements Callable<Integer> {
             description = "stop after N samples; 0 for no limit (default: ${DEFAULT-VALUE})")
     long limit;
 
+    @Option(names = "--broker-patience", defaultValue = "120", paramLabel = "SECONDS",
+            description = "how long to wait for a broker that has gone away (stopped, restarted, unreachable) before"
+                    + " failing: the samples are held and retried, and written once each and in order when it is back;"
+                    + " 0 fails at the first failed send (default: ${DEFAULT-VALUE})")
+    long brokerPatience;
+
     @Spec
     CommandSpec spec;
 
@@ -134,6 +133,9 @@ final class ReplayCommand implements Callable<Integer> {
         if (limit < 0) {
             throw new IllegalArgumentException("--limit must be >= 0, got " + limit);
         }
+        if (brokerPatience < 0) {
+            throw new IllegalArgumentException("--broker-patience must be >= 0 seconds, got " + brokerPatience);
+        }
         if (createPartitions < 0) {
             throw new IllegalArgumentException("--create-topic must be >= 0 partitions, got " + createPartitions);
         }
@@ -150,23 +152,6 @@ final class ReplayCommand implements Callable<Integer> {
         out.flush();
         checkTopic(out);
 
-        Map<String, Object> c = new HashMap<>();
-        c.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        c.put(ProducerConfig.ACKS_CONFIG, "all");
-        c.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        // paced: each sample leaves at once; as fast as possible: let batches fill for a few ms
-        c.put(ProducerConfig.LINGER_MS_CONFIG, rate > 0 ? 0 : 5);
-        c.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) ADMIN_TIMEOUT.toMillis());
-        // Kafka's own timeouts (30 s per request, 2 min per record): shorter ones expired batches on
-        // a loaded machine. And one request in flight: with several, a request that timed out on a
-        // stalled broker but was appended after all is retried once later batches are in, and the
-        // broker, which remembers only a producer's last few batches, refuses it as out of sequence
-        // instead of recognising the duplicate, for good
-        c.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
-        c.put(ProducerConfig.CLIENT_ID_CONFIG, "nowcast-replay");
-
-        AtomicReference<Exception> failure = new AtomicReference<>();
-        AtomicLong acked = new AtomicLong();
         Thread hook = new Thread(() -> {
             stopRequested = true;
             try {
@@ -176,47 +161,36 @@ final class ReplayCommand implements Callable<Integer> {
             }
         }, "nowcast-replay-stop");
         Runtime.getRuntime().addShutdownHook(hook);
-        long sent = 0;
         long t0;
         long t1;
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(c, new StringSerializer(), new ByteArraySerializer())) {
-            producer.partitionsFor(topic); // fetch the metadata now, so that it is not counted in the rate
+        long written;
+        long twice;
+        // paced: each sample leaves at once; as fast as possible: let batches fill for a few ms
+        try (ReplayWriter writer = new ReplayWriter(bootstrap, topic, rate > 0 ? 0 : 5,
+                Duration.ofSeconds(brokerPatience), seq -> {
+                    int i = (int) (seq % src.size());
+                    return new ProducerRecord<>(topic, src.streams()[i], src.value(i, seq / src.size() * src.passShift()));
+                }, out)) {
+            writer.connect();
             // the summary's time runs from the first send to the last acknowledgement
             t0 = System.nanoTime();
             TokenBucket bucket = rate > 0 ? TokenBucket.forRate(rate) : null;
-            send:
-            for (long pass = 0; ; pass++) {
-                long shift = pass * src.passShift();
-                for (int i = 0; i < src.size(); i++) {
-                    if (stopRequested || (limit > 0 && sent >= limit) || failure.get() != null) {
-                        break send;
+            while ((loop || writer.sent() < src.size()) && !stopRequested && (limit == 0 || writer.sent() < limit)) {
+                if (bucket != null) {
+                    try {
+                        bucket.acquire();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
                     }
-                    if (bucket != null) {
-                        try {
-                            bucket.acquire();
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            break send;
-                        }
-                    }
-                    String stream = src.streams()[i];
-                    byte[] value = src.value(i, shift);
-                    producer.send(new ProducerRecord<>(topic, stream, value), (md, e) -> {
-                        if (e != null) {
-                            failure.compareAndSet(null, e);
-                        } else {
-                            acked.incrementAndGet();
-                        }
-                    });
-                    sent++;
-                    sending.countDown();
                 }
-                if (!loop) {
-                    break;
-                }
+                writer.sendNext();
+                sending.countDown();
             }
-            producer.flush();
+            writer.finish();
             t1 = System.nanoTime();
+            written = writer.written();
+            twice = writer.sentTwice();
         } finally {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -225,14 +199,10 @@ final class ReplayCommand implements Callable<Integer> {
             }
         }
         double seconds = (t1 - t0) / 1e9;
-        Exception e = failure.get();
-        if (e != null) {
-            throw new IOException("writing to topic '" + topic + "' failed after " + acked.get() + " of " + sent
-                    + " samples: " + e.getMessage(), e);
-        }
-        out.println(String.format(Locale.ROOT, "replayed %d records to topic '%s' in %.3f s (%.1f records/s)%s",
-                acked.get(), topic, seconds, acked.get() / Math.max(seconds, 1e-9),
-                rate > 0 ? String.format(Locale.ROOT, ", asked %.1f/s", rate) : ""));
+        out.println(String.format(Locale.ROOT, "replayed %d records to topic '%s' in %.3f s (%.1f records/s)%s%s",
+                written, topic, seconds, written / Math.max(seconds, 1e-9),
+                rate > 0 ? String.format(Locale.ROOT, ", asked %.1f/s", rate) : "",
+                twice > 0 ? "; " + twice + " of them written twice after the broker lost one before them" : ""));
         out.flush();
         return 0;
     }

@@ -237,6 +237,8 @@ class ReplayCommandTest {
         assertRefused(replay("--topic", "t", "--input", csv.toString(), "--stream-prefix", "p".repeat(256)),
                 "1 to 256 characters");
         assertRefused(replay("--topic", "t", "--input", csv.toString(), "--rate", "-1"), "--rate");
+        assertRefused(replay("--topic", "t", "--input", csv.toString(), "--broker-patience", "-1"),
+                "--broker-patience must be >= 0 seconds");
         assertRefused(replay("--topic", "t", "--input", dir.resolve("none.csv").toString()), "no such file");
         CliRun help = CliRun.main("replay", "--help");
         assertEquals(0, help.exit());
