@@ -1,6 +1,7 @@
 package io.nowcast.run.replay;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
@@ -18,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * Writes the samples of a replay into a topic, numbered 0, 1, 2, ... in sending order, and rides
@@ -55,7 +57,7 @@ public final class ReplayWriter implements AutoCloseable {
     private static final int REQUEST_TIMEOUT_MS = 30_000;
     private static final int DEFAULT_DELIVERY_TIMEOUT_MS = 120_000;
 
-    private final Map<String, Object> config;
+    private final Supplier<Producer<String, byte[]>> producers;
     private final String topic;
     private final String bootstrap;
     private final Duration patience;
@@ -74,7 +76,7 @@ public final class ReplayWriter implements AutoCloseable {
     private boolean gaveUp;
 
     /** One producer and the first failure of one of its records. */
-    private record Generation(KafkaProducer<String, byte[]> producer, AtomicReference<Exception> failure) {
+    private record Generation(Producer<String, byte[]> producer, AtomicReference<Exception> failure) {
     }
 
     /**
@@ -83,12 +85,19 @@ public final class ReplayWriter implements AutoCloseable {
      */
     public ReplayWriter(String bootstrap, String topic, int linger, Duration patience, Records records,
                         PrintWriter out) {
+        this(bootstrap, topic, patience, records, out, () -> new KafkaProducer<>(producerConfig(bootstrap, linger,
+                patience), new StringSerializer(), new ByteArraySerializer()));
+    }
+
+    /** A writer on producers made by {@code producers}, one at the start and one after each lost sample. */
+    ReplayWriter(String bootstrap, String topic, Duration patience, Records records, PrintWriter out,
+                 Supplier<Producer<String, byte[]>> producers) {
         this.topic = topic;
         this.bootstrap = bootstrap;
         this.patience = patience;
         this.records = records;
         this.out = out;
-        this.config = producerConfig(bootstrap, linger, patience);
+        this.producers = producers;
         gen = newGeneration();
     }
 
@@ -119,8 +128,7 @@ public final class ReplayWriter implements AutoCloseable {
     }
 
     private Generation newGeneration() {
-        return new Generation(new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer()),
-                new AtomicReference<>());
+        return new Generation(producers.get(), new AtomicReference<>());
     }
 
     /** Fetches the topic's metadata now, so that it is not counted in the rate. */
