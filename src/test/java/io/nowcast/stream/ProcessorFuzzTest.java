@@ -136,7 +136,7 @@ class ProcessorFuzzTest {
             case 19: // oversized
                 value = utf8("{\"stream\":\"" + stream + "\",\"time\":" + time + ",\"values\":[1,2]," + " ".repeat(MAX_BYTES) + "}");
                 break;
-            case 20: // wrong dimension
+            case 20: // wrong dimension ("[]" breaks the schema instead: minItems 1, a schema-violation)
                 String[] dims = {"[]", "[1]", "[1,2,3]", "[1,2,3,4,5]"};
                 value = utf8("{\"time\":" + time + ",\"values\":" + dims[rng.nextInt(dims.length)] + "}");
                 break;
