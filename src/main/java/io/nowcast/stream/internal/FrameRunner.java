@@ -56,7 +56,7 @@ import java.util.function.LongSupplier;
  * <p>Not thread-safe: one runner per pipeline, called from the processor's loop thread. It knows
  * nothing of Kafka: frames come in as a list, results leave as a {@link BatchResult}.
  */
-public final class FrameRunner implements StreamRunner {
+public final class FrameRunner extends BatchedRunner<Frame> {
     /**
      * A frame model as the runner calls it (the signature of {@code FrameModel.apply}): n frames of
      * h x w in, n frames of (h scale) x (w scale) out; {@code prev} holds the n previous output
@@ -88,7 +88,6 @@ public final class FrameRunner implements StreamRunner {
     private long maxOutputPixels = Long.MAX_VALUE;
     private String outputLimit = "";
     private final LongSupplier clockMs;
-    private final StreamBatcher<Frame> batcher;
 
     // work space of one call, grown to the largest call seen and then reused
     private float[] in = new float[0];                // (m, h, w)
@@ -216,10 +215,6 @@ public final class FrameRunner implements StreamRunner {
         return batcher.process(batch, null, new BatchResult());
     }
 
-    /** The batching of this runner's frames. */
-    StreamBatcher<Frame> batcher() {
-        return batcher;
-    }
 
     /** The frames of one model call: one size, at most frame.batch.max of them. */
     private final class Calls implements StreamBatcher.Stepper<Frame> {
@@ -379,56 +374,8 @@ public final class FrameRunner implements StreamRunner {
         }
     }
 
-    @Override
-    public long[] counts() {
-        return batcher.counts();
-    }
-
-    @Override
-    public void restoreCounts(long[] c) {
-        batcher.restoreCounts(c);
-    }
-
     /** Frames given to {@link #process}. */
     public long frames() {
         return batcher.inputs();
-    }
-
-    /** Output frames made. */
-    @Override
-    public long predictions() {
-        return batcher.outputs();
-    }
-
-    /** Out-of-order frames dead-lettered. */
-    public long outOfOrder() {
-        return batcher.outOfOrder();
-    }
-
-    @Override
-    public long lateDropped() {
-        return batcher.lateDropped();
-    }
-
-    @Override
-    public long gapResets() {
-        return batcher.gapResets();
-    }
-
-    /** Frames dead-lettered because the model failed or gave a non-finite output. */
-    public long modelErrors() {
-        return batcher.modelErrors();
-    }
-
-    /** Model calls made. */
-    @Override
-    public long batchedSteps() {
-        return batcher.calls();
-    }
-
-    /** Frames over all model calls: divided by {@link #batchedSteps()}, the mean frames per call. */
-    @Override
-    public long rowsStepped() {
-        return batcher.rows();
     }
 }

@@ -67,7 +67,7 @@ import java.util.function.LongSupplier;
  * <p>Not thread-safe: one runner per pipeline, called from the processor's loop thread. It knows
  * nothing of Kafka: samples come in as a list, results leave as a {@link BatchResult}.
  */
-public final class PipelineRunner implements StreamRunner {
+public final class PipelineRunner extends BatchedRunner<Sample> {
     /** One model step for the N rows of a state (the signature of {@link Forecaster#step}). */
     @FunctionalInterface
     interface Step {
@@ -95,7 +95,6 @@ public final class PipelineRunner implements StreamRunner {
     private final int[] errOut;
     private final int[] errIn;
     private PredictionTap tap = PredictionTap.NONE;
-    private final StreamBatcher<Sample> batcher;
 
     // work space of one call, grown to the largest call seen and then reused
     private RecurrentState state;                    // (capacity rows) gathered states
@@ -339,10 +338,6 @@ public final class PipelineRunner implements StreamRunner {
         return batcher.process(batch, null, new BatchResult());
     }
 
-    /** The batching of this runner's samples. */
-    StreamBatcher<Sample> batcher() {
-        return batcher;
-    }
 
     /** The rows of one batched step: N streams' states and samples, one model step. */
     private final class Rows implements StreamBatcher.Stepper<Sample> {
@@ -509,58 +504,8 @@ public final class PipelineRunner implements StreamRunner {
         capacity = c;
     }
 
-    @Override
-    public long[] counts() {
-        return batcher.counts();
-    }
-
-    @Override
-    public void restoreCounts(long[] c) {
-        batcher.restoreCounts(c);
-    }
-
     /** Samples given to {@link #process}. */
     public long samples() {
         return batcher.inputs();
-    }
-
-    /** Predictions made. */
-    @Override
-    public long predictions() {
-        return batcher.outputs();
-    }
-
-    /** Out-of-order samples dead-lettered. */
-    public long outOfOrder() {
-        return batcher.outOfOrder();
-    }
-
-    /** Out-of-order samples dropped (late policy {@code drop}). */
-    @Override
-    public long lateDropped() {
-        return batcher.lateDropped();
-    }
-
-    /** Streams restarted from a fresh state after an event-time gap. */
-    @Override
-    public long gapResets() {
-        return batcher.gapResets();
-    }
-
-    /** Samples dead-lettered because the model failed or gave a non-finite result. */
-    public long modelErrors() {
-        return batcher.modelErrors();
-    }
-
-    /** Batched model steps run (one per round). */
-    @Override
-    public long batchedSteps() {
-        return batcher.calls();
-    }
-
-    /** Rows stepped over all batched steps: divided by {@link #batchedSteps()}, the mean batch size. */
-    @Override
-    public long rowsStepped() {
-        return batcher.rows();
     }
 }
