@@ -1,6 +1,5 @@
 package io.nowcast.stream.internal;
 
-import io.nowcast.stream.OutputHeaders;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
@@ -9,9 +8,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -174,7 +171,7 @@ public final class AtLeastOnceCommitter implements OutputCommitter {
         }
         Batch retry = new Batch();
         for (Failure f : failed) {
-            ProducerRecord<byte[], byte[]> r = withoutValue(f.record());
+            ProducerRecord<byte[], byte[]> r = OutputRecords.withoutValue(f.record());
             retry.sent();
             producer.send(r, (meta, e) -> {
                 if (e != null) {
@@ -206,12 +203,6 @@ public final class AtLeastOnceCommitter implements OutputCommitter {
         abandoned = true;
         sealed = null;
         open = null;
-    }
-
-    private static ProducerRecord<byte[], byte[]> withoutValue(ProducerRecord<byte[], byte[]> r) {
-        RecordHeaders h = new RecordHeaders(r.headers().toArray());
-        h.add(OutputHeaders.H_VALUE_OMITTED, Integer.toString(r.value().length).getBytes(StandardCharsets.UTF_8));
-        return new ProducerRecord<>(r.topic(), null, r.timestamp(), r.key(), null, h);
     }
 
     @Override

@@ -16,7 +16,6 @@ import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -203,7 +202,7 @@ public final class ExactlyOnceCommitter implements OutputCommitter {
         ensureOpen();
         String source = deadLetter ? source(record) : null;
         ProducerRecord<byte[], byte[]> r = deadLetter && record.value() != null
-                && (size(record) > deadLetterLimit || tooLarge.contains(source)) ? withoutValue(record) : record;
+                && (size(record) > deadLetterLimit || tooLarge.contains(source)) ? OutputRecords.withoutValue(record) : record;
         int gen = generation;
         try {
             producer.send(r, (meta, e) -> {
@@ -429,12 +428,6 @@ public final class ExactlyOnceCommitter implements OutputCommitter {
             n += h.key().length() + (h.value() == null ? 0 : h.value().length);
         }
         return n;
-    }
-
-    private static ProducerRecord<byte[], byte[]> withoutValue(ProducerRecord<byte[], byte[]> r) {
-        RecordHeaders h = new RecordHeaders(r.headers().toArray());
-        h.add(OutputHeaders.H_VALUE_OMITTED, Integer.toString(r.value().length).getBytes(StandardCharsets.UTF_8));
-        return new ProducerRecord<>(r.topic(), null, r.timestamp(), r.key(), null, h);
     }
 
     @Override

@@ -194,4 +194,14 @@ final class OutputRecords {
     static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
+
+    /**
+     * A dead letter too large to write (or refused as too large) without its value: header
+     * {@code nowcast.value.omitted} gives the value's size. For both committers.
+     */
+    static ProducerRecord<byte[], byte[]> withoutValue(ProducerRecord<byte[], byte[]> r) {
+        RecordHeaders h = new RecordHeaders(r.headers().toArray());
+        h.add(H_VALUE_OMITTED, Integer.toString(r.value().length).getBytes(StandardCharsets.UTF_8));
+        return new ProducerRecord<>(r.topic(), null, r.timestamp(), r.key(), null, h);
+    }
 }
