@@ -86,6 +86,12 @@ import java.util.stream.Stream;
  * call uses its own admin client) while the broker runs. Kafka's own threads (network, request
  * handlers, log cleaner, raft) are created by start and ended by stop.
  *
+ * <h2>Logging</h2>
+ * Kafka logs through slf4j-simple with the levels of {@code simplelogger.properties}, WARN by
+ * default. The logger {@code kafka.server.ReplicaManager} is off there: with exactly-once it logs
+ * a retried, harmless {@code OutOfOrderSequenceException} at ERROR after commits (KAFKA-18202;
+ * docs/operations.md explains it), and slf4j-simple cannot drop that one message alone.
+ *
  * <h2>Limits</h2>
  * As in a real broker, a fatal fault inside Kafka (a corrupt metadata log, an I/O error on the
  * log directory) halts the whole JVM. Plaintext only, no authentication: it binds 127.0.0.1, never
