@@ -309,7 +309,10 @@ public final class ExactlyOnceCommitter implements OutputCommitter {
         if (fatal(e) || fatal(cause) || ++abortsInARow > MAX_ABORTS) {
             dead = true;
             open = false;
+            boolean twin = causedBy(e, FencedInstanceIdException.class) || causedBy(cause, FencedInstanceIdException.class);
             return new ProcessorFencedException(what + ": " + e.getMessage()
+                    + (twin ? " (FencedInstanceIdException: another live member of the group has this instance's"
+                    + " instance.id)" : "")
                     + (abortsInARow > MAX_ABORTS ? " (" + MAX_ABORTS + " transactions aborted in a row)" : "")
                     + (cause != e ? " (a write failed: " + cause.getMessage() + ")" : "")
                     + "; this instance stops, nothing of its open transaction is committed", e);
@@ -360,24 +363,24 @@ public final class ExactlyOnceCommitter implements OutputCommitter {
 
     /** This instance may not write again: the group fenced it, or the broker will not let it. */
     static boolean fatal(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof FencedInstanceIdException || t instanceof AuthorizationException
-                    || t instanceof UnsupportedVersionException || t instanceof ProcessorFencedException) {
-                return true;
-            }
-            if (t.getCause() == t) {
-                break;
-            }
-        }
-        return false;
+        return causedBy(e, FencedInstanceIdException.class, AuthorizationException.class,
+                UnsupportedVersionException.class, ProcessorFencedException.class);
     }
 
     /** The producer cannot be used again (fenced by an epoch bump, or its sequence state lost); a new one can. */
     static boolean producerLost(Throwable e) {
+        return causedBy(e, ProducerFencedException.class, InvalidProducerEpochException.class,
+                OutOfOrderSequenceException.class);
+    }
+
+    /** Whether e or one of its causes is of one of the types. */
+    @SafeVarargs
+    private static boolean causedBy(Throwable e, Class<? extends Throwable>... types) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof ProducerFencedException || t instanceof InvalidProducerEpochException
-                    || t instanceof OutOfOrderSequenceException) {
-                return true;
+            for (Class<? extends Throwable> type : types) {
+                if (type.isInstance(t)) {
+                    return true;
+                }
             }
             if (t.getCause() == t) {
                 break;
