@@ -3,6 +3,7 @@ package io.nowcast.cli;
 import io.nowcast.run.eval.ForecastEval;
 import io.nowcast.run.eval.FrameEval;
 import io.nowcast.run.eval.FrameEvalOptions;
+import io.nowcast.run.eval.MotionEval;
 import io.nowcast.run.eval.SeriesDenoiseEval;
 import io.nowcast.run.eval.SeriesDenoiseEvalOptions;
 import picocli.CommandLine.Command;
@@ -40,10 +41,14 @@ import java.util.concurrent.Callable;
                 "of bicubic upscaling and the super-resolver.",
                 "--task video-denoise: the frames of one stream (a folder, or",
                 "synthetic:moving-shapes) with the same noise; the filters, a recurrent",
-                "model and --baseline-model (the same network without state)."})
+                "model and --baseline-model (the same network without state).",
+                "--task motion: short-term human motion (CMU mocap, Human3.6M): the fixed test",
+                "windows of each action, 50 observed and 10 predicted frames at 25 Hz; the",
+                "Euler-angle error at 80, 160, 320 and 400 ms of zero velocity, constant",
+                "velocity and the model, per action and averaged over the actions."})
 final class EvalCommand implements Callable<Integer> {
     @Option(names = "--task", required = true,
-            description = "trajectory, forecast, series-denoise, denoise, superres or video-denoise")
+            description = "trajectory, forecast, series-denoise, denoise, superres, video-denoise or motion")
     String task;
 
     @Option(names = "--model", description = "model file (.safetensors); without it only the baselines are scored")
@@ -52,7 +57,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, arity = "1..*", paramLabel = "PATH",
             description = "trajectory: files or directories of .txt files (e.g. test/eth/), scored together;"
                     + " forecast: one CSV with a header; denoise, superres: folders of images (or image files);"
-                    + " video-denoise: a folder of frames or synthetic:moving-shapes")
+                    + " video-denoise: a folder of frames or synthetic:moving-shapes;"
+                    + " motion: the CMU folder (train/ and test/) or its test/ folder, or the Human3.6M folder S1..S11")
     List<Path> data;
 
     @Option(names = "--column", defaultValue = "OT", description = "forecast: the column predicted (default: ${DEFAULT-VALUE})")
@@ -68,6 +74,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--part", defaultValue = "test", paramLabel = "val|test",
             description = "forecast: the months scored, the 4 validation or the 4 test ones (default: ${DEFAULT-VALUE})")
     String part;
+
+    @Option(names = "--format", paramLabel = "cmu|h36m",
+            description = "motion: the benchmark's layout (default: told by the folders)")
+    String format;
 
     @Option(names = "--json", description = "print the results as one JSON object")
     boolean json;
@@ -86,7 +96,15 @@ final class EvalCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         SeriesDenoiseEvalOptions series = seriesDenoise.options();
         FrameEvalOptions frame = frames.options();
+        if (format != null && !task.equals("motion")) {
+            throw new IllegalArgumentException("--format is for --task motion, not " + task);
+        }
         switch (task) {
+            case "motion":
+                series.refuse(task);
+                frame.refuse(task);
+                forecastDefaults(task);
+                return MotionEval.run(model, data, format, json, out);
             case "trajectory":
                 series.refuse(task);
                 frame.refuse(task);
@@ -101,14 +119,19 @@ final class EvalCommand implements Callable<Integer> {
             case "denoise":
             case "superres":
             case "video-denoise":
-                if (!column.equals("OT") || inputLength != 96 || horizon != 96 || !part.equals("test")) {
-                    throw new IllegalArgumentException("--column, --input-length, --horizon and --part are for --task"
-                            + " forecast (and --part for series-denoise), not " + task);
-                }
+                forecastDefaults(task);
                 return FrameEval.run(task, model, data, json, series, frame, out);
             default:
                 throw new IllegalArgumentException("--task " + task + ": expected trajectory, forecast, series-denoise,"
-                        + " denoise, superres or video-denoise");
+                        + " denoise, superres, video-denoise or motion");
+        }
+    }
+
+    /** Refuses --column, --input-length, --horizon and --part (forecast's) for {@code task}. */
+    private void forecastDefaults(String task) {
+        if (!column.equals("OT") || inputLength != 96 || horizon != 96 || !part.equals("test")) {
+            throw new IllegalArgumentException("--column, --input-length, --horizon and --part are for --task"
+                    + " forecast (and --part for series-denoise), not " + task);
         }
     }
 

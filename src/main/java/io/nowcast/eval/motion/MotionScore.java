@@ -110,6 +110,28 @@ public record MotionScore(String action, double[] error, int windows) {
         return out;
     }
 
+    /**
+     * The mean over the actions of their errors, frame by frame, as the papers' "average" column
+     * (each action weighs the same whatever its number of windows), under the name {@code action}.
+     */
+    public static MotionScore average(String action, Map<String, MotionScore> scores) {
+        if (scores.isEmpty()) {
+            throw new IllegalArgumentException("no action to average");
+        }
+        double[] mean = null;
+        int windows = 0;
+        for (MotionScore s : scores.values()) {
+            if (mean == null) {
+                mean = new double[s.error.length];
+            }
+            for (int k = 0; k < mean.length; k++) {
+                mean[k] += s.error[k] / scores.size();
+            }
+            windows += s.windows;
+        }
+        return new MotionScore(action, mean, windows);
+    }
+
     /** The scores as a text table: an action a row, the protocol's horizons as columns, three decimals. */
     public static String table(MotionProtocol protocol, Map<String, MotionScore> scores) {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-20s", "milliseconds"));
