@@ -38,6 +38,9 @@ import java.util.concurrent.Callable;
                 "--task trajectory: ETH/UCY leave-one-scene-out, dx,dy in, the next",
                 "--horizon displacements out. --task forecast: one column of an hourly CSV",
                 "split 12/4/4 months (ETTh1), --input-length values in, --horizon out.",
+                "--task motion: human motion (--data the CMU folder or Human3.6M's), the",
+                "normalised used joint angles in, the next --horizon frames out relative to",
+                "the present one, one model for all actions; windows of 60 subsampled frames.",
                 "--kind series-denoiser: a causal denoiser of the --columns of a CSV, trained",
                 "on windows given fresh --noise every time they are used; the rows are cut",
                 "12/4/4 months (at least 14,400 rows) or 60/20/20%%, the validation rows stop it.",
@@ -84,7 +87,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--task", paramLabel = "TASK",
             description = "forecaster: trajectory = learn from the ETH/UCY folder --data (its train/ and val/ files"
-                    + " outside --leave-out), windows of 8 observed and --horizon predicted steps, dx,dy in and out")
+                    + " outside --leave-out), windows of 8 observed and --horizon predicted steps, dx,dy in and out;"
+                    + " forecast: one column of an hourly CSV; motion: the CMU or Human3.6M folder --data")
     String task;
 
     @Option(names = "--input-length", defaultValue = "96",

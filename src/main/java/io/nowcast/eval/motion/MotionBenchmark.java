@@ -31,9 +31,24 @@ public record MotionBenchmark(MotionProtocol protocol, MotionStats stats, Map<St
     /** The CMU benchmark of {@code root} (holding {@code train/} and {@code test/}). */
     public static MotionBenchmark cmu(Path root) throws IOException {
         MotionProtocol p = MotionProtocol.CMU;
-        List<MotionSequence> train = MotionFolder.read(root.resolve("train"), MotionFolder.Layout.CMU, p.format());
+        List<MotionSequence> train = cmuTraining(root);
         List<MotionSequence> test = MotionFolder.read(root.resolve("test"), MotionFolder.Layout.CMU, p.format());
         return new MotionBenchmark(p, MotionStats.of(train), p.windows(test));
+    }
+
+    /** The training sequences of the CMU benchmark of {@code root}: those of {@code root/train}, at the file rate. */
+    public static List<MotionSequence> cmuTraining(Path root) throws IOException {
+        return MotionFolder.read(root.resolve("train"), MotionFolder.Layout.CMU, MotionProtocol.CMU.format());
+    }
+
+    /** The training sequences of the Human3.6M benchmark of {@code root}: those of the training subjects, at the file rate. */
+    public static List<MotionSequence> h36mTraining(Path root) throws IOException {
+        List<MotionSequence> all = MotionFolder.read(root, MotionFolder.Layout.H36M, MotionProtocol.H36M.format());
+        List<MotionSequence> train = all.stream().filter(s -> H36M_TRAIN.contains(s.folder())).toList();
+        if (train.isEmpty()) {
+            throw new IOException(root + ": expected training subjects " + H36M_TRAIN);
+        }
+        return train;
     }
 
     /** The Human3.6M benchmark of {@code root} (holding the subject folders {@code S1} ... {@code S11}). */

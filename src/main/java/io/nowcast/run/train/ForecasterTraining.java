@@ -3,6 +3,8 @@ package io.nowcast.run.train;
 import io.nowcast.data.CsvTable;
 import io.nowcast.data.SeriesSet;
 import io.nowcast.data.TrajectoryFile;
+import io.nowcast.data.motion.MotionSequence;
+import io.nowcast.data.motion.MotionStats;
 import io.nowcast.eval.Baselines;
 import io.nowcast.eval.EthUcy;
 import io.nowcast.eval.ForecastScore;
@@ -14,6 +16,14 @@ import io.nowcast.eval.TrajectoryScore;
 import io.nowcast.eval.TrajectorySequences;
 import io.nowcast.eval.TrajectoryWindows;
 import io.nowcast.eval.WindowScore;
+import io.nowcast.eval.motion.ForecasterMotion;
+import io.nowcast.eval.motion.MotionBaselines;
+import io.nowcast.eval.motion.MotionBenchmark;
+import io.nowcast.eval.motion.MotionPredictor;
+import io.nowcast.eval.motion.MotionProtocol;
+import io.nowcast.eval.motion.MotionScore;
+import io.nowcast.eval.motion.MotionSequences;
+import io.nowcast.run.eval.MotionEval;
 import io.nowcast.model.Forecaster;
 import io.nowcast.model.ModelKind;
 import io.nowcast.model.ModelSpec;
@@ -36,9 +46,13 @@ import java.util.Map;
  * {@code nowcast train --kind forecaster}: a recurrent forecaster of CSV columns 1..--horizon
  * steps ahead (rows or series held out and scored against the last value), or with --task
  * trajectory the ETH/UCY leave-one-scene-out protocol, or with --task forecast one column of an
- * hourly CSV cut 12/4/4 months as the LTSF benchmarks cut ETTh1.
+ * hourly CSV cut 12/4/4 months as the LTSF benchmarks cut ETTh1, or with --task motion a residual
+ * recurrent model of human motion on the CMU or Human3.6M short-term protocol.
  */
 public final class ForecasterTraining {
+    /** Frames between the starts of consecutive motion training windows (subsampled frames). */
+    static final int MOTION_STRIDE = 5;
+
     private ForecasterTraining() {
     }
 
@@ -49,8 +63,11 @@ public final class ForecasterTraining {
         if ("forecast".equals(o.task())) {
             return ltsf(o, provenance, progress);
         }
+        if ("motion".equals(o.task())) {
+            return motion(o, provenance, progress);
+        }
         if (o.task() != null) {
-            throw new IllegalArgumentException("--task " + o.task() + ": expected trajectory or forecast");
+            throw new IllegalArgumentException("--task " + o.task() + ": expected trajectory, forecast or motion");
         }
         if (o.leaveOut() != null || !"none".equals(o.augment()) || o.relative() || o.loss() != null || o.levelShift() != 0) {
             throw new IllegalArgumentException("--leave-out, --augment, --loss, --relative and --level-shift are for"
@@ -353,6 +370,132 @@ public final class ForecasterTraining {
         v.put("last_value_mse", Math.round(valLast.mse() * 1e5) / 1e5);
         v.put("last_value_mae", Math.round(valLast.mae() * 1e5) / 1e5);
         spec.provenance.put("validation", v);
+        spec.provenance.put("seconds", Training.seconds(r.seconds));
+        Training.save(model, o.out(), progress);
+        return 0;
+    }
+
+    /**
+     * A residual recurrent motion model (Martinez et al., CVPR 2017): one model for all actions,
+     * reading the normalised used dimensions of the benchmark's training statistics and predicting
+     * the next --horizon frames relative to the present one (relative_to_input is always on; with
+     * a horizon below the protocol's 10 frames the evaluation feeds it its own predictions). The
+     * training sequences of --data (the CMU folder or the Human3.6M one) are subsampled as the
+     * protocol subsamples them; a --val-fraction of them (at least one), spread evenly over the list, is held out
+     * to stop the run early; the rest are cut into windows of the protocol's observed + predicted
+     * frames every {@link #MOTION_STRIDE} frames, each read from a zero state as the evaluation
+     * reads a test window.
+     */
+    private static int motion(TrainOptions o, Provenance provenance, PrintWriter progress) throws Exception {
+        if (o.recipe() != null || o.init() != null || o.sumLoss() || o.evalChars() != 0 || o.features() != null
+                || o.targets() != null || o.group() != null || o.leaveOut() != null || !"none".equals(o.augment())
+                || o.loss() != null || o.levelShift() != 0 || o.inputNoise() != 0 || !"none".equals(o.balance())) {
+            throw new IllegalArgumentException("--task motion reads and predicts the benchmark's used dimensions:"
+                    + " --features, --targets, --group, --leave-out, --augment, --loss, --level-shift, --input-noise,"
+                    + " --balance, --recipe, --init, --sum-loss and --eval-chars do not apply");
+        }
+        MotionEval.Source src = MotionEval.Source.of(o.data(), null);
+        boolean cmu = src.format().equals("cmu");
+        MotionProtocol p = cmu ? MotionProtocol.CMU : MotionProtocol.H36M;
+        int horizon = o.horizon();
+        if (horizon < 1 || horizon > p.predicted()) {
+            throw new IllegalArgumentException("--horizon must be in [1, " + p.predicted() + "] for the protocol's "
+                    + p.predicted() + " predicted frames, got " + horizon);
+        }
+        int scoredFrom = Training.everyStep(o.scoreSteps()) ? 0 : p.observed() - 1;
+        Training.Head head = Training.Head.of(o.head());
+        o.check();
+        List<MotionSequence> all = cmu ? MotionBenchmark.cmuTraining(src.root()) : MotionBenchmark.h36mTraining(src.root());
+        MotionStats stats = MotionStats.of(all);
+        List<MotionSequence> trainS = new ArrayList<>();
+        List<MotionSequence> valS = new ArrayList<>();
+        int n = all.size();
+        long held = o.valFraction() > 0 ? Math.max(1, Math.round(o.valFraction() * n)) : 0;
+        if (held >= n) {
+            throw new IllegalArgumentException(src.root() + ": " + n + " training sequence(s) cannot be split with"
+                    + " --val-fraction " + o.valFraction() + " (at least one must train)");
+        }
+        for (int i = 0; i < n; i++) {
+            ((i + 1) * held / n > i * held / n ? valS : trainS).add(all.get(i));
+        }
+        int length = p.observed() + p.predicted();
+        int step = p.format().step();
+        List<float[]> trainW = MotionSequences.windows(trainS.stream().map(s -> s.subsampled(step)).toList(), stats,
+                length, MOTION_STRIDE);
+        List<float[]> valW = MotionSequences.windows(valS.stream().map(s -> s.subsampled(step)).toList(), stats, length,
+                MOTION_STRIDE);
+        if (trainW.isEmpty()) {
+            throw new IllegalArgumentException(src.root() + ": no training sequence has " + length + " subsampled frames");
+        }
+        List<String> features = MotionSequences.features(stats);
+        int U = features.size();
+        ModelSpec spec = forecasterSpec(o, U, head.kind(), features, features);
+        spec.relativeToInput = true;
+        Arrays.fill(spec.inputStd, 1f);
+        spec.outputStd = MotionSequences.targetScale(trainW, U, horizon, true, scoredFrom);
+        Rng rng = new Rng(o.seed());
+        RecurrentNet net = Training.net(o, spec, rng);
+        SequenceTrainer.Config cfg = Training.config(o, head.objective(), 0, rng);
+        cfg.targetStd = spec.outputStd;
+        cfg.evalStreams = 512;
+        Forecaster model = new Forecaster(spec, net);
+        String summary = String.format(Locale.ROOT,
+                "training a %d-layer %s of %d to predict %d frames of %s motion relative to the present one: %d used"
+                        + " dimensions of %d, %d training windows of %d frames (%d sequences), %d validation windows"
+                        + " (%d sequences), %s head, %d parameters, %s, gemm %s",
+                net.numLayers(), spec.cell.id, o.hidden(), horizon, cmu ? "CMU" : "Human3.6M", U, stats.dim,
+                trainW.size(), length, trainS.size(), valW.size(), valS.size(), head.kind().id(), net.parameterCount(),
+                o.optimizer(), net.gemm().name());
+        SequenceTrainer.Result r;
+        Map<String, Object> v = new LinkedHashMap<>();
+        try (TrainingLog tl = Training.log(o, progress)) {
+            tl.message(summary);
+            r = new SequenceTrainer(net, Training.optimizer(o, net), U * horizon, cfg, tl).train(
+                    MotionSequences.of(trainW, U, horizon, true, scoredFrom, spec.outputStd),
+                    MotionSequences.of(valW, U, horizon, true, scoredFrom, spec.outputStd));
+            tl.message(Training.done(r));
+            List<MotionSequence> scorable = valS.stream()
+                    .filter(s -> s.subsampled(step).frames() > p.observed() + p.future() + p.lowest()).toList();
+            if (!scorable.isEmpty()) {
+                MotionBenchmark vb = new MotionBenchmark(p, stats, p.windows(scorable));
+                MotionScore m = MotionEval.scores(vb, MotionPredictor.normalised(stats, new ForecasterMotion(model,
+                        features))).get(MotionEval.AVERAGE);
+                MotionScore z = MotionEval.scores(vb, MotionBaselines.zeroVelocity()).get(MotionEval.AVERAGE);
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
+                        "validation windows of the protocol (%d, averaged over the actions), ms: model / zero velocity",
+                        m.windows()));
+                v.put("windows", m.windows());
+                for (int ms : p.horizonsMs()) {
+                    line.append(String.format(Locale.ROOT, "  %d: %.3f / %.3f", ms, m.atMs(p, ms), z.atMs(p, ms)));
+                    v.put(ms + "ms", Math.round(m.atMs(p, ms) * 1e4) / 1e4);
+                    v.put("zero_velocity_" + ms + "ms", Math.round(z.atMs(p, ms) * 1e4) / 1e4);
+                }
+                tl.message(line.toString());
+            }
+        }
+        spec.provenance = provenance.withoutData();
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("benchmark", cmu ? "CMU mocap, short-term" : "Human3.6M, short-term");
+        d.put("folder", src.root().toString());
+        d.put("train_files", Provenance.files(trainS.stream().map(MotionSequence::file).toList()));
+        d.put("val_files", Provenance.files(valS.stream().map(MotionSequence::file).toList()));
+        if (provenance.dataOrigin() != null) {
+            d.put("origin", provenance.dataOrigin());
+        }
+        spec.provenance.put("data", d);
+        if (provenance.note() != null) {
+            spec.provenance.put("note", provenance.note());
+        }
+        spec.provenance.put("statistics", "mean and std of every frame of all " + all.size() + " training sequences;"
+                + " inputs and targets are the " + U + " used dimensions so normalised");
+        spec.provenance.put("train_windows", trainW.size());
+        spec.provenance.put("val_windows", valW.size());
+        spec.provenance.put("window_stride", MOTION_STRIDE);
+        spec.provenance.put("score_steps", o.scoreSteps());
+        Training.putResult(spec.provenance, r, o.patience());
+        if (!v.isEmpty()) {
+            spec.provenance.put("validation", v);
+        }
         spec.provenance.put("seconds", Training.seconds(r.seconds));
         Training.save(model, o.out(), progress);
         return 0;
