@@ -17,7 +17,9 @@ import java.util.List;
  * dimension, dimension by dimension ({@code e<j>+1..e<j>+H}), minus frame t when the model
  * predicts relative to its input (the residual of Martinez et al.: the change from the present
  * pose); every step is scored, or only the window's observed-th frame (the protocol's prediction
- * point); steps whose future leaves the window are not scored.
+ * point); steps whose future leaves the window are not scored, and neither are the dimensions
+ * {@link #scored} leaves out (the global position and rotation, which the error ignores: read,
+ * never taught).
  */
 public final class MotionSequences {
     private MotionSequences() {
@@ -28,6 +30,19 @@ public final class MotionSequences {
         List<String> out = new ArrayList<>(stats.used.length);
         for (int j : stats.used) {
             out.add("e" + j);
+        }
+        return out;
+    }
+
+    /**
+     * Which used dimensions the targets score: those from {@link Rotations#GLOBAL} on. The global
+     * position and rotation are left out of the error (and their exponential maps jump where the
+     * rotation wraps, which would swamp a validation loss).
+     */
+    public static boolean[] scored(MotionStats stats) {
+        boolean[] out = new boolean[stats.used.length];
+        for (int k = 0; k < out.length; k++) {
+            out[k] = stats.used[k] >= Rotations.GLOBAL;
         }
         return out;
     }
@@ -50,14 +65,16 @@ public final class MotionSequences {
 
     /**
      * Root mean square of each target (as {@link #of} makes them, before scaling), output by
-     * output; 1 where the values are all zero.
+     * output; 1 where the values are all zero or none is scored.
      */
-    public static float[] targetScale(List<float[]> windows, int width, int horizon, boolean relative, int scoredFrom) {
+    public static float[] targetScale(List<float[]> windows, boolean[] scored, int horizon, boolean relative,
+                                      int scoredFrom) {
+        int width = scored.length;
         int O = width * horizon;
         double[] sq = new double[O];
         long[] n = new long[O];
         for (float[] w : windows) {
-            float[] y = targets(w, width, horizon, relative, scoredFrom, null);
+            float[] y = targets(w, scored, horizon, relative, scoredFrom, null);
             int T = w.length / width;
             for (int t = 0; t < T; t++) {
                 for (int o = 0; o < O; o++) {
@@ -81,23 +98,29 @@ public final class MotionSequences {
      * One sequence per window: the normalised frames as inputs, the targets divided by
      * {@code outScale} output by output; the steps before {@code scoredFrom} (0-based) not scored.
      */
-    public static List<SequenceTrainer.Sequence> of(List<float[]> windows, int width, int horizon, boolean relative,
-                                                    int scoredFrom, float[] outScale) {
+    public static List<SequenceTrainer.Sequence> of(List<float[]> windows, boolean[] scored, int horizon,
+                                                    boolean relative, int scoredFrom, float[] outScale) {
+        int width = scored.length;
         List<SequenceTrainer.Sequence> out = new ArrayList<>(windows.size());
         for (float[] w : windows) {
-            out.add(new SequenceTrainer.Sequence(w, targets(w, width, horizon, relative, scoredFrom, outScale),
+            out.add(new SequenceTrainer.Sequence(w, targets(w, scored, horizon, relative, scoredFrom, outScale),
                     w.length / width));
         }
         return out;
     }
 
-    private static float[] targets(float[] w, int width, int horizon, boolean relative, int scoredFrom, float[] outScale) {
+    private static float[] targets(float[] w, boolean[] scored, int horizon, boolean relative, int scoredFrom,
+                                   float[] outScale) {
+        int width = scored.length;
         int T = w.length / width;
         int O = width * horizon;
         float[] y = new float[T * O];
         Arrays.fill(y, Float.NaN);
         for (int t = scoredFrom; t < T; t++) {
             for (int j = 0; j < width; j++) {
+                if (!scored[j]) {
+                    continue;
+                }
                 float base = relative ? w[t * width + j] : 0f;
                 for (int k = 1; k <= horizon && t + k < T; k++) {
                     int o = j * horizon + k - 1;

@@ -22,6 +22,8 @@ package io.nowcast.eval.motion;
 public final class Rotations {
     /** numpy's {@code np.finfo(np.float32).eps}. */
     static final double FLOAT32_EPS = Math.ulp(1f);
+    /** The values a pose starts with that the error leaves out: the global position and the global rotation. */
+    public static final int GLOBAL = 6;
 
     private Rotations() {
     }
@@ -84,7 +86,7 @@ public final class Rotations {
                     + pose.length + " values");
         }
         double[] out = new double[pose.length];
-        for (int k = 6; k < pose.length; k += 3) {
+        for (int k = GLOBAL; k < pose.length; k += 3) {
             double[] e = rotmatToEuler(expmapToRotmat(pose, k));
             System.arraycopy(e, 0, out, k, 3);
         }

@@ -23,6 +23,7 @@ import io.nowcast.eval.motion.MotionPredictor;
 import io.nowcast.eval.motion.MotionProtocol;
 import io.nowcast.eval.motion.MotionScore;
 import io.nowcast.eval.motion.MotionSequences;
+import io.nowcast.eval.motion.Rotations;
 import io.nowcast.run.eval.MotionEval;
 import io.nowcast.model.Forecaster;
 import io.nowcast.model.ModelKind;
@@ -384,7 +385,8 @@ public final class ForecasterTraining {
      * protocol subsamples them; a --val-fraction of them (at least one), spread evenly over the list, is held out
      * to stop the run early; the rest are cut into windows of the protocol's observed + predicted
      * frames every {@link #MOTION_STRIDE} frames, each read from a zero state as the evaluation
-     * reads a test window.
+     * reads a test window. The global position and rotation are read but not taught (the error
+     * leaves them out; {@link MotionSequences#scored}).
      */
     private static int motion(TrainOptions o, Provenance provenance, PrintWriter progress) throws Exception {
         if (o.recipe() != null || o.init() != null || o.sumLoss() || o.evalChars() != 0 || o.features() != null
@@ -432,7 +434,8 @@ public final class ForecasterTraining {
         ModelSpec spec = forecasterSpec(o, U, head.kind(), features, features);
         spec.relativeToInput = true;
         Arrays.fill(spec.inputStd, 1f);
-        spec.outputStd = MotionSequences.targetScale(trainW, U, horizon, true, scoredFrom);
+        boolean[] scored = MotionSequences.scored(stats);
+        spec.outputStd = MotionSequences.targetScale(trainW, scored, horizon, true, scoredFrom);
         Rng rng = new Rng(o.seed());
         RecurrentNet net = Training.net(o, spec, rng);
         SequenceTrainer.Config cfg = Training.config(o, head.objective(), 0, rng);
@@ -451,8 +454,8 @@ public final class ForecasterTraining {
         try (TrainingLog tl = Training.log(o, progress)) {
             tl.message(summary);
             r = new SequenceTrainer(net, Training.optimizer(o, net), U * horizon, cfg, tl).train(
-                    MotionSequences.of(trainW, U, horizon, true, scoredFrom, spec.outputStd),
-                    MotionSequences.of(valW, U, horizon, true, scoredFrom, spec.outputStd));
+                    MotionSequences.of(trainW, scored, horizon, true, scoredFrom, spec.outputStd),
+                    MotionSequences.of(valW, scored, horizon, true, scoredFrom, spec.outputStd));
             tl.message(Training.done(r));
             List<MotionSequence> scorable = valS.stream()
                     .filter(s -> s.subsampled(step).frames() > p.observed() + p.future() + p.lowest()).toList();
@@ -492,6 +495,8 @@ public final class ForecasterTraining {
         spec.provenance.put("val_windows", valW.size());
         spec.provenance.put("window_stride", MOTION_STRIDE);
         spec.provenance.put("score_steps", o.scoreSteps());
+        spec.provenance.put("untaught", "the first " + Rotations.GLOBAL + " values (global position and rotation),"
+                + " read but not scored, as the error leaves them out");
         Training.putResult(spec.provenance, r, o.patience());
         if (!v.isEmpty()) {
             spec.provenance.put("validation", v);
