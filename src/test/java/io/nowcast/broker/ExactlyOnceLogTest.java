@@ -3,6 +3,7 @@ package io.nowcast.broker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.nowcast.cli.Main;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -78,8 +79,10 @@ class ExactlyOnceLogTest {
         List<String> errors = out.lines().filter(l -> ERROR.matcher(l).find()).toList();
         assertTrue(errors.isEmpty(), errors.size() + " ERROR lines, the first:\n"
                 + String.join("\n", errors.subList(0, Math.min(8, errors.size()))));
-        // and the race was run into: the producer retried requests the broker refused as out of order
-        assertTrue(out.contains("Error: OUT_OF_ORDER_SEQUENCE_NUMBER"),
+        // and the race was run into (the producer retried requests the broker refused as out of order):
+        // it depends on the machine's timing, and a run that did not meet it has tested nothing about
+        // the silenced logger, so it is skipped rather than passed or failed
+        assumeTrue(out.contains("Error: OUT_OF_ORDER_SEQUENCE_NUMBER"),
                 "no OUT_OF_ORDER_SEQUENCE_NUMBER retry of the producer, the run did not test the race:\n" + tail(out));
     }
 
