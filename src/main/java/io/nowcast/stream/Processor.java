@@ -340,8 +340,9 @@ public final class Processor implements AutoCloseable {
         }
         try {
             lastPollNanos.set(System.nanoTime());
-            OutputTopics.prepare(config, () -> !running);
-            if (config.exactlyOnce) {
+            // a stop asked for while the broker did not answer the topic check skips the changelog too
+            boolean brokerAnswered = OutputTopics.prepare(config, () -> !running);
+            if (brokerAnswered && config.exactlyOnce) {
                 changelog.prepare(exactlyOnce::initTransactions);
             }
             Duration timeout = Duration.ofMillis(config.pollTimeoutMs);

@@ -477,13 +477,36 @@ class ProcessorFaultTest {
         }
     }
 
+    /** What a test does to its processors while the streams flow; it adds each child it starts to {@code all}. */
+    @FunctionalInterface
+    interface Scenario {
+        void run(Feed feed, Reader reader, List<Child> all) throws Exception;
+    }
+
+    /**
+     * Topics for name (partitions), the feed of rounds [0, rounds) a round every pauseMs and the
+     * reader of the output around the scenario; then exactly one prediction per input, equal to an
+     * uninterrupted run's, and every child killed whatever happened.
+     */
+    private static void whileStreamsFlow(String name, int partitions, int rounds, long pauseMs, Scenario scenario)
+            throws Exception {
+        topics(name, partitions);
+        List<Child> all = new ArrayList<>();
+        try (Feed feed = new Feed(name + "-in", 0, rounds, pauseMs); Reader reader = new Reader(name + "-out")) {
+            scenario.run(feed, reader, all);
+            assertExactlyOnce(name, reader.drain(), rounds);
+        } finally {
+            for (Child x : all) {
+                x.kill9();
+            }
+        }
+    }
+
     @Test
     void threeInstancesOneKilledAnotherAdded() throws Exception {
         String name = "group";
-        topics(name, 6);
         int rounds = 250;
-        List<Child> all = new ArrayList<>();
-        try (Feed feed = new Feed(name + "-in", 0, rounds, 100); Reader reader = new Reader(name + "-out")) {
+        whileStreamsFlow(name, 6, rounds, 100, (feed, reader, all) -> {
             Child a = new Child(configFile(name, "a"), name);
             Child b = new Child(configFile(name, "b"), name);
             Child c = new Child(configFile(name, "c"), name);
@@ -502,21 +525,14 @@ class ProcessorFaultTest {
             for (Child x : List.of(a, c, d)) {
                 x.term();
             }
-            assertExactlyOnce(name, reader.drain(), rounds);
-        } finally {
-            for (Child x : all) {
-                x.kill9();
-            }
-        }
+        });
     }
 
     @Test
     void brokerStoppedAndStartedAgainMidStream() throws Exception {
         String name = "bounce";
-        topics(name, 4);
         int rounds = 200;
-        List<Child> all = new ArrayList<>();
-        try (Feed feed = new Feed(name + "-in", 0, rounds, 60); Reader reader = new Reader(name + "-out")) {
+        whileStreamsFlow(name, 4, rounds, 60, (feed, reader, all) -> {
             Child a = new Child(configFile(name, "a"), name);
             all.add(a);
             reader.await(STREAMS * 40, Duration.ofSeconds(120), all);
@@ -530,12 +546,7 @@ class ProcessorFaultTest {
             reader.await(STREAMS * rounds, Duration.ofSeconds(180), all);
             assertTrue(a.process.isAlive(), "the same processor recovered; " + a.tail());
             a.term();
-            assertExactlyOnce(name, reader.drain(), rounds);
-        } finally {
-            for (Child x : all) {
-                x.kill9();
-            }
-        }
+        });
     }
 
     /**
@@ -547,10 +558,8 @@ class ProcessorFaultTest {
     @Test
     void brokerAwayLongerThanTheTransactionTimeout() throws Exception {
         String name = "outage";
-        topics(name, 4);
         int rounds = 200;
-        List<Child> all = new ArrayList<>();
-        try (Feed feed = new Feed(name + "-in", 0, rounds, 60); Reader reader = new Reader(name + "-out")) {
+        whileStreamsFlow(name, 4, rounds, 60, (feed, reader, all) -> {
             Child a = new Child(configFile(name, "a", "producer.transaction.timeout.ms=3000"), name);
             Child b = new Child(configFile(name, "b", "producer.transaction.timeout.ms=3000"), name);
             all.add(a);
@@ -567,12 +576,7 @@ class ProcessorFaultTest {
             assertTrue(b.process.isAlive(), "b went on after the outage; " + b.tail());
             a.term();
             b.term();
-            assertExactlyOnce(name, reader.drain(), rounds);
-        } finally {
-            for (Child x : all) {
-                x.kill9();
-            }
-        }
+        });
     }
 
     /**
@@ -585,10 +589,8 @@ class ProcessorFaultTest {
     @Test
     void processorFrozenLongerThanItsTransactionTimeout() throws Exception {
         String name = "frozen";
-        topics(name, 4);
         int rounds = 200;
-        List<Child> all = new ArrayList<>();
-        try (Feed feed = new Feed(name + "-in", 0, rounds, 60); Reader reader = new Reader(name + "-out")) {
+        whileStreamsFlow(name, 4, rounds, 60, (feed, reader, all) -> {
             Child a = new Child(configFile(name, "a", "producer.transaction.timeout.ms=2000",
                     "consumer.session.timeout.ms=45000", "commit.interval.ms=1000"), name);
             all.add(a);
@@ -602,12 +604,7 @@ class ProcessorFaultTest {
             reader.await(STREAMS * rounds, Duration.ofSeconds(180), all);
             assertTrue(a.process.isAlive(), "a went on after its transaction was aborted; " + a.tail());
             a.term();
-            assertExactlyOnce(name, reader.drain(), rounds);
-        } finally {
-            for (Child x : all) {
-                x.kill9();
-            }
-        }
+        });
     }
 
     /**
@@ -618,10 +615,8 @@ class ProcessorFaultTest {
     @Test
     void aSecondInstanceWithTheSameIdStopsTheFirst() throws Exception {
         String name = "twin";
-        topics(name, 4);
         int rounds = 200;
-        List<Child> all = new ArrayList<>();
-        try (Feed feed = new Feed(name + "-in", 0, rounds, 60); Reader reader = new Reader(name + "-out")) {
+        whileStreamsFlow(name, 4, rounds, 60, (feed, reader, all) -> {
             Child first = new Child(configFile(name, "a"), name);
             all.add(first);
             reader.await(STREAMS * 40, Duration.ofSeconds(120), all);
@@ -635,12 +630,7 @@ class ProcessorFaultTest {
             reader.await(STREAMS * rounds, Duration.ofSeconds(180), List.of(second));
             assertTrue(second.process.isAlive(), "the second went on; " + second.tail());
             second.term();
-            assertExactlyOnce(name, reader.drain(), rounds);
-        } finally {
-            for (Child x : all) {
-                x.kill9();
-            }
-        }
+        });
     }
 
     /**
@@ -651,10 +641,8 @@ class ProcessorFaultTest {
     @Test
     void sigtermWhileTheBrokerIsAway() throws Exception {
         String name = "away";
-        topics(name, 4);
         int rounds = 200;
-        List<Child> all = new ArrayList<>();
-        try (Feed feed = new Feed(name + "-in", 0, rounds, 60); Reader reader = new Reader(name + "-out")) {
+        whileStreamsFlow(name, 4, rounds, 60, (feed, reader, all) -> {
             Child a = new Child(configFile(name, "a"), name);
             all.add(a);
             reader.await(STREAMS * 40, Duration.ofSeconds(120), all);
@@ -672,12 +660,7 @@ class ProcessorFaultTest {
             feed.await();
             reader.await(STREAMS * rounds, Duration.ofSeconds(180), List.of(b));
             b.term();
-            assertExactlyOnce(name, reader.drain(), rounds);
-        } finally {
-            for (Child x : all) {
-                x.kill9();
-            }
-        }
+        });
     }
 
     private static void signal(Child c, String signal) throws Exception {

@@ -4,16 +4,19 @@ import io.nowcast.stream.ProcessorConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -67,45 +70,44 @@ public final class OutputTopics {
 
     private static void check(ProcessorConfig c, Admin admin)
             throws InterruptedException, ExecutionException, TimeoutException {
+        Set<String> names = new LinkedHashSet<>();
+        for (ProcessorConfig.Pipeline p : c.pipelines) {
+            names.addAll(p.inputTopics());
+            names.add(p.outputTopic());
+        }
+        names.add(c.deadLetterTopic);
+        names.add(c.evictionsTopic);
+        names.remove("");
+        Map<String, Integer> partitions = partitionCounts(admin, names);
         // topic -> who writes to it, and the partitions it is made with if missing
         Map<String, String> writers = new LinkedHashMap<>();
-        Map<String, Integer> partitions = new LinkedHashMap<>();
+        Map<String, Integer> made = new LinkedHashMap<>();
         int widest = 1;
         for (ProcessorConfig.Pipeline p : c.pipelines) {
-            int n = 1;
-            for (String t : p.inputTopics()) {
-                Optional<TopicDescription> d = describe(admin, t);
-                if (d.isPresent()) {
-                    n = Math.max(n, d.get().partitions().size());
-                }
-            }
+            int n = p.inputTopics().stream().mapToInt(t -> partitions.getOrDefault(t, 1)).max().orElse(1);
             widest = Math.max(widest, n);
             writers.putIfAbsent(p.outputTopic(), "pipeline " + p.name() + ": output topic");
-            partitions.merge(p.outputTopic(), n, Math::max);
+            made.merge(p.outputTopic(), n, Math::max);
         }
-        if (!c.deadLetterTopic.isEmpty()) {
-            writers.putIfAbsent(c.deadLetterTopic, "dead.letter.topic");
-            partitions.merge(c.deadLetterTopic, widest, Math::max);
+        for (String[] t : new String[][] {{c.deadLetterTopic, "dead.letter.topic"}, {c.evictionsTopic, "state.evictions.topic"}}) {
+            if (!t[0].isEmpty()) {
+                writers.putIfAbsent(t[0], t[1]);
+                made.merge(t[0], widest, Math::max);
+            }
         }
-        if (!c.evictionsTopic.isEmpty()) {
-            writers.putIfAbsent(c.evictionsTopic, "state.evictions.topic");
-            partitions.merge(c.evictionsTopic, widest, Math::max);
-        }
-        List<NewTopic> missing = new ArrayList<>();
         for (Map.Entry<String, String> w : writers.entrySet()) {
-            if (describe(admin, w.getKey()).isPresent()) {
+            String topic = w.getKey();
+            if (partitions.containsKey(topic)) {
                 continue;
             }
             if (!c.createMissingTopics) {
-                throw new FatalException(c.source + ": " + w.getValue() + " '" + w.getKey() + "' does not exist on "
+                throw new FatalException(c.source + ": " + w.getValue() + " '" + topic + "' does not exist on "
                         + c.bootstrapServers + "; create it, or set topics.missing=create", null);
             }
-            missing.add(new NewTopic(w.getKey(), Optional.of(partitions.get(w.getKey())), Optional.empty()));
-        }
-        for (NewTopic t : missing) {
             try {
-                admin.createTopics(List.of(t)).all().get(10, TimeUnit.SECONDS);
-                LOG.info("created topic {} ({} partitions): topics.missing=create", t.name(), t.numPartitions());
+                admin.createTopics(List.of(new NewTopic(topic, Optional.of(made.get(topic)), Optional.empty())))
+                        .all().get(10, TimeUnit.SECONDS);
+                LOG.info("created topic {} ({} partitions): topics.missing=create", topic, made.get(topic));
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw e;
@@ -114,15 +116,19 @@ public final class OutputTopics {
         }
     }
 
-    private static Optional<TopicDescription> describe(Admin admin, String topic)
+    /** The partition count of each of the topics that exists, in one request. */
+    private static Map<String, Integer> partitionCounts(Admin admin, Set<String> names)
             throws InterruptedException, ExecutionException, TimeoutException {
-        try {
-            return Optional.of(admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic));
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-                return Optional.empty();
+        Map<String, Integer> counts = new HashMap<>();
+        for (Map.Entry<String, KafkaFuture<TopicDescription>> f : admin.describeTopics(names).topicNameValues().entrySet()) {
+            try {
+                counts.put(f.getKey(), f.getValue().get(10, TimeUnit.SECONDS).partitions().size());
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                    throw e;
+                }
             }
-            throw e;
         }
+        return counts;
     }
 }
